@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfig, type Overrides } from '../config/load.js';
+import { UserError, errorMessage } from '../errors.js';
+import { runForecast } from '../run/run.js';
+import { validateInput } from '../run/validate.js';
+import { terminalEvents } from './progress.js';
+
+const program = new Command();
+
+const int = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number ≥ 1, got "${v}"`);
+  return n;
+};
+const levels = (v: string): number[] => {
+  const xs = v.split(',').map((s) => Number(s.trim()));
+  if (xs.some((x) => !(x > 0 && x < 1))) throw new InvalidArgumentError(`quantiles are levels between 0 and 1, e.g. 0.1,0.5,0.9; got "${v}"`);
+  return xs;
+};
+
+interface DataFlags {
+  config?: string;
+  input?: string;
+  format?: string;
+  table?: string;
+  out?: string;
+  freq?: string;
+  horizon?: number;
+  quantiles?: number[];
+  threads?: number;
+  batchSize?: number;
+  quiet?: boolean;
+}
+
+/** Flags override the config file key by key. */
+function overridesFrom(o: DataFlags): Overrides {
+  return {
+    'input.path': o.input,
+    'input.format': o.format,
+    'input.table': o.table,
+    out: o.out,
+    freq: o.freq,
+    horizon: o.horizon,
+    quantiles: o.quantiles,
+    threads: o.threads,
+    batchSize: o.batchSize,
+  };
+}
+
+function dataOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'JSON config file (column mapping, quality rules, quantiles…); flags override it')
+    .option('-i, --input <file>', 'sales data: .csv, .parquet or a .duckdb database (default: the bundled demo data)')
+    .addOption(new Option('--format <format>', 'input format when the extension does not tell').choices(['csv', 'parquet', 'duckdb']))
+    .option('--table <name>', 'table inside a .duckdb input (default: sales)')
+    .addOption(new Option('--freq <freq>', 'data frequency (default: inferred from the dates)').choices(['auto', 'day', 'week']));
+}
+
+async function main(argv: string[]): Promise<void> {
+  program
+    .name('shelfcast')
+    .description('Retail demand forecasting: reads store × SKU sales, forecasts every series with intervals, publishes files an ERP can load.')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `
+Examples:
+  shelfcast run                                   forecast the bundled demo data into ./shelfcast-out
+  shelfcast run -i sales.csv -o ./forecasts --horizon 28 --freq day
+  shelfcast run -c shelfcast.json --threads 4     settings from a file, one flag overridden
+  shelfcast validate -i sales.parquet             check the data without forecasting
+
+Input columns (rename with input.columns in the config):
+  store_id, sku, date, units   required; one row per store, SKU and day or week
+  stockout, promo, price       optional; stockout=1 marks demand as unobserved
+
+Each run writes OUT/runs/<run_id>/ {forecasts.csv, forecasts.parquet, manifest.json,
+quality.json, rejects.csv} and points OUT/latest at it. Exit code 0 on success, 1 with a
+one-line reason on bad input or config, 2 on an internal error.`);
+
+  dataOptions(program.command('run'))
+    .description('forecast every store × SKU series and publish the files')
+    .option('-o, --out <dir>', 'output folder (default: ./shelfcast-out)')
+    .option('-H, --horizon <periods>', 'periods to forecast (default: 28 days or 13 weeks)', int('horizon'))
+    .option('-q, --quantiles <levels>', 'quantile levels, comma separated (default: 0.1,0.5,0.9)', levels)
+    .option('-t, --threads <n>', 'worker threads (default: one per core)', int('threads'))
+    .option('--batch-size <n>', 'series per worker batch (default: 200)', int('batch-size'))
+    .option('--quiet', 'print only the summary')
+    .action(async (o: DataFlags) => {
+      const cfg = loadConfig(o.config, overridesFrom(o));
+      const events = terminalEvents(process.stderr, o.quiet === true);
+      const s = await runForecast(cfg, events);
+      events.close();
+      const models = Object.entries(s.seriesPerModel).sort((a, b) => b[1] - a[1]).map(([m, n]) => `${m} ${n}`).join(', ');
+      process.stdout.write(
+        `run ${s.runId}: ${s.series} series, ${s.rows} forecast rows in ${s.seconds.toFixed(1)} s (${(s.series / s.seconds).toFixed(0)} series/s)\n` +
+        `  models: ${models}\n` +
+        (s.fallbacks ? `  fallbacks: ${s.fallbacks} series (listed in manifest.json)\n` : '') +
+        (s.rowsRejected ? `  rejected rows: ${s.rowsRejected} (rejects.csv)\n` : '') +
+        `  files: ${s.dir}\n`,
+      );
+    });
+
+  dataOptions(program.command('validate'))
+    .description('check config and data against the quality rules; forecast and publish nothing')
+    .option('--rejects <file>', 'write the rejected rows to this CSV')
+    .action(async (o: DataFlags & { rejects?: string }) => {
+      const cfg = loadConfig(o.config, overridesFrom(o));
+      const r = await validateInput(cfg, o.rejects);
+      process.stdout.write(JSON.stringify(r.report, null, 2) + '\n');
+      if (!r.ok) throw new UserError(r.reason);
+    });
+
+  await program.parseAsync(argv);
+}
+
+main(process.argv).then(
+  () => process.exit(process.exitCode ?? 0),
+  (e: unknown) => {
+    if (e instanceof UserError) {
+      process.stderr.write(`shelfcast: ${e.message}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`shelfcast: internal error: ${errorMessage(e)}\n${e instanceof Error ? e.stack ?? '' : ''}\n`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration file, validated at the edge. Every key has a default, so `shelfcast
+ * run` works with no file at all; the parsed `Config` type is what the rest of the engine sees.
+ */
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
+
+export const ColumnsSchema = z
+  .object({
+    store_id: z.string().min(1).default('store_id'),
+    sku: z.string().min(1).default('sku'),
+    date: z.string().min(1).default('date'),
+    units: z.string().min(1).default('units'),
+    price: z.string().min(1).optional(),
+    promo: z.string().min(1).optional(),
+    stockout: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const InputSchema = z
+  .object({
+    /** CSV, Parquet or DuckDB database file. Omitted: the bundled demo data. */
+    path: z.string().min(1).optional(),
+    format: z.enum(['csv', 'parquet', 'duckdb']).optional(),
+    /** Table (or view) name inside a DuckDB database file. */
+    table: z.string().min(1).default('sales'),
+    columns: ColumnsSchema.default(ColumnsSchema.parse({})),
+  })
+  .strict();
+
+export const QualitySchema = z
+  .object({
+    /** Negative units are returns exceeding sales: count them and set to 0, reject the row, or keep them. */
+    negativeUnits: z.enum(['zero', 'reject', 'keep']).default('zero'),
+    /** Repeated (store, sku, date) rows: reject all but the first, or sum them. */
+    duplicates: z.enum(['reject', 'sum']).default('reject'),
+    /** Periods with no row: zero sales, or unobserved (models interpolate). */
+    gaps: z.enum(['zero', 'missing']).default('zero'),
+    /** Rows dated after `asOf` (default: today). */
+    futureDates: z.enum(['reject', 'keep']).default('reject'),
+    asOf: isoDate.optional(),
+    /** Stop before publishing when more than this share of rows is rejected. */
+    maxRejectedShare: z.number().min(0).max(1).default(0.05),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    input: InputSchema.default(InputSchema.parse({})),
+    /** Output folder: runs/<run_id>/ and the `latest` link live here. */
+    out: z.string().min(1).default('shelfcast-out'),
+    freq: z.enum(['auto', 'day', 'week']).default('auto'),
+    /** Periods ahead. Omitted: 28 for daily data, 13 for weekly. */
+    horizon: z.number().int().min(1).max(3660).optional(),
+    /** Periods per seasonal cycle. Omitted: 7 for daily data, 52 for weekly. */
+    season: z.number().int().min(1).max(400).optional(),
+    /** Quantile levels to publish; 0.5 is always included. */
+    quantiles: z.array(z.number().gt(0).lt(1)).min(1).max(20).default([0.1, 0.5, 0.9]),
+    /** Worker threads. Omitted: one per core. */
+    threads: z.number().int().min(1).max(256).optional(),
+    /** Series per batch sent to a worker. */
+    batchSize: z.number().int().min(1).max(100000).default(200),
+    quality: QualitySchema.default(QualitySchema.parse({})),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type InputConfig = z.infer<typeof InputSchema>;
+export type QualityConfig = z.infer<typeof QualitySchema>;

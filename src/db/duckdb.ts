@@ -1,0 +1,30 @@
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+
+/** A DuckDB connection for one command; in-memory unless a database file is named. */
+export async function openDuckDb(path = ':memory:', options: Record<string, string> = {}): Promise<DuckDBConnection> {
+  const instance = await DuckDBInstance.create(path, options);
+  return instance.connect();
+}
+
+/** Quote a SQL string literal. */
+export function sqlString(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+/** Quote a SQL identifier. */
+export function sqlIdent(s: string): string {
+  return `"${s.replaceAll('"', '""')}"`;
+}
+
+/** Run a query and return its rows as plain JS objects (for small results only). */
+export async function queryRows<T = Record<string, unknown>>(conn: DuckDBConnection, sql: string): Promise<T[]> {
+  const reader = await conn.runAndReadAll(sql);
+  return reader.getRowObjectsJS() as T[];
+}
+
+/** The first row of a query (for aggregates). */
+export async function queryOne<T = Record<string, unknown>>(conn: DuckDBConnection, sql: string): Promise<T> {
+  const rows = await queryRows<T>(conn, sql);
+  if (rows.length === 0) throw new Error(`query returned no rows: ${sql.slice(0, 80)}`);
+  return rows[0];
+}

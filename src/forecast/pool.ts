@@ -1,0 +1,78 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { BatchRequest, BatchResult, SeriesBatch } from './batch.js';
+import type { SeriesTask } from './series.js';
+
+/**
+ * The compiled worker. From `dist/` it sits beside this module's tree; when this module runs
+ * from TypeScript sources (tests), the worker still comes from `dist/`, which `npm test` builds.
+ */
+function workerFile(): string {
+  const sibling = fileURLToPath(new URL('../../workers/forecast.js', import.meta.url));
+  if (existsSync(sibling)) return sibling;
+  return fileURLToPath(new URL('../../dist/workers/forecast.js', import.meta.url));
+}
+
+export function defaultThreads(): number {
+  return availableParallelism();
+}
+
+export function createForecastPool(threads: number): Piscina {
+  return new Piscina({ filename: workerFile(), minThreads: threads, maxThreads: threads, idleTimeout: 1000 });
+}
+
+export interface Positioned<T> {
+  readonly batch: SeriesBatch;
+  readonly tag: T;
+}
+
+/**
+ * Send batches to the pool as transfers and hand results to `deliver` in batch order, so the
+ * output is the same whatever the thread count. At most `maxInFlight` batches are out at
+ * once, which bounds memory however many series there are.
+ */
+export async function forecastAll<T>(
+  pool: Piscina,
+  batches: AsyncIterable<Positioned<T>>,
+  task: SeriesTask,
+  deliver: (result: BatchResult, tag: T) => Promise<void> | void,
+  maxInFlight = pool.options.maxThreads * 2,
+): Promise<void> {
+  const done = new Map<number, { result: BatchResult; tag: T }>();
+  let next = 0;
+  let inFlight = 0;
+  let failure: unknown = null;
+  let wake: (() => void) | null = null;
+  const signal = (): void => { const w = wake; wake = null; w?.(); };
+  const running = new Set<Promise<void>>();
+
+  const drain = async (): Promise<void> => {
+    for (let ready = done.get(next); ready; ready = done.get(next)) {
+      done.delete(next);
+      next++;
+      await deliver(ready.result, ready.tag);
+    }
+  };
+  let delivering: Promise<void> = Promise.resolve();
+
+  for await (const { batch, tag } of batches) {
+    while (inFlight >= maxInFlight && !failure) await new Promise<void>((r) => { wake = r; });
+    if (failure) break;
+    inFlight++;
+    const req: BatchRequest = { batch, task };
+    const p = (pool.run(req, { transferList: [batch.values.buffer as ArrayBuffer, batch.offsets.buffer as ArrayBuffer] }) as Promise<BatchResult>)
+      .then((result) => {
+        done.set(result.index, { result, tag });
+        delivering = delivering.then(drain);
+        return delivering;
+      })
+      .catch((e: unknown) => { failure ??= e; })
+      .finally(() => { inFlight--; running.delete(p); signal(); });
+    running.add(p);
+  }
+  await Promise.all([...running]);
+  await delivering;
+  if (failure) throw failure;
+}

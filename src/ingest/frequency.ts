@@ -1,0 +1,30 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { UserError } from '../errors.js';
+import { queryOne } from '../db/duckdb.js';
+
+export interface Frequency {
+  readonly name: 'day' | 'week';
+  /** Days between consecutive periods. */
+  readonly days: 1 | 7;
+}
+
+export const DAY: Frequency = { name: 'day', days: 1 };
+export const WEEK: Frequency = { name: 'week', days: 7 };
+
+/**
+ * The configured frequency, or the most common spacing between consecutive dates of a series
+ * among accepted rows of the table `checked`.
+ */
+export async function inferFrequency(conn: DuckDBConnection, setting: 'auto' | 'day' | 'week', path: string): Promise<Frequency> {
+  if (setting === 'day') return DAY;
+  if (setting === 'week') return WEEK;
+  const r = await queryOne<{ step: number | null }>(conn, `
+    SELECT mode(step)::INTEGER AS step FROM (
+      SELECT date_diff('day', lag(d) OVER (PARTITION BY store_id, sku ORDER BY d), d) AS step
+      FROM checked WHERE rule IS NULL
+    ) WHERE step > 0`);
+  if (r.step === 1) return DAY;
+  if (r.step === 7) return WEEK;
+  if (r.step === null) throw new UserError(`input ${path}: cannot infer the frequency (no series has two dates); pass --freq day or --freq week`);
+  throw new UserError(`input ${path}: cannot infer the frequency: dates are most often ${r.step} days apart; shelfcast handles daily and weekly data (pass --freq to choose)`);
+}

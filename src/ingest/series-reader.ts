@@ -1,0 +1,77 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { SeriesBatch } from '../forecast/batch.js';
+import { queryRows } from '../db/duckdb.js';
+
+/** Identity of each series by dense id (its index in these arrays). */
+export interface SeriesKeys {
+  readonly store: readonly string[];
+  readonly sku: readonly string[];
+}
+
+export async function readSeriesKeys(conn: DuckDBConnection): Promise<SeriesKeys> {
+  const rows = await queryRows<{ store_id: string; sku: string }>(conn, `SELECT any_value(store_id) AS store_id, any_value(sku) AS sku FROM clean GROUP BY sid ORDER BY sid`);
+  return { store: rows.map((r) => r.store_id), sku: rows.map((r) => r.sku) };
+}
+
+export interface ReadOptions {
+  /** Index of the data set's last period: every series is extended to it. */
+  readonly lastT: number;
+  /** Value for a period with no row: 0, or NaN for unobserved. */
+  readonly gapValue: number;
+  readonly batchSize: number;
+}
+
+/**
+ * Stream the `clean` table in series order and yield batches of whole series as typed
+ * arrays. Memory is bounded by one batch plus DuckDB's chunk, not by the data set.
+ * Series ids within a batch are consecutive, starting at `firstSid`.
+ */
+export async function* readSeriesBatches(conn: DuckDBConnection, opts: ReadOptions): AsyncGenerator<{ batch: SeriesBatch; firstSid: number }> {
+  const result = await conn.stream(`SELECT sid, t, CASE WHEN unobserved THEN 'NaN'::DOUBLE ELSE u END AS u FROM clean ORDER BY sid, t`);
+  let pending: Float64Array[] = [];
+  let pendingFirst = 0;
+  let index = 0;
+  let curSid = -1;
+  let cur: Float64Array | null = null;
+  let curT0 = 0;
+
+  const flush = (): { batch: SeriesBatch; firstSid: number } => {
+    const offsets = new Int32Array(pending.length + 1);
+    let total = 0;
+    for (let i = 0; i < pending.length; i++) { offsets[i] = total; total += pending[i].length; }
+    offsets[pending.length] = total;
+    const values = new Float64Array(total);
+    for (let i = 0; i < pending.length; i++) values.set(pending[i], offsets[i]);
+    const out = { batch: { index: index++, offsets, values }, firstSid: pendingFirst };
+    pending = [];
+    return out;
+  };
+
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const sids = chunk.getColumnVector(0);
+    const ts = chunk.getColumnVector(1);
+    const us = chunk.getColumnVector(2);
+    for (let r = 0; r < chunk.rowCount; r++) {
+      const sid = sids.getItem(r) as number;
+      const t = ts.getItem(r) as number;
+      if (sid !== curSid) {
+        if (cur) {
+          if (pending.length === 0) pendingFirst = curSid;
+          pending.push(cur);
+          if (pending.length >= opts.batchSize) yield flush();
+        }
+        curSid = sid;
+        curT0 = t;
+        cur = new Float64Array(opts.lastT - t + 1).fill(opts.gapValue);
+      }
+      (cur as Float64Array)[t - curT0] = us.getItem(r) as number;
+    }
+  }
+  if (cur) {
+    if (pending.length === 0) pendingFirst = curSid;
+    pending.push(cur);
+  }
+  if (pending.length > 0) yield flush();
+}

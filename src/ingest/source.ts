@@ -1,0 +1,74 @@
+import { existsSync, statSync } from 'node:fs';
+import { extname } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { UserError, errorMessage } from '../errors.js';
+import type { InputConfig } from '../config/schema.js';
+import { queryRows, sqlIdent, sqlString } from '../db/duckdb.js';
+
+export type SourceFormat = 'csv' | 'parquet' | 'duckdb';
+
+export type ResolvedColumns = InputConfig['columns'];
+const OPTIONAL_ROLES = ['price', 'promo', 'stockout'] as const;
+
+/** A readable sales source, registered in DuckDB as the view `src` with a 1-based `src_row`. */
+export interface Source {
+  readonly path: string;
+  readonly format: SourceFormat;
+  /** Column names present in the source. */
+  readonly available: readonly string[];
+  /** Source column for each role; optional roles default to a column of the same name. */
+  readonly columns: ResolvedColumns;
+  /** How a row number reads to a human: CSV rows are file lines (header is line 1). */
+  readonly rowLabel: 'line' | 'row';
+}
+
+export function inferFormat(path: string): SourceFormat {
+  const ext = extname(path.replace(/\.(gz|zst)$/i, '')).toLowerCase();
+  if (ext === '.parquet' || ext === '.pq') return 'parquet';
+  if (ext === '.duckdb' || ext === '.db' || ext === '.ddb') return 'duckdb';
+  return 'csv';
+}
+
+/**
+ * Register the source as view `src`. CSV is read as text so that a bad value is a rejected
+ * row with a reason, never a failed read; typed formats keep their types. `src_row` follows
+ * the file order (DuckDB preserves insertion order).
+ */
+export async function registerSource(conn: DuckDBConnection, input: InputConfig & { path: string }): Promise<Source> {
+  const path = input.path;
+  if (!existsSync(path) || !statSync(path).isFile()) throw new UserError(`input ${path}: no such file`);
+  const format = input.format ?? inferFormat(path);
+  let from: string;
+  if (format === 'csv') {
+    from = `read_csv(${sqlString(path)}, header = true, all_varchar = true, auto_detect = true)`;
+  } else if (format === 'parquet') {
+    from = `read_parquet(${sqlString(path)})`;
+  } else {
+    try {
+      await conn.run(`ATTACH ${sqlString(path)} AS srcdb (READ_ONLY)`);
+    } catch (e) {
+      throw new UserError(`input ${path}: cannot open as a DuckDB database: ${firstLine(e)}`);
+    }
+    from = `srcdb.${sqlIdent(input.table)}`;
+  }
+  try {
+    await conn.run(`CREATE OR REPLACE VIEW src AS SELECT row_number() OVER () AS src_row, * FROM ${from}`);
+  } catch (e) {
+    throw new UserError(`input ${path}: cannot read as ${format}${format === 'duckdb' ? ` table ${input.table}` : ''}: ${firstLine(e)}`);
+  }
+  const cols = await queryRows<{ column_name: string }>(conn, `SELECT column_name FROM (DESCRIBE src) WHERE column_name <> 'src_row'`);
+  const available = cols.map((c) => c.column_name);
+  const columns: ResolvedColumns = { ...input.columns };
+  for (const role of OPTIONAL_ROLES) if (columns[role] === undefined && available.includes(role)) columns[role] = role;
+  const wanted = Object.entries(input.columns).filter(([, v]) => v !== undefined) as [string, string][];
+  const missing = wanted.filter(([, name]) => !available.includes(name));
+  if (missing.length > 0) {
+    const list = missing.map(([role, name]) => (role === name ? `"${name}"` : `"${name}" (for ${role})`)).join(', ');
+    throw new UserError(`input ${path}: missing required column ${list}; found ${available.map((c) => `"${c}"`).join(', ')} (map columns with input.columns in the config)`);
+  }
+  return { path, format, available, columns, rowLabel: format === 'csv' ? 'line' : 'row' };
+}
+
+function firstLine(e: unknown): string {
+  return errorMessage(e).split('\n')[0];
+}

@@ -1,0 +1,97 @@
+/**
+ * The exponential smoothing state-space recursions (Hyndman et al., "Forecasting with
+ * Exponential Smoothing", 2008, table 2.3), written in error-correction form.
+ *
+ * For a given trend/season form, the additive- and multiplicative-error models share the
+ * same state updates when written with the raw one-step error y - mu; they differ only in
+ * likelihood and variance. So one pass yields both objectives.
+ */
+
+export type TrendForm = 'N' | 'A' | 'Ad';
+export type SeasonForm = 'N' | 'A' | 'M';
+export type ErrorForm = 'A' | 'M';
+
+export interface EtsForm {
+  readonly error: ErrorForm;
+  readonly trend: TrendForm;
+  readonly season: SeasonForm;
+}
+
+export interface EtsParams {
+  readonly alpha: number;
+  readonly beta: number;
+  readonly gamma: number;
+  readonly phi: number;
+  readonly l0: number;
+  readonly b0: number;
+  /** Initial seasonal states by phase (t mod m), length m; empty when non-seasonal. */
+  readonly s0: Float64Array;
+}
+
+export interface FilterResult {
+  /** Sum of squared raw errors. */
+  sse: number;
+  /** Sum of squared relative errors (y - mu) / mu. */
+  sseRel: number;
+  /** Sum of log |mu|, for the multiplicative-error likelihood. */
+  sumLogMu: number;
+  /** False when a one-step forecast reached zero or below under a multiplicative form. */
+  valid: boolean;
+  level: number;
+  trend: number;
+  /** Final seasonal states by phase (t mod m). */
+  seasonal: Float64Array;
+}
+
+/** Run the recursions over y. `seasonal` is a scratch buffer of length m, overwritten. */
+export function etsFilter(y: Float64Array, form: EtsForm, m: number, p: EtsParams, seasonal: Float64Array): FilterResult {
+  const { alpha, beta, gamma } = p;
+  const damped = form.trend === 'Ad';
+  const hasTrend = form.trend !== 'N';
+  const phi = damped ? p.phi : 1;
+  const seasonForm = form.season;
+  const multSeason = seasonForm === 'M';
+  const needPositive = form.error === 'M' || multSeason;
+  if (seasonForm !== 'N') seasonal.set(p.s0);
+  let l = p.l0;
+  let b = hasTrend ? p.b0 : 0;
+  let sse = 0;
+  let sseRel = 0;
+  let sumLogMu = 0;
+  let valid = true;
+  const n = y.length;
+  for (let t = 0; t < n; t++) {
+    const lb = l + phi * b;
+    let s = 0;
+    let mu = lb;
+    const phase = seasonForm === 'N' ? 0 : t % m;
+    if (seasonForm === 'A') { s = seasonal[phase]; mu = lb + s; }
+    else if (multSeason) { s = seasonal[phase]; mu = lb * s; }
+    if (needPositive && !(mu > 0)) { valid = false; break; }
+    const e = y[t] - mu;
+    sse += e * e;
+    if (needPositive) {
+      const r = e / mu;
+      sseRel += r * r;
+      sumLogMu += Math.log(mu);
+    }
+    if (multSeason) {
+      l = lb + (alpha * e) / s;
+      if (hasTrend) b = phi * b + (beta * e) / s;
+      seasonal[phase] = s + (gamma * e) / lb;
+    } else {
+      l = lb + alpha * e;
+      if (hasTrend) b = phi * b + beta * e;
+      if (seasonForm === 'A') seasonal[phase] = s + gamma * e;
+    }
+    if (!Number.isFinite(l)) { valid = false; break; }
+  }
+  return { sse, sseRel, sumLogMu, valid, level: l, trend: b, seasonal };
+}
+
+/** -2 log-likelihood up to a constant, as R's forecast::ets computes it. */
+export function etsNegLogLik(r: FilterResult, form: EtsForm, n: number): number {
+  if (!r.valid) return Infinity;
+  if (form.error === 'A') return n * Math.log(Math.max(r.sse, 1e-300));
+  return n * Math.log(Math.max(r.sseRel, 1e-300)) + 2 * r.sumLogMu;
+}

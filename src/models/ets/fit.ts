@@ -1,0 +1,111 @@
+import type { FittedModel } from '../types.js';
+import { nelderMead } from '../optim/nelder-mead.js';
+import { etsFilter, etsNegLogLik, type EtsForm, type EtsParams } from './filter.js';
+import { initialStates } from './initial.js';
+
+/** A fitted ETS model with its information criteria, before it is wrapped for forecasting. */
+export interface EtsFit {
+  readonly form: EtsForm;
+  readonly m: number;
+  readonly params: EtsParams;
+  readonly aicc: number;
+  /** Innovation variance: raw for additive error, relative for multiplicative error. */
+  readonly sigma2: number;
+  readonly level: number;
+  readonly trend: number;
+  readonly seasonal: Float64Array;
+}
+
+const logistic = (u: number): number => 1 / (1 + Math.exp(-u));
+const logit = (p: number): number => Math.log(p / (1 - p));
+
+/**
+ * Fit one ETS form by minimising its likelihood over smoothing parameters, damping, and the
+ * initial level and trend. Constraints are imposed by construction (the "usual" region):
+ * 0 < alpha < 1, 0 < beta < alpha, 0 < gamma < 1 - alpha, 0.8 < phi < 0.98.
+ */
+export function fitEtsForm(y: Float64Array, form: EtsForm, m: number): EtsFit | null {
+  const n = y.length;
+  const seasonal = form.season !== 'N';
+  const hasTrend = form.trend !== 'N';
+  const damped = form.trend === 'Ad';
+  const init = initialStates(y, m, form.trend, form.season);
+  let scale = 0;
+  for (let i = 1; i < n; i++) scale += Math.abs(y[i] - y[i - 1]);
+  scale = scale / Math.max(1, n - 1) || Math.abs(init.l0) || 1;
+
+  const x0: number[] = [logit(0.2)];
+  if (hasTrend) x0.push(logit(0.1));
+  if (seasonal) x0.push(logit(0.05));
+  if (damped) x0.push(logit(0.5));
+  x0.push(0);
+  if (hasTrend) x0.push(0);
+
+  const buf = new Float64Array(Math.max(1, m));
+  const decode = (x: Float64Array): EtsParams => {
+    let k = 0;
+    const alpha = 1e-4 + (1 - 2e-4) * logistic(x[k++]);
+    const beta = hasTrend ? alpha * logistic(x[k++]) : 0;
+    const gamma = seasonal ? (1 - alpha) * logistic(x[k++]) : 0;
+    const phi = damped ? 0.8 + 0.18 * logistic(x[k++]) : 1;
+    const l0 = init.l0 + x[k++] * scale;
+    const b0 = hasTrend ? init.b0 + x[k++] * scale * 0.1 : 0;
+    return { alpha, beta, gamma, phi, l0, b0, s0: init.s0 };
+  };
+  const objective = (x: Float64Array): number => etsNegLogLik(etsFilter(y, form, m, decode(x), buf), form, n);
+  const best = nelderMead(objective, x0, { maxIter: 60 * x0.length + 100, tol: 1e-7, step: 0.6 });
+  if (!Number.isFinite(best.fx) || best.fx >= Number.MAX_VALUE) return null;
+  const params = decode(best.x);
+  const state = etsFilter(y, form, m, params, new Float64Array(Math.max(1, m)));
+  if (!state.valid) return null;
+  // Parameters counted as R does: smoothing, damping, initial states, plus the variance.
+  const k = x0.length + (seasonal ? m - 1 : 0) + 1;
+  const lik = best.fx;
+  const aic = lik + 2 * k;
+  const aicc = n - k - 1 > 0 ? aic + (2 * k * (k + 1)) / (n - k - 1) : Infinity;
+  const dof = Math.max(1, n - k);
+  const sigma2 = form.error === 'A' ? state.sse / dof : state.sseRel / dof;
+  return { form, m, params, aicc, sigma2, level: state.level, trend: state.trend, seasonal: state.seasonal };
+}
+
+/** Point forecasts and error standard deviations from a fitted model's final states. */
+export function etsForecast(fit: EtsFit, nObs: number, h: number): { mean: Float64Array; sd: Float64Array } {
+  const { form, m, params, level, trend, seasonal } = fit;
+  const phi = form.trend === 'Ad' ? params.phi : 1;
+  const hasTrend = form.trend !== 'N';
+  const mean = new Float64Array(h);
+  const sd = new Float64Array(h);
+  let phiSum = 0;
+  let phiPow = 1;
+  let cumC2 = 0;
+  for (let i = 0; i < h; i++) {
+    phiPow *= phi;
+    phiSum += phiPow;
+    const lb = level + (hasTrend ? phiSum * trend : 0);
+    const s = form.season === 'N' ? 0 : seasonal[(nObs + i) % m];
+    const mu = form.season === 'M' ? lb * s : lb + s;
+    mean[i] = mu;
+    // Class-1 variance (Hyndman et al. 2008, table 6.1): sigma^2 (1 + sum_{j<h} c_j^2), with
+    // c_j = alpha + beta * (phi + ... + phi^j) + gamma [j = 0 mod m]. For multiplicative
+    // forms we use it as an approximation, scaled by the forecast for relative errors.
+    const base = form.error === 'A' ? Math.sqrt(fit.sigma2) : Math.sqrt(fit.sigma2) * Math.abs(mu);
+    sd[i] = base * Math.sqrt(1 + cumC2);
+    const j = i + 1;
+    const c = params.alpha + (hasTrend ? params.beta * phiSum : 0) + (form.season !== 'N' && j % m === 0 ? params.gamma : 0);
+    cumC2 += c * c;
+  }
+  return { mean, sd };
+}
+
+export function etsLabel(form: EtsForm): string {
+  return `ets-${form.error}${form.trend}${form.season}`;
+}
+
+export function etsFitted(fit: EtsFit, nObs: number): FittedModel {
+  const p = fit.params;
+  return {
+    label: etsLabel(fit.form),
+    params: { alpha: p.alpha, beta: p.beta, gamma: p.gamma, phi: p.phi, sigma2: fit.sigma2, aicc: fit.aicc },
+    forecast: (h) => etsForecast(fit, nObs, h),
+  };
+}

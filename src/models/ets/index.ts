@@ -1,0 +1,49 @@
+import type { FitContext, FittedModel, Model } from '../types.js';
+import type { EtsForm, SeasonForm, TrendForm } from './filter.js';
+import { etsFitted, fitEtsForm, type EtsFit } from './fit.js';
+
+/** Seasonal ETS is only tried for short cycles: with m > 24 the m-1 seasonal states swamp the data (R's ets refuses too). */
+export const MAX_ETS_SEASON = 24;
+
+/**
+ * The candidate forms for a series. Additive error with multiplicative season is left out as
+ * numerically unstable (as R's forecast::ets does by default); multiplicative forms need
+ * strictly positive data.
+ */
+export function candidateForms(y: Float64Array, m: number): EtsForm[] {
+  let positive = true;
+  for (let i = 0; i < y.length; i++) if (!(y[i] > 0)) { positive = false; break; }
+  const seasonal = m > 1 && m <= MAX_ETS_SEASON && y.length >= 2 * m + 2;
+  const trends: TrendForm[] = y.length >= 8 ? ['N', 'A', 'Ad'] : ['N'];
+  const seasons: SeasonForm[] = seasonal ? (positive ? ['N', 'A', 'M'] : ['N', 'A']) : ['N'];
+  const forms: EtsForm[] = [];
+  for (const error of positive ? (['A', 'M'] as const) : (['A'] as const)) {
+    for (const trend of trends) {
+      for (const season of seasons) {
+        if (error === 'A' && season === 'M') continue;
+        forms.push({ error, trend, season });
+      }
+    }
+  }
+  return forms;
+}
+
+/** Automatic ETS: fit every candidate form, keep the one with the lowest AICc. */
+export function fitAutoEts(y: Float64Array, m: number, forms = candidateForms(y, m)): EtsFit {
+  let best: EtsFit | null = null;
+  for (const form of forms) {
+    const fit = fitEtsForm(y, form, m);
+    if (fit && (!best || fit.aicc < best.aicc)) best = fit;
+  }
+  if (!best) throw new Error('ets: no form could be fitted');
+  return best;
+}
+
+export const ets: Model = {
+  name: 'ets',
+  fit(y: Float64Array, ctx: FitContext): FittedModel {
+    if (y.length < 3) throw new Error('ets: needs at least 3 observations');
+    const m = Math.max(1, Math.round(ctx.season));
+    return etsFitted(fitAutoEts(y, m), y.length);
+  },
+};

@@ -1,0 +1,32 @@
+/**
+ * The contract every local model honours, so that selection, backtesting, calibration and the
+ * fallback can treat them alike. A `Model` is unfitted and stateless; `fit` returns a
+ * `FittedModel` whose parameters are plain numbers. There is no half-fitted state.
+ */
+
+/** What a model may know about the series besides its values. */
+export interface FitContext {
+  /** Periods per seasonal cycle (7 for daily data, 52 for weekly). 1 means none. */
+  readonly season: number;
+}
+
+/** Point forecast and a parametric standard deviation for each step ahead. */
+export interface PointForecast {
+  readonly mean: Float64Array;
+  /** Standard deviation of the h-step error under the model's own assumptions. */
+  readonly sd: Float64Array;
+}
+
+export interface FittedModel {
+  /** Family and form, e.g. `ets(A,Ad,N)`, `tsb`, `snaive`. */
+  readonly label: string;
+  /** The fitted parameters: plain numbers, storable and reusable. */
+  readonly params: Readonly<Record<string, number>>;
+  forecast(h: number): PointForecast;
+}
+
+export interface Model {
+  readonly name: string;
+  /** Fit on `y` (no NaN: impute unobserved periods first). Throws when it cannot. */
+  fit(y: Float64Array, ctx: FitContext): FittedModel;
+}

@@ -1,0 +1,72 @@
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, existsSync, readlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { join } from 'node:path';
+
+/**
+ * Publishing is two renames: a run is written into a private staging folder, renamed to
+ * `runs/<run_id>` when complete, and then the `latest` link is replaced by renaming a new link
+ * over it. A reader sees either the old run or the new one, never a half-written file.
+ */
+
+export function runsDir(out: string): string {
+  return join(out, 'runs');
+}
+
+export function runDir(out: string, runId: string): string {
+  return join(runsDir(out), runId);
+}
+
+/** A fresh staging folder inside the output folder (same filesystem, so renames are atomic). */
+export function createStaging(out: string, runId: string): string {
+  const staging = join(out, '.staging');
+  mkdirSync(staging, { recursive: true });
+  return mkdtempSync(join(staging, `${runId}-`));
+}
+
+/** Move a finished staging folder to runs/<run_id>, replacing an earlier identical run. */
+export function promote(out: string, staging: string, runId: string): string {
+  const target = runDir(out, runId);
+  mkdirSync(runsDir(out), { recursive: true });
+  chmodSync(staging, 0o755); // mkdtemp makes it private; a published run is for everyone who can read OUT
+  if (existsSync(target)) {
+    // Same run id means same inputs, config and code: swap the old copy out, then delete it.
+    const old = `${staging}.replaced`;
+    renameSync(target, old);
+    renameSync(staging, target);
+    rmSync(old, { recursive: true, force: true });
+  } else {
+    renameSync(staging, target);
+  }
+  removeIfEmpty(dirname(staging));
+  return target;
+}
+
+/** Point `latest` at runs/<run_id> atomically (relative link, so the folder can move). */
+export function switchLatest(out: string, runId: string): void {
+  const link = join(out, 'latest');
+  const tmp = join(out, `.latest-${process.pid}-${Date.now()}`);
+  symlinkSync(join('runs', runId), tmp, 'dir');
+  renameSync(tmp, link);
+}
+
+/** The run id `latest` points at, if any. */
+export function latestRunId(out: string): string | null {
+  try {
+    return readlinkSync(join(out, 'latest')).split(/[\\/]/).pop() ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export function discardStaging(staging: string): void {
+  rmSync(staging, { recursive: true, force: true });
+  removeIfEmpty(dirname(staging));
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
+  } catch {
+    // Another run may be staging at the same moment; leaving the folder is harmless.
+  }
+}

@@ -1,0 +1,155 @@
+import { mkdirSync, renameSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { configHash } from '../config/load.js';
+import { UserError } from '../errors.js';
+import { openDuckDb } from '../db/duckdb.js';
+import { ingest } from '../ingest/index.js';
+import { rejectShareProblem, writeRejects } from '../ingest/quality.js';
+import { fingerprintInput } from '../ingest/fingerprint.js';
+import { readSeriesBatches, readSeriesKeys } from '../ingest/series-reader.js';
+import { targetDates, todayIso } from '../ingest/dates.js';
+import { demandClassOf } from '../forecast/batch.js';
+import { createForecastPool, defaultThreads, forecastAll } from '../forecast/pool.js';
+import type { SeriesTask } from '../forecast/series.js';
+import { ForecastCsvWriter } from '../publish/forecast-csv.js';
+import { forecastCsvToParquet } from '../publish/parquet.js';
+import { describeFiles, writeJson } from '../publish/manifest.js';
+import { createStaging, discardStaging, promote, switchLatest } from '../publish/atomic.js';
+import { codeVersion, packageRoot } from '../version.js';
+import { forecastingSettings, makeRunId } from './run-id.js';
+import { silentEvents, type RunEvents } from './events.js';
+
+export interface RunSummary {
+  readonly runId: string;
+  readonly dir: string;
+  readonly series: number;
+  readonly rows: number;
+  readonly rowsRejected: number;
+  readonly seriesPerModel: Record<string, number>;
+  readonly fallbacks: number;
+  readonly seconds: number;
+}
+
+/** The bundled demo data, used when no input is given. */
+export function demoInput(): string {
+  return join(packageRoot(), 'data', 'demo', 'sales.csv');
+}
+
+export function horizonFor(cfg: Config, freqDays: number): number {
+  return cfg.horizon ?? (freqDays === 7 ? 13 : 28);
+}
+
+export function seasonFor(cfg: Config, freqDays: number): number {
+  return cfg.season ?? (freqDays === 7 ? 52 : 7);
+}
+
+/**
+ * One forecasting run: ingest and check the data, forecast every series on the worker pool,
+ * and publish the files atomically. Throws a UserError (nothing published) on bad input.
+ */
+export async function runForecast(cfg: Config, events: RunEvents = silentEvents, now = new Date()): Promise<RunSummary> {
+  const started = Date.now();
+  const out = resolve(cfg.out);
+  const inputPath = resolve(cfg.input.path ?? demoInput());
+  mkdirSync(out, { recursive: true });
+  const conn = await openDuckDb();
+  let staging: string | null = null;
+  const threads = cfg.threads ?? defaultThreads();
+  const pool = createForecastPool(threads);
+  try {
+    events.stage('ingest');
+    const [{ source, ingested }, fingerprint] = await Promise.all([ingest(conn, cfg, inputPath, todayIso(now)), fingerprintInput(inputPath)]);
+    const { report, freq } = ingested;
+    const code = codeVersion();
+    const runId = makeRunId(report.last_date, fingerprint.sha256, cfg, code);
+    staging = createStaging(out, runId);
+    writeJson(join(staging, 'quality.json'), report);
+    await writeRejects(conn, source, join(staging, 'rejects.csv'));
+    events.info(`${report.rows_read} rows read, ${report.rows_rejected} rejected, ${report.series} series, ${freq.name === 'day' ? 'daily' : 'weekly'} ${report.first_date} → ${report.last_date}`);
+    const problem = rejectShareProblem(report, cfg.quality.maxRejectedShare);
+    if (problem) {
+      const failed = join(out, 'failed', runId);
+      mkdirSync(join(out, 'failed'), { recursive: true });
+      discardStaging(failed);
+      renameSync(staging, failed);
+      staging = null;
+      throw new UserError(`${problem}; nothing published; see ${join(failed, 'rejects.csv')}`);
+    }
+
+    const horizon = horizonFor(cfg, freq.days);
+    const task: SeriesTask = { horizon, season: seasonFor(cfg, freq.days), levels: cfg.quantiles };
+    const dates = targetDates(report.last_date, freq.days, horizon);
+    const keys = await readSeriesKeys(conn);
+    const writer = new ForecastCsvWriter(join(staging, 'forecasts.csv'), runId, cfg.quantiles, dates);
+    const perModel: Record<string, number> = {};
+    const perClass: Record<string, number> = {};
+    const fallbacks: { store_id: string; sku: string; model: string; reason: string }[] = [];
+    let doneSeries = 0;
+    events.stage('forecast');
+    events.progress(0, ingested.series);
+    const batches = readSeriesBatches(conn, { lastT: ingested.lastT, gapValue: cfg.quality.gaps === 'zero' ? 0 : NaN, batchSize: cfg.batchSize });
+    const tagged = (async function* () {
+      for await (const { batch, firstSid } of batches) yield { batch, tag: firstSid };
+    })();
+    await forecastAll(pool, tagged, task, async (result, firstSid) => {
+      for (let i = 0; i < result.labelIds.length; i++) {
+        const label = result.labels[result.labelIds[i]];
+        perModel[label] = (perModel[label] ?? 0) + 1;
+        const cls = demandClassOf(result.classIds[i]);
+        perClass[cls] = (perClass[cls] ?? 0) + 1;
+      }
+      for (const f of result.failures) {
+        const sid = firstSid + f.series;
+        fallbacks.push({ store_id: keys.store[sid], sku: keys.sku[sid], model: result.labels[result.labelIds[f.series]], reason: f.reason });
+      }
+      await writer.write(result, firstSid, keys);
+      doneSeries += result.labelIds.length;
+      events.progress(doneSeries, ingested.series);
+    });
+    await writer.close();
+
+    events.stage('publish');
+    await forecastCsvToParquet(conn, join(staging, 'forecasts.csv'), join(staging, 'forecasts.parquet'), cfg.quantiles);
+    const files = await describeFiles(staging, {
+      'forecasts.csv': writer.rows,
+      'forecasts.parquet': writer.rows,
+      'quality.json': undefined,
+      'rejects.csv': report.rows_rejected,
+    });
+    const finished = Date.now();
+    writeJson(join(staging, 'manifest.json'), {
+      run_id: runId,
+      kind: 'run',
+      started_at: new Date(started).toISOString(),
+      finished_at: new Date(finished).toISOString(),
+      duration_s: (finished - started) / 1000,
+      code_version: code,
+      config_hash: configHash(forecastingSettings(cfg) as Config),
+      config: cfg,
+      input: { ...fingerprint, format: source.format, columns: source.columns, rows_read: report.rows_read, rows_rejected: report.rows_rejected },
+      data: { frequency: freq.name, first_date: report.first_date, last_date: report.last_date, series: report.series, horizon, season: task.season, target_dates: { first: dates[0], last: dates[dates.length - 1] } },
+      calendars: [],
+      quantiles: cfg.quantiles,
+      files,
+      rows: { forecasts: writer.rows, rejected: report.rows_rejected },
+      series_per_model: sortKeys(perModel),
+      series_per_class: sortKeys(perClass),
+      fallbacks,
+      threads,
+    });
+    const dir = promote(out, staging, runId);
+    staging = null;
+    switchLatest(out, runId);
+    return { runId, dir, series: report.series, rows: writer.rows, rowsRejected: report.rows_rejected, seriesPerModel: sortKeys(perModel), fallbacks: fallbacks.length, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    if (staging) discardStaging(staging);
+    await pool.destroy();
+    conn.closeSync();
+  }
+}
+
+function sortKeys(o: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+

@@ -1,0 +1,21 @@
+import { resolve } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { openDuckDb } from '../db/duckdb.js';
+import { ingest, type QualityReport } from '../ingest/index.js';
+import { rejectShareProblem, writeRejects } from '../ingest/quality.js';
+import { todayIso } from '../ingest/dates.js';
+import { demoInput } from './run.js';
+
+/** Apply the quality rules only: the same checks `run` does before it fits anything. */
+export async function validateInput(cfg: Config, rejectsFile?: string, now = new Date()): Promise<{ report: QualityReport; ok: boolean; reason: string }> {
+  const conn = await openDuckDb();
+  try {
+    const path = resolve(cfg.input.path ?? demoInput());
+    const { source, ingested } = await ingest(conn, cfg, path, todayIso(now));
+    if (rejectsFile) await writeRejects(conn, source, resolve(rejectsFile));
+    const problem = rejectShareProblem(ingested.report, cfg.quality.maxRejectedShare);
+    return { report: ingested.report, ok: problem === null, reason: problem ?? '' };
+  } finally {
+    conn.closeSync();
+  }
+}
