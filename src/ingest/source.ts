@@ -22,6 +22,11 @@ export interface Source {
   readonly rowLabel: 'line' | 'row';
 }
 
+/** Fail early, with the path, when the input is not a readable file. */
+export function assertInputFile(path: string): void {
+  if (!existsSync(path) || !statSync(path).isFile()) throw new UserError(`input ${path}: no such file`);
+}
+
 export function inferFormat(path: string): SourceFormat {
   const ext = extname(path.replace(/\.(gz|zst)$/i, '')).toLowerCase();
   if (ext === '.parquet' || ext === '.pq') return 'parquet';
@@ -36,7 +41,7 @@ export function inferFormat(path: string): SourceFormat {
  */
 export async function registerSource(conn: DuckDBConnection, input: InputConfig & { path: string }): Promise<Source> {
   const path = input.path;
-  if (!existsSync(path) || !statSync(path).isFile()) throw new UserError(`input ${path}: no such file`);
+  assertInputFile(path);
   const format = input.format ?? inferFormat(path);
   let from: string;
   if (format === 'csv') {

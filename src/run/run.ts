@@ -1,10 +1,11 @@
-import { mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { configHash } from '../config/load.js';
 import { UserError } from '../errors.js';
 import { openDuckDb } from '../db/duckdb.js';
 import { ingest } from '../ingest/index.js';
+import { assertInputFile } from '../ingest/source.js';
 import { rejectShareProblem, writeRejects } from '../ingest/quality.js';
 import { fingerprintInput } from '../ingest/fingerprint.js';
 import { readSeriesBatches, readSeriesKeys } from '../ingest/series-reader.js';
@@ -59,6 +60,7 @@ export async function runForecast(cfg: Config, events: RunEvents = silentEvents,
   const pool = createForecastPool(threads);
   try {
     events.stage('ingest');
+    assertInputFile(inputPath);
     const [{ source, ingested }, fingerprint] = await Promise.all([ingest(conn, cfg, inputPath, todayIso(now)), fingerprintInput(inputPath)]);
     const { report, freq } = ingested;
     const code = codeVersion();
@@ -71,7 +73,7 @@ export async function runForecast(cfg: Config, events: RunEvents = silentEvents,
     if (problem) {
       const failed = join(out, 'failed', runId);
       mkdirSync(join(out, 'failed'), { recursive: true });
-      discardStaging(failed);
+      rmSync(failed, { recursive: true, force: true });
       renameSync(staging, failed);
       staging = null;
       throw new UserError(`${problem}; nothing published; see ${join(failed, 'rejects.csv')}`);

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig, parseConfig } from '../src/config/load.js';
+import { UserError } from '../src/errors.js';
+import { tempDir } from './helpers/tmp.js';
+
+describe('config', () => {
+  it('works with no file at all', () => {
+    const cfg = loadConfig(undefined);
+    expect(cfg.quantiles).toEqual([0.1, 0.5, 0.9]);
+    expect(cfg.quality.negativeUnits).toBe('zero');
+  });
+
+  it('names the key, the bad value and what is allowed', () => {
+    expect(() => parseConfig({ quality: { negativeUnits: 'drop' } }, 'my.json')).toThrow(
+      /my\.json: quality\.negativeUnits = "drop": expected one of "zero"\|"reject"\|"keep"/,
+    );
+  });
+
+  it('refuses unknown keys so a typo is not silently ignored', () => {
+    expect(() => parseConfig({ horizn: 12 }, 'my.json')).toThrow(/unknown key horizn/);
+  });
+
+  it('lets flags override the file, and blames the flag when it is wrong', () => {
+    const dir = tempDir();
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ horizon: 13, out: 'x' }));
+    expect(loadConfig(file, { horizon: 4 }).horizon).toBe(4);
+    expect(() => loadConfig(file, { horizon: 0 })).toThrow(/flag for horizon = 0/);
+  });
+
+  it('always publishes the median', () => {
+    expect(parseConfig({ quantiles: [0.9, 0.05] }).quantiles).toEqual([0.05, 0.5, 0.9]);
+  });
+
+  it('reports a file that is not JSON as a user error', () => {
+    const dir = tempDir();
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, '{ horizon: 3 ');
+    expect(() => loadConfig(file)).toThrow(UserError);
+    expect(() => loadConfig(file)).toThrow(/bad\.json is not valid JSON/);
+  });
+});
