@@ -3,13 +3,13 @@
  * only hands the result's buffers back as transfers instead of copies.
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { forecastBatch, type BatchRequest, type BatchResult } from '../src/forecast/batch.js';
+import { forecastBatch, resultBuffers, type BatchRequest } from '../src/forecast/batch.js';
 
 export default function forecast(req: BatchRequest): unknown {
-  const result: BatchResult = forecastBatch(req);
+  const result = forecastBatch(req);
   return move({
     get [transferableSymbol]() {
-      return [result.values.buffer, result.labelIds.buffer, result.classIds.buffer];
+      return resultBuffers(result);
     },
     get [valueSymbol]() {
       return result;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MODEL_NAMES } from '../models/library.js';
 
 /**
  * The one configuration file, validated at the edge. Every key has a default, so `shelfcast
@@ -46,6 +47,21 @@ export const QualitySchema = z
   })
   .strict();
 
+const modelList = z.array(z.enum(MODEL_NAMES)).min(1);
+
+export const ModelsSchema = z
+  .object({
+    /** Candidate models per demand class; omitted classes keep the defaults. */
+    candidates: z.object({ smooth: modelList, erratic: modelList, intermittent: modelList, lumpy: modelList }).partial().strict().default({}),
+    /** Rolling-origin backtest windows per series (0: no backtest, choose by demand class). */
+    windows: z.number().int().min(0).max(20).default(3),
+    /** Backtest error that ranks candidates. */
+    metric: z.enum(['mase', 'rmsse']).default('mase'),
+    /** Combine the best this many candidates, weighted by inverse squared backtest error (1: the single best). */
+    combine: z.number().int().min(1).max(10).default(5),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     input: InputSchema.default(InputSchema.parse({})),
@@ -63,6 +79,7 @@ export const ConfigSchema = z
     /** Series per batch sent to a worker. */
     batchSize: z.number().int().min(1).max(100000).default(200),
     quality: QualitySchema.default(QualitySchema.parse({})),
+    models: ModelsSchema.default(ModelsSchema.parse({})),
   })
   .strict();
 

@@ -1,9 +1,10 @@
 import { DEMAND_CLASSES, type DemandClass } from '../models/classify.js';
-import { forecastSeries, type ModelChooser, type SeriesTask } from './series.js';
+import type { ModelName } from '../models/library.js';
+import { forecastSeries, type ModelResolver, type SeriesTask } from './series.js';
 
 /**
  * The wire format between the main thread and forecast workers. Series values travel as one
- * Float64Array with offsets, results as one Float64Array, so a batch crosses threads by
+ * Float64Array with offsets, results as a few flat typed arrays, so a batch crosses threads by
  * transferring buffers rather than cloning objects. Series identities never leave the main
  * thread: results are matched back by batch index and position.
  */
@@ -20,10 +21,24 @@ export interface BatchRequest {
   readonly task: SeriesTask;
 }
 
+/** Per-series backtest score fields, in this order, in `BatchResult.scores`. */
+export const SCORE_FIELDS = ['mase', 'rmsse', 'bias', 'absError', 'absActual'] as const;
+
 export interface BatchResult {
   readonly index: number;
-  /** Row-major [series][step][point, quantile_1 .. quantile_k]. */
-  readonly values: Float64Array;
+  /** [series][step] point forecasts. */
+  readonly point: Float64Array;
+  /** [series][step] the model's own error spread. */
+  readonly sd: Float64Array;
+  /** [series] MASE denominator. */
+  readonly scale: Float64Array;
+  /** [series][window][step] backtest errors of the selection; NaN where a series had fewer windows. */
+  readonly residuals: Float64Array;
+  /** [series][field] backtest score of the selection (SCORE_FIELDS); NaN without backtest. */
+  readonly scores: Float64Array;
+  /** [series][candidate] backtest error of every model in `candidateNames`; NaN if not tried. */
+  readonly candidateErrors: Float64Array;
+  readonly candidateNames: readonly ModelName[];
   /** Per series: index into `labels`. */
   readonly labelIds: Uint16Array;
   readonly labels: string[];
@@ -36,18 +51,29 @@ export function seriesCount(batch: SeriesBatch): number {
   return batch.offsets.length - 1;
 }
 
-/** Values per series in a result: one point forecast and k quantiles for each step. */
-export function resultStride(task: SeriesTask): number {
-  return task.horizon * (1 + task.levels.length);
+/** Every model named for any class, in a stable order. */
+export function candidateUnion(task: SeriesTask): ModelName[] {
+  return [...new Set(DEMAND_CLASSES.flatMap((c) => task.candidates[c]))];
+}
+
+/** Buffers to transfer (not copy) when a result crosses threads. */
+export function resultBuffers(r: BatchResult): ArrayBuffer[] {
+  return [r.point, r.sd, r.scale, r.residuals, r.scores, r.candidateErrors, r.labelIds, r.classIds].map((a) => a.buffer as ArrayBuffer);
 }
 
 /** Forecast every series of a batch. Pure: the worker calls it, and so can a test. */
-export function forecastBatch(req: BatchRequest, choose?: ModelChooser): BatchResult {
+export function forecastBatch(req: BatchRequest, library?: ModelResolver): BatchResult {
   const { batch, task } = req;
   const k = seriesCount(batch);
   const h = task.horizon;
-  const width = 1 + task.levels.length;
-  const values = new Float64Array(k * resultStride(task));
+  const w = task.windows;
+  const names = candidateUnion(task);
+  const point = new Float64Array(k * h);
+  const sd = new Float64Array(k * h);
+  const scale = new Float64Array(k);
+  const residuals = new Float64Array(k * w * h).fill(NaN);
+  const scores = new Float64Array(k * SCORE_FIELDS.length).fill(NaN);
+  const candidateErrors = new Float64Array(k * names.length).fill(NaN);
   const labelIds = new Uint16Array(k);
   const classIds = new Uint8Array(k);
   const labels: string[] = [];
@@ -55,7 +81,7 @@ export function forecastBatch(req: BatchRequest, choose?: ModelChooser): BatchRe
   const failures: { series: number; reason: string }[] = [];
   for (let i = 0; i < k; i++) {
     const y = batch.values.subarray(batch.offsets[i], batch.offsets[i + 1]);
-    const f = forecastSeries(y, task, choose);
+    const f = forecastSeries(y, task, library);
     let id = labelIndex.get(f.label);
     if (id === undefined) {
       id = labels.length;
@@ -65,14 +91,16 @@ export function forecastBatch(req: BatchRequest, choose?: ModelChooser): BatchRe
     labelIds[i] = id;
     classIds[i] = DEMAND_CLASSES.indexOf(f.cls);
     if (f.fallback !== undefined) failures.push({ series: i, reason: f.fallback });
-    const base = i * h * width;
-    for (let s = 0; s < h; s++) {
-      const row = base + s * width;
-      values[row] = f.point[s];
-      for (let q = 0; q < f.quantiles.length; q++) values[row + 1 + q] = f.quantiles[q][s];
-    }
+    point.set(f.point, i * h);
+    sd.set(f.sd, i * h);
+    scale[i] = f.scale;
+    // Residuals of the latest windows line up at the end, so step s of the newest window is comparable across series.
+    residuals.set(f.residuals, i * w * h + (w * h - f.residuals.length));
+    const sc = f.score;
+    if (sc) SCORE_FIELDS.forEach((field, j) => { scores[i * SCORE_FIELDS.length + j] = sc[field]; });
+    names.forEach((n, j) => { const e = f.candidateErrors.get(n); if (e !== undefined) candidateErrors[i * names.length + j] = e; });
   }
-  return { index: batch.index, values, labelIds, labels, classIds, failures };
+  return { index: batch.index, point, sd, scale, residuals, scores, candidateErrors, candidateNames: names, labelIds, labels, classIds, failures };
 }
 
 export function demandClassOf(id: number): DemandClass {

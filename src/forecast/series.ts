@@ -1,81 +1,135 @@
-import type { FitContext, Model, PointForecast } from '../models/types.js';
+import type { FitContext, FittedModel, Model, PointForecast } from '../models/types.js';
 import { classifyDemand, type DemandClass, type DemandProfile } from '../models/classify.js';
 import { imputeUnobserved } from '../models/impute.js';
-import { enforceQuantileOrder, gaussianQuantiles } from '../models/quantiles.js';
 import { seasonalNaive } from '../models/naive.js';
-import { ets } from '../models/ets/index.js';
-import { tsb } from '../models/croston.js';
+import { modelByName, type ModelName } from '../models/library.js';
+import { backtestSeries } from '../backtest/evaluate.js';
+import { planWindows } from '../backtest/windows.js';
+import { selectModels, type SelectionMetric } from '../backtest/select.js';
+import { maseScale, pointScores, rmsseScale } from '../backtest/metrics.js';
 
-/** Everything the engine publishes for one series. */
+/** What a worker needs to forecast any series of a run. */
+export interface SeriesTask extends FitContext {
+  readonly horizon: number;
+  /** Candidate models per demand class. */
+  readonly candidates: Readonly<Record<DemandClass, readonly ModelName[]>>;
+  /** Backtest windows per series (0: no backtest, pick by demand class). */
+  readonly windows: number;
+  readonly metric: SelectionMetric;
+  /** Combine the best this many candidates, weighted by backtest error (1: the single best). */
+  readonly combine: number;
+}
+
+/** Backtest accuracy of what was selected, on its own windows. */
+export interface BacktestScore {
+  readonly mase: number;
+  readonly rmsse: number;
+  readonly bias: number;
+  readonly absError: number;
+  readonly absActual: number;
+}
+
+/** Everything the engine keeps for one series, before intervals are calibrated. */
 export interface SeriesForecast {
   readonly label: string;
   readonly cls: DemandClass;
   /** Non-negative point forecast per step. */
   readonly point: Float64Array;
-  /** One array per requested quantile level, ascending, non-negative, non-crossing. */
-  readonly quantiles: Float64Array[];
-  /** Set when the chosen model failed and a fallback produced the forecast. */
+  /** The model's own error spread per step: the interval fallback when nothing is calibrated. */
+  readonly sd: Float64Array;
+  /** In-sample mean absolute one-step change: the unit of scaled errors (MASE denominator). */
+  readonly scale: number;
+  /** Backtest errors (actual − forecast) of the selection, [window][step]; empty without backtest. */
+  readonly residuals: Float64Array;
+  readonly score: BacktestScore | null;
+  /** Candidate name → backtest error on the selection metric (NaN: failed). */
+  readonly candidateErrors: ReadonlyMap<ModelName, number>;
+  /** Set when the selection failed and a fallback produced the forecast. */
   readonly fallback?: string;
 }
 
-export interface SeriesTask extends FitContext {
-  readonly horizon: number;
-  /** Ascending quantile levels in (0, 1). */
-  readonly levels: readonly number[];
-}
+/** Turns a configured model name into the model; tests substitute their own. */
+export type ModelResolver = (name: ModelName) => Model;
 
-/** Picks the family for a series from its demand profile. */
-export type ModelChooser = (profile: DemandProfile, n: number, ctx: FitContext) => Model;
-
-/** The first-cut rule: intermittent and lumpy demand → TSB, the rest → automatic ETS. */
-export const chooseByDemandClass: ModelChooser = (profile, n) => {
-  if (n < 4) return seasonalNaive;
-  if (profile.cls === 'intermittent' || profile.cls === 'lumpy') return tsb;
-  return ets;
-};
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
 function finite(pf: PointForecast): boolean {
   for (let i = 0; i < pf.mean.length; i++) if (!Number.isFinite(pf.mean[i]) || !Number.isFinite(pf.sd[i])) return false;
   return true;
 }
 
-function publishable(label: string, cls: DemandClass, pf: PointForecast, task: SeriesTask, fallback?: string): SeriesForecast {
-  const point = pf.mean.map((v) => Math.max(0, v));
-  const quantiles = gaussianQuantiles(pf.mean, pf.sd, task.levels);
-  enforceQuantileOrder(quantiles);
-  return fallback === undefined ? { label, cls, point, quantiles } : { label, cls, point, quantiles, fallback };
+/** Without a backtest (very short history), the demand class decides. */
+function ruleChoice(profile: DemandProfile, n: number): ModelName {
+  if (n < 4) return 'snaive';
+  return profile.cls === 'intermittent' || profile.cls === 'lumpy' ? 'tsb' : 'ets';
 }
 
-function zeros(task: SeriesTask, cls: DemandClass, reason: string): SeriesForecast {
+/** Fit each chosen model on the full history and take the weighted average; failures drop out. */
+function fitChosen(names: readonly ModelName[], weights: readonly number[], y: Float64Array, task: SeriesTask, library: ModelResolver): { label: string; pf: PointForecast } | { error: string } {
+  const fits: { fitted: FittedModel; pf: PointForecast; w: number }[] = [];
+  let error = '';
+  for (const [k, name] of names.entries()) {
+    try {
+      const fitted = library(name).fit(y, task);
+      const pf = fitted.forecast(task.horizon);
+      if (finite(pf)) fits.push({ fitted, pf, w: weights[k] ?? 1 });
+      else error = `${fitted.label} produced non-finite values`;
+    } catch (e) {
+      error = `${name}: ${message(e)}`;
+    }
+  }
+  if (fits.length === 0) return { error };
   const h = task.horizon;
-  return { label: 'zero', cls, point: new Float64Array(h), quantiles: task.levels.map(() => new Float64Array(h)), fallback: reason };
+  const mean = new Float64Array(h);
+  const sd = new Float64Array(h);
+  const total = fits.reduce((a, f) => a + f.w, 0);
+  for (const { pf, w } of fits) for (let i = 0; i < h; i++) { mean[i] += (pf.mean[i] * w) / total; sd[i] += (pf.sd[i] * w) / total; }
+  const label = fits.length === 1 ? fits[0].fitted.label : `combo(${fits.map((f) => f.fitted.label).join('+')})`;
+  return { label, pf: { mean, sd } };
 }
-
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
 /**
- * Forecast one series. Never throws: a model that fails (or returns non-finite numbers) is
- * replaced by seasonal naive, and a series with no observed demand at all gets zeros; either
- * way the reason is returned so the run can list it.
+ * Forecast one series: classify its demand, backtest the candidates for its class on rolling
+ * windows, keep the best (or combine the best few), refit on the full history. Never throws:
+ * if every candidate fails, seasonal naive steps in; with no observed demand at all, zeros.
  */
-export function forecastSeries(y: Float64Array, task: SeriesTask, choose: ModelChooser = chooseByDemandClass): SeriesForecast {
+export function forecastSeries(y: Float64Array, task: SeriesTask, library: ModelResolver = modelByName): SeriesForecast {
+  const h = task.horizon;
   const obs = imputeUnobserved(y);
   const profile = classifyDemand(obs);
-  if (obs.length === 0) return zeros(task, profile.cls, 'no observed periods');
-  let reason: string;
-  try {
-    const fitted = choose(profile, obs.length, task).fit(obs, task);
-    const pf = fitted.forecast(task.horizon);
-    if (finite(pf)) return publishable(fitted.label, profile.cls, pf, task);
-    reason = `${fitted.label} produced non-finite values`;
-  } catch (e) {
-    reason = message(e);
+  const scale = maseScale(obs);
+  const base = { cls: profile.cls, scale, candidateErrors: new Map<ModelName, number>() };
+  if (obs.length === 0) {
+    return { ...base, label: 'zero', point: new Float64Array(h), sd: new Float64Array(h), residuals: new Float64Array(0), score: null, fallback: 'no observed periods' };
   }
+  const names = task.candidates[profile.cls];
+  const plan = planWindows(obs.length, h, task.windows, task.seasons);
+  let chosen: readonly ModelName[] = [ruleChoice(profile, obs.length)];
+  let weights: readonly number[] = [1];
+  let residuals = new Float64Array(0);
+  let score: BacktestScore | null = null;
+  if (plan.origins.length > 0 && names.length > 0) {
+    const bt = backtestSeries(obs, names.map(library), task, h, plan.origins);
+    const sel = selectModels(bt, task.metric, task.combine);
+    names.forEach((n, i) => base.candidateErrors.set(n, sel ? sel.errors[i] : NaN));
+    if (sel) {
+      chosen = sel.chosen.map((i) => names[i]);
+      weights = sel.weights;
+      residuals = bt.actuals.map((a, i) => a - sel.forecast[i]);
+      const p = pointScores(bt.actuals, sel.forecast, scale, rmsseScale(obs));
+      score = { mase: p.mase, rmsse: p.rmsse, bias: p.bias, absError: p.absError, absActual: p.absActual };
+    }
+  }
+  const fit = fitChosen(chosen, weights, obs, task, library);
+  if ('label' in fit) {
+    return { ...base, label: fit.label, point: fit.pf.mean.map((v) => Math.max(0, v)), sd: fit.pf.sd, residuals, score };
+  }
+  let reason = fit.error;
   try {
-    const fb = seasonalNaive.fit(obs, task).forecast(task.horizon);
-    if (finite(fb)) return publishable('snaive', profile.cls, fb, task, reason);
+    const fb = seasonalNaive.fit(obs, task).forecast(h);
+    if (finite(fb)) return { ...base, label: 'snaive', point: fb.mean.map((v) => Math.max(0, v)), sd: fb.sd, residuals: new Float64Array(0), score: null, fallback: reason };
   } catch (e) {
     reason += `; snaive: ${message(e)}`;
   }
-  return zeros(task, profile.cls, reason);
+  return { ...base, label: 'zero', point: new Float64Array(h), sd: new Float64Array(h), residuals: new Float64Array(0), score: null, fallback: reason };
 }

@@ -6,8 +6,10 @@
 
 /** What a model may know about the series besides its values. */
 export interface FitContext {
-  /** Periods per seasonal cycle (7 for daily data, 52 for weekly). 1 means none. */
+  /** Periods per main seasonal cycle (7 for daily data, 52 for weekly). 1 means none. */
   readonly season: number;
+  /** Every seasonal period worth modelling, main first (daily: [7, 365]; weekly: [52]). */
+  readonly seasons: readonly number[];
 }
 
 /** Point forecast and a parametric standard deviation for each step ahead. */

@@ -1,7 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import type { BatchResult } from '../forecast/batch.js';
-import type { SeriesKeys } from '../ingest/series-reader.js';
 import { csvField, formatNumber, quantileColumn } from './format.js';
 
 export function forecastColumns(levels: readonly number[]): string[] {
@@ -9,11 +7,12 @@ export function forecastColumns(levels: readonly number[]): string[] {
 }
 
 /**
- * Streams forecast rows to CSV as batches arrive (in series order), so the output never has
- * to fit in memory. `targetDates[s]` is the date of step s+1, shared by every series.
+ * Streams forecast rows to CSV, one series at a time, in the order given. `targetDates[s]` is
+ * the date of step s+1, shared by every series.
  */
 export class ForecastCsvWriter {
   private readonly out: WriteStream;
+  private lines: string[] = [];
   rows = 0;
 
   constructor(path: string, private readonly runId: string, private readonly levels: readonly number[], private readonly targetDates: readonly string[]) {
@@ -21,26 +20,27 @@ export class ForecastCsvWriter {
     this.out.write(forecastColumns(levels).join(',') + '\n');
   }
 
-  async write(result: BatchResult, firstSid: number, keys: SeriesKeys): Promise<void> {
-    const h = this.targetDates.length;
-    const width = 1 + this.levels.length;
-    const lines: string[] = [];
-    for (let i = 0; i < result.labelIds.length; i++) {
-      const sid = firstSid + i;
-      const prefix = `${this.runId},${csvField(keys.store[sid])},${csvField(keys.sku[sid])},`;
-      const model = csvField(result.labels[result.labelIds[i]]);
-      for (let s = 0; s < h; s++) {
-        const row = (i * h + s) * width;
-        let line = `${prefix}${this.targetDates[s]},${s + 1}`;
-        for (let k = 0; k < width; k++) line += ',' + formatNumber(result.values[row + k]);
-        lines.push(line + ',' + model);
-      }
+  /** Queue one series' rows; call `flush` now and then to bound memory. */
+  add(store: string, sku: string, model: string, point: ArrayLike<number>, quantiles: readonly ArrayLike<number>[]): void {
+    const prefix = `${this.runId},${csvField(store)},${csvField(sku)},`;
+    const suffix = ',' + csvField(model);
+    for (let s = 0; s < this.targetDates.length; s++) {
+      let line = `${prefix}${this.targetDates[s]},${s + 1},${formatNumber(point[s])}`;
+      for (const q of quantiles) line += ',' + formatNumber(q[s]);
+      this.lines.push(line + suffix);
     }
-    this.rows += lines.length;
-    if (!this.out.write(lines.join('\n') + '\n')) await once(this.out, 'drain');
+    this.rows += this.targetDates.length;
+  }
+
+  async flush(): Promise<void> {
+    if (this.lines.length === 0) return;
+    const text = this.lines.join('\n') + '\n';
+    this.lines = [];
+    if (!this.out.write(text)) await once(this.out, 'drain');
   }
 
   async close(): Promise<void> {
+    await this.flush();
     this.out.end();
     await once(this.out, 'finish');
   }

@@ -8,17 +8,19 @@ import { ingest } from '../ingest/index.js';
 import { assertInputFile } from '../ingest/source.js';
 import { rejectShareProblem, writeRejects } from '../ingest/quality.js';
 import { fingerprintInput } from '../ingest/fingerprint.js';
-import { readSeriesBatches, readSeriesKeys } from '../ingest/series-reader.js';
+import { readSeriesKeys } from '../ingest/series-reader.js';
 import { targetDates, todayIso } from '../ingest/dates.js';
 import { demandClassOf } from '../forecast/batch.js';
-import { createForecastPool, defaultThreads, forecastAll } from '../forecast/pool.js';
-import type { SeriesTask } from '../forecast/series.js';
+import { createForecastPool, defaultThreads } from '../forecast/pool.js';
+import { seriesQuantiles } from '../backtest/conformal.js';
 import { ForecastCsvWriter } from '../publish/forecast-csv.js';
 import { forecastCsvToParquet } from '../publish/parquet.js';
 import { describeFiles, writeJson } from '../publish/manifest.js';
 import { createStaging, discardStaging, promote, switchLatest } from '../publish/atomic.js';
 import { codeVersion, packageRoot } from '../version.js';
 import { forecastingSettings, makeRunId } from './run-id.js';
+import { seriesTask } from './task.js';
+import { calibrationUnit, forecastStage, summarizeBacktest } from './forecast-stage.js';
 import { silentEvents, type RunEvents } from './events.js';
 
 export interface RunSummary {
@@ -37,17 +39,10 @@ export function demoInput(): string {
   return join(packageRoot(), 'data', 'demo', 'sales.csv');
 }
 
-export function horizonFor(cfg: Config, freqDays: number): number {
-  return cfg.horizon ?? (freqDays === 7 ? 13 : 28);
-}
-
-export function seasonFor(cfg: Config, freqDays: number): number {
-  return cfg.season ?? (freqDays === 7 ? 52 : 7);
-}
-
 /**
- * One forecasting run: ingest and check the data, forecast every series on the worker pool,
- * and publish the files atomically. Throws a UserError (nothing published) on bad input.
+ * One forecasting run: ingest and check the data, backtest, select and forecast every series
+ * on the worker pool, calibrate the intervals, and publish the files atomically. Throws a
+ * UserError (nothing published) on bad input.
  */
 export async function runForecast(cfg: Config, events: RunEvents = silentEvents, now = new Date()): Promise<RunSummary> {
   const started = Date.now();
@@ -79,39 +74,37 @@ export async function runForecast(cfg: Config, events: RunEvents = silentEvents,
       throw new UserError(`${problem}; nothing published; see ${join(failed, 'rejects.csv')}`);
     }
 
-    const horizon = horizonFor(cfg, freq.days);
-    const task: SeriesTask = { horizon, season: seasonFor(cfg, freq.days), levels: cfg.quantiles };
-    const dates = targetDates(report.last_date, freq.days, horizon);
+    const task = seriesTask(cfg, freq);
     const keys = await readSeriesKeys(conn);
+    events.stage('forecast');
+    const { results, calibration: builder } = await forecastStage(conn, pool, ingested, task, cfg, events);
+    const calibration = builder.build(cfg.quantiles);
+
+    events.stage('publish');
+    const dates = targetDates(report.last_date, freq.days, task.horizon);
     const writer = new ForecastCsvWriter(join(staging, 'forecasts.csv'), runId, cfg.quantiles, dates);
     const perModel: Record<string, number> = {};
     const perClass: Record<string, number> = {};
     const fallbacks: { store_id: string; sku: string; model: string; reason: string }[] = [];
-    let doneSeries = 0;
-    events.stage('forecast');
-    events.progress(0, ingested.series);
-    const batches = readSeriesBatches(conn, { lastT: ingested.lastT, gapValue: cfg.quality.gaps === 'zero' ? 0 : NaN, batchSize: cfg.batchSize });
-    const tagged = (async function* () {
-      for await (const { batch, firstSid } of batches) yield { batch, tag: firstSid };
-    })();
-    await forecastAll(pool, tagged, task, async (result, firstSid) => {
+    const h = task.horizon;
+    for (const { result, firstSid } of results) {
       for (let i = 0; i < result.labelIds.length; i++) {
+        const sid = firstSid + i;
         const label = result.labels[result.labelIds[i]];
-        perModel[label] = (perModel[label] ?? 0) + 1;
         const cls = demandClassOf(result.classIds[i]);
+        perModel[label] = (perModel[label] ?? 0) + 1;
         perClass[cls] = (perClass[cls] ?? 0) + 1;
+        const point = result.point.subarray(i * h, (i + 1) * h);
+        const qs = seriesQuantiles(calibration, cls, point, result.sd.subarray(i * h, (i + 1) * h), calibrationUnit(result, i, h));
+        writer.add(keys.store[sid], keys.sku[sid], label, point, qs);
       }
       for (const f of result.failures) {
         const sid = firstSid + f.series;
         fallbacks.push({ store_id: keys.store[sid], sku: keys.sku[sid], model: result.labels[result.labelIds[f.series]], reason: f.reason });
       }
-      await writer.write(result, firstSid, keys);
-      doneSeries += result.labelIds.length;
-      events.progress(doneSeries, ingested.series);
-    });
+      await writer.flush();
+    }
     await writer.close();
-
-    events.stage('publish');
     await forecastCsvToParquet(conn, join(staging, 'forecasts.csv'), join(staging, 'forecasts.parquet'), cfg.quantiles);
     const files = await describeFiles(staging, {
       'forecasts.csv': writer.rows,
@@ -130,13 +123,14 @@ export async function runForecast(cfg: Config, events: RunEvents = silentEvents,
       config_hash: configHash(forecastingSettings(cfg) as Config),
       config: cfg,
       input: { ...fingerprint, format: source.format, columns: source.columns, rows_read: report.rows_read, rows_rejected: report.rows_rejected },
-      data: { frequency: freq.name, first_date: report.first_date, last_date: report.last_date, series: report.series, horizon, season: task.season, target_dates: { first: dates[0], last: dates[dates.length - 1] } },
+      data: { frequency: freq.name, first_date: report.first_date, last_date: report.last_date, series: report.series, horizon: h, seasons: task.seasons, target_dates: { first: dates[0], last: dates[dates.length - 1] } },
       calendars: [],
       quantiles: cfg.quantiles,
       files,
       rows: { forecasts: writer.rows, rejected: report.rows_rejected },
       series_per_model: sortKeys(perModel),
       series_per_class: sortKeys(perClass),
+      backtest: { windows: task.windows, metric: task.metric, combine: task.combine, selected: summarizeBacktest(results), calibration_errors: calibration.samples },
       fallbacks,
       threads,
     });
@@ -154,4 +148,3 @@ export async function runForecast(cfg: Config, events: RunEvents = silentEvents,
 function sortKeys(o: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
-

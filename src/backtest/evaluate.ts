@@ -1,0 +1,51 @@
+import type { FitContext, Model } from '../models/types.js';
+
+/**
+ * Backtest candidate models on one series: for each window, fit on the history before its
+ * origin and forecast h periods. Pure, so the worker, the backtest command and tests all use it.
+ */
+export interface SeriesBacktest {
+  readonly origins: readonly number[];
+  readonly h: number;
+  /** Actuals, row-major [window][step]. */
+  readonly actuals: Float64Array;
+  /** Per candidate: forecasts [window][step], or null when the model failed in any window. */
+  readonly forecasts: (Float64Array | null)[];
+}
+
+export function backtestSeries(y: Float64Array, candidates: readonly Model[], ctx: FitContext, h: number, origins: readonly number[]): SeriesBacktest {
+  const k = origins.length;
+  const actuals = new Float64Array(k * h);
+  for (let w = 0; w < k; w++) actuals.set(y.subarray(origins[w], origins[w] + h), w * h);
+  const forecasts = candidates.map((model) => {
+    const out = new Float64Array(k * h);
+    for (let w = 0; w < k; w++) {
+      try {
+        const f = model.fit(y.subarray(0, origins[w]), ctx).forecast(h).mean;
+        for (let i = 0; i < h; i++) {
+          const v = Math.max(0, f[i]);
+          if (!Number.isFinite(v)) return null;
+          out[w * h + i] = v;
+        }
+      } catch {
+        return null;
+      }
+    }
+    return out;
+  });
+  return { origins, h, actuals, forecasts };
+}
+
+/** Mean absolute error over every window and step. */
+export function meanAbsoluteError(actuals: Float64Array, forecast: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < actuals.length; i++) s += Math.abs(forecast[i] - actuals[i]);
+  return actuals.length ? s / actuals.length : NaN;
+}
+
+/** Root mean squared error over every window and step. */
+export function rootMeanSquaredError(actuals: Float64Array, forecast: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < actuals.length; i++) s += (forecast[i] - actuals[i]) ** 2;
+  return actuals.length ? Math.sqrt(s / actuals.length) : NaN;
+}

@@ -1,0 +1,79 @@
+import type { FitContext, FittedModel, Model } from './types.js';
+import { mstl } from './decompose/mstl.js';
+import { hasSeasonality, multiplicativeIndices } from './decompose/classical.js';
+
+/**
+ * Forecast a seasonal series by taking the season out, forecasting what is left with a
+ * non-seasonal model, and putting the season back: how R's stlf and thetaf work, and what
+ * lets a 52-week or 365-day cycle be handled at all (ETS cannot carry 51 seasonal states).
+ * When the series is too short or shows no seasonality, the base model runs on the raw data
+ * and the label says so.
+ */
+export interface SeasonalSplit {
+  /** The series with the season removed. */
+  readonly adjusted: Float64Array;
+  /** Re-apply the season to a forecast that starts right after the data. */
+  restore(mean: Float64Array, sd: Float64Array): void;
+}
+
+/** Removes the season from y, or returns null when there is none to remove. */
+export type Deseasonalizer = (y: Float64Array, periods: readonly number[]) => SeasonalSplit | null;
+
+/** Additive STL/MSTL over every period with two full cycles of data; the season ahead is the last cycle. */
+export const stlSplit: Deseasonalizer = (y, periods) => {
+  const d = mstl(y, periods);
+  if (d.periods.length === 0) return null;
+  const n = y.length;
+  return {
+    adjusted: d.adjusted,
+    restore(mean) {
+      for (let i = 0; i < mean.length; i++) {
+        for (let k = 0; k < d.periods.length; k++) {
+          const p = d.periods[k];
+          mean[i] += d.seasonals[k][n - p + (i % p)];
+        }
+      }
+    },
+  };
+};
+
+/** Classical multiplicative indices on the main period, only when the ACF test finds seasonality (as thetaf). */
+export const multiplicativeSplit: Deseasonalizer = (y, periods) => {
+  const m = Math.round(periods[0] ?? 1);
+  if (m < 2 || y.length < 2 * m || !hasSeasonality(y, m)) return null;
+  for (let i = 0; i < y.length; i++) if (!(y[i] > 0)) return null;
+  const idx = multiplicativeIndices(y, m);
+  const n = y.length;
+  return {
+    adjusted: y.map((v, i) => v / idx[i % m]),
+    restore(mean, sd) {
+      for (let i = 0; i < mean.length; i++) {
+        const s = idx[(n + i) % m];
+        mean[i] *= s;
+        sd[i] *= s;
+      }
+    },
+  };
+};
+
+export function seasonallyAdjusted(prefix: string, split: Deseasonalizer, base: Model): Model {
+  return {
+    name: `${prefix}-${base.name}`,
+    fit(y: Float64Array, ctx: FitContext): FittedModel {
+      const s = split(y, ctx.seasons);
+      if (!s) return base.fit(y, { ...ctx, season: 1, seasons: [] });
+      const inner = base.fit(s.adjusted, { ...ctx, season: 1, seasons: [] });
+      return {
+        label: `${prefix}-${inner.label}`,
+        params: inner.params,
+        forecast(h) {
+          const f = inner.forecast(h);
+          const mean = Float64Array.from(f.mean);
+          const sd = Float64Array.from(f.sd);
+          s.restore(mean, sd);
+          return { mean, sd };
+        },
+      };
+    },
+  };
+}

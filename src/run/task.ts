@@ -1,0 +1,28 @@
+import type { Config } from '../config/schema.js';
+import type { Frequency } from '../ingest/frequency.js';
+import type { SeriesTask } from '../forecast/series.js';
+import { DEFAULT_CANDIDATES } from '../models/library.js';
+
+export function horizonFor(cfg: Config, freq: Frequency): number {
+  return cfg.horizon ?? (freq.days === 7 ? 13 : 28);
+}
+
+/** Seasonal periods: the configured one, or a year of weeks; for days, a week and a year. */
+export function seasonsFor(cfg: Config, freq: Frequency): number[] {
+  if (cfg.season !== undefined) return [cfg.season];
+  return freq.days === 7 ? [52] : [7, 365];
+}
+
+/** The settings every worker needs, derived once per run from config and data frequency. */
+export function seriesTask(cfg: Config, freq: Frequency): SeriesTask {
+  const seasons = seasonsFor(cfg, freq);
+  return {
+    horizon: horizonFor(cfg, freq),
+    season: seasons[0],
+    seasons,
+    candidates: { ...DEFAULT_CANDIDATES, ...cfg.models.candidates },
+    windows: cfg.models.windows,
+    metric: cfg.models.metric,
+    combine: cfg.models.combine,
+  };
+}
