@@ -11,29 +11,36 @@ export interface SeriesBacktest {
   readonly actuals: Float64Array;
   /** Per candidate: forecasts [window][step], or null when the model failed in any window. */
   readonly forecasts: (Float64Array | null)[];
+  /** Per candidate: the one-step error spread each window's fit claimed, [window] (for calibration). */
+  readonly units: (Float64Array | null)[];
 }
 
 export function backtestSeries(y: Float64Array, candidates: readonly Model[], ctx: FitContext, h: number, origins: readonly number[]): SeriesBacktest {
   const k = origins.length;
   const actuals = new Float64Array(k * h);
   for (let w = 0; w < k; w++) actuals.set(y.subarray(origins[w], origins[w] + h), w * h);
+  const units: (Float64Array | null)[] = [];
   const forecasts = candidates.map((model) => {
     const out = new Float64Array(k * h);
+    const unit = new Float64Array(k);
+    units.push(null);
     for (let w = 0; w < k; w++) {
       try {
-        const f = model.fit(y.subarray(0, origins[w]), ctx).forecast(h).mean;
+        const f = model.fit(y.subarray(0, origins[w]), ctx).forecast(h);
         for (let i = 0; i < h; i++) {
-          const v = Math.max(0, f[i]);
+          const v = Math.max(0, f.mean[i]);
           if (!Number.isFinite(v)) return null;
           out[w * h + i] = v;
         }
+        unit[w] = f.sd[0];
       } catch {
         return null;
       }
     }
+    units[units.length - 1] = unit;
     return out;
   });
-  return { origins, h, actuals, forecasts };
+  return { origins, h, actuals, forecasts, units };
 }
 
 /** Mean absolute error over every window and step. */

@@ -4,6 +4,7 @@ import { loadConfig, type Overrides } from '../config/load.js';
 import { UserError, errorMessage } from '../errors.js';
 import { runForecast } from '../run/run.js';
 import { validateInput } from '../run/validate.js';
+import { formatSummary, runBacktest } from '../run/backtest.js';
 import { terminalEvents } from './progress.js';
 
 const program = new Command();
@@ -30,6 +31,8 @@ interface DataFlags {
   quantiles?: number[];
   threads?: number;
   batchSize?: number;
+  windows?: number;
+  combine?: number;
   quiet?: boolean;
 }
 
@@ -45,7 +48,21 @@ function overridesFrom(o: DataFlags): Overrides {
     quantiles: o.quantiles,
     threads: o.threads,
     batchSize: o.batchSize,
+    'models.windows': o.windows,
+    'models.combine': o.combine,
   };
+}
+
+function forecastOptions(cmd: Command): Command {
+  return dataOptions(cmd)
+    .option('-o, --out <dir>', 'output folder (default: ./shelfcast-out)')
+    .option('-H, --horizon <periods>', 'periods to forecast (default: 28 days or 13 weeks)', int('horizon'))
+    .option('-q, --quantiles <levels>', 'quantile levels, comma separated (default: 0.1,0.5,0.9)', levels)
+    .option('-w, --windows <k>', 'backtest windows per series for model selection (default: 3)', int('windows'))
+    .option('--combine <k>', 'combine the best k models, weighted by backtest error (default: 5; 1 = pick the best)', int('combine'))
+    .option('-t, --threads <n>', 'worker threads (default: one per core)', int('threads'))
+    .option('--batch-size <n>', 'series per worker batch (default: 200)', int('batch-size'))
+    .option('--quiet', 'print only the summary');
 }
 
 function dataOptions(cmd: Command): Command {
@@ -69,6 +86,7 @@ Examples:
   shelfcast run -i sales.csv -o ./forecasts --horizon 28 --freq day
   shelfcast run -c shelfcast.json --threads 4     settings from a file, one flag overridden
   shelfcast validate -i sales.parquet             check the data without forecasting
+  shelfcast backtest -i sales.csv --windows 4     how every model would have done, per series
 
 Input columns (rename with input.columns in the config):
   store_id, sku, date, units   required; one row per store, SKU and day or week
@@ -78,14 +96,8 @@ Each run writes OUT/runs/<run_id>/ {forecasts.csv, forecasts.parquet, manifest.j
 quality.json, rejects.csv} and points OUT/latest at it. Exit code 0 on success, 1 with a
 one-line reason on bad input or config, 2 on an internal error.`);
 
-  dataOptions(program.command('run'))
+  forecastOptions(program.command('run'))
     .description('forecast every store × SKU series and publish the files')
-    .option('-o, --out <dir>', 'output folder (default: ./shelfcast-out)')
-    .option('-H, --horizon <periods>', 'periods to forecast (default: 28 days or 13 weeks)', int('horizon'))
-    .option('-q, --quantiles <levels>', 'quantile levels, comma separated (default: 0.1,0.5,0.9)', levels)
-    .option('-t, --threads <n>', 'worker threads (default: one per core)', int('threads'))
-    .option('--batch-size <n>', 'series per worker batch (default: 200)', int('batch-size'))
-    .option('--quiet', 'print only the summary')
     .action(async (o: DataFlags) => {
       const cfg = loadConfig(o.config, overridesFrom(o));
       const events = terminalEvents(process.stderr, o.quiet === true);
@@ -98,6 +110,19 @@ one-line reason on bad input or config, 2 on an internal error.`);
         (s.fallbacks ? `  fallbacks: ${s.fallbacks} series (listed in manifest.json)\n` : '') +
         (s.rowsRejected ? `  rejected rows: ${s.rowsRejected} (rejects.csv)\n` : '') +
         `  files: ${s.dir}\n`,
+      );
+    });
+
+  forecastOptions(program.command('backtest'))
+    .description('score every candidate model and the shipped selection on rolling windows at the end of each series')
+    .action(async (o: DataFlags) => {
+      const cfg = loadConfig(o.config, overridesFrom(o));
+      const events = terminalEvents(process.stderr, o.quiet === true);
+      const r = await runBacktest(cfg, events);
+      events.close();
+      process.stdout.write(
+        `backtest: ${r.series} series, ${r.windows} windows of ${r.horizon} periods, ${r.seconds.toFixed(1)} s\n` +
+        `${formatSummary(r.summary)}\n  (errors scaled by the in-sample one-step naive error; "selected" is what run ships, chosen on these same windows)\n  files: ${r.dir}\n`,
       );
     });
 

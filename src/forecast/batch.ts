@@ -32,6 +32,8 @@ export interface BatchResult {
   readonly sd: Float64Array;
   /** [series] MASE denominator. */
   readonly scale: Float64Array;
+  /** [series] RMSSE denominator. */
+  readonly rscale: Float64Array;
   /** [series][window][step] backtest errors of the selection; NaN where a series had fewer windows. */
   readonly residuals: Float64Array;
   /** [series][field] backtest score of the selection (SCORE_FIELDS); NaN without backtest. */
@@ -45,6 +47,18 @@ export interface BatchResult {
   /** Per series: index into DEMAND_CLASSES. */
   readonly classIds: Uint8Array;
   readonly failures: { readonly series: number; readonly reason: string }[];
+  /** With `task.detail`: every candidate's backtest (see BacktestDetail). */
+  readonly detail?: BacktestDetail;
+}
+
+/** All candidates' backtests of a batch, windows aligned to the end as in `residuals`. */
+export interface BacktestDetail {
+  /** [series][window][step] actuals; NaN where a series had fewer windows. */
+  readonly actuals: Float64Array;
+  /** [series][candidate][window][step] forecasts; NaN where not tried or failed. */
+  readonly forecasts: Float64Array;
+  /** [series][candidate][window] one-step spread the window's fit claimed. */
+  readonly units: Float64Array;
 }
 
 export function seriesCount(batch: SeriesBatch): number {
@@ -58,7 +72,8 @@ export function candidateUnion(task: SeriesTask): ModelName[] {
 
 /** Buffers to transfer (not copy) when a result crosses threads. */
 export function resultBuffers(r: BatchResult): ArrayBuffer[] {
-  return [r.point, r.sd, r.scale, r.residuals, r.scores, r.candidateErrors, r.labelIds, r.classIds].map((a) => a.buffer as ArrayBuffer);
+  const detail = r.detail ? [r.detail.actuals, r.detail.forecasts, r.detail.units] : [];
+  return [r.point, r.sd, r.scale, r.rscale, r.residuals, r.scores, r.candidateErrors, r.labelIds, r.classIds, ...detail].map((a) => a.buffer as ArrayBuffer);
 }
 
 /** Forecast every series of a batch. Pure: the worker calls it, and so can a test. */
@@ -71,6 +86,7 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
   const point = new Float64Array(k * h);
   const sd = new Float64Array(k * h);
   const scale = new Float64Array(k);
+  const rscale = new Float64Array(k);
   const residuals = new Float64Array(k * w * h).fill(NaN);
   const scores = new Float64Array(k * SCORE_FIELDS.length).fill(NaN);
   const candidateErrors = new Float64Array(k * names.length).fill(NaN);
@@ -79,6 +95,10 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
   const labels: string[] = [];
   const labelIndex = new Map<string, number>();
   const failures: { series: number; reason: string }[] = [];
+  const C = names.length;
+  const detail: BacktestDetail | undefined = task.detail
+    ? { actuals: new Float64Array(k * w * h).fill(NaN), forecasts: new Float64Array(k * C * w * h).fill(NaN), units: new Float64Array(k * C * w).fill(NaN) }
+    : undefined;
   for (let i = 0; i < k; i++) {
     const y = batch.values.subarray(batch.offsets[i], batch.offsets[i + 1]);
     const f = forecastSeries(y, task, library);
@@ -94,13 +114,26 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
     point.set(f.point, i * h);
     sd.set(f.sd, i * h);
     scale[i] = f.scale;
+    rscale[i] = f.rscale;
     // Residuals of the latest windows line up at the end, so step s of the newest window is comparable across series.
     residuals.set(f.residuals, i * w * h + (w * h - f.residuals.length));
     const sc = f.score;
     if (sc) SCORE_FIELDS.forEach((field, j) => { scores[i * SCORE_FIELDS.length + j] = sc[field]; });
     names.forEach((n, j) => { const e = f.candidateErrors.get(n); if (e !== undefined) candidateErrors[i * names.length + j] = e; });
+    if (detail && f.backtest) {
+      const { run } = f.backtest;
+      const skip = w - run.origins.length;
+      detail.actuals.set(run.actuals, (i * w + skip) * h);
+      f.backtest.names.forEach((n, c) => {
+        const j = names.indexOf(n);
+        const fc = run.forecasts[c];
+        const un = run.units[c];
+        if (fc) detail.forecasts.set(fc, ((i * C + j) * w + skip) * h);
+        if (un) detail.units.set(un, (i * C + j) * w + skip);
+      });
+    }
   }
-  return { index: batch.index, point, sd, scale, residuals, scores, candidateErrors, candidateNames: names, labelIds, labels, classIds, failures };
+  return { index: batch.index, point, sd, scale, rscale, residuals, scores, candidateErrors, candidateNames: names, labelIds, labels, classIds, failures, ...(detail ? { detail } : {}) };
 }
 
 export function demandClassOf(id: number): DemandClass {

@@ -3,7 +3,7 @@ import { classifyDemand, type DemandClass, type DemandProfile } from '../models/
 import { imputeUnobserved } from '../models/impute.js';
 import { seasonalNaive } from '../models/naive.js';
 import { modelByName, type ModelName } from '../models/library.js';
-import { backtestSeries } from '../backtest/evaluate.js';
+import { backtestSeries, type SeriesBacktest } from '../backtest/evaluate.js';
 import { planWindows } from '../backtest/windows.js';
 import { selectModels, type SelectionMetric } from '../backtest/select.js';
 import { maseScale, pointScores, rmsseScale } from '../backtest/metrics.js';
@@ -18,6 +18,8 @@ export interface SeriesTask extends FitContext {
   readonly metric: SelectionMetric;
   /** Combine the best this many candidates, weighted by backtest error (1: the single best). */
   readonly combine: number;
+  /** Keep every candidate's backtest forecasts (for the backtest report), not just the selection's. */
+  readonly detail?: boolean;
 }
 
 /** Backtest accuracy of what was selected, on its own windows. */
@@ -39,6 +41,8 @@ export interface SeriesForecast {
   readonly sd: Float64Array;
   /** In-sample mean absolute one-step change: the unit of scaled errors (MASE denominator). */
   readonly scale: number;
+  /** In-sample root mean squared one-step change (RMSSE denominator). */
+  readonly rscale: number;
   /** Backtest errors (actual − forecast) of the selection, [window][step]; empty without backtest. */
   readonly residuals: Float64Array;
   readonly score: BacktestScore | null;
@@ -46,6 +50,8 @@ export interface SeriesForecast {
   readonly candidateErrors: ReadonlyMap<ModelName, number>;
   /** Set when the selection failed and a fallback produced the forecast. */
   readonly fallback?: string;
+  /** Every candidate's backtest, when the task asks for detail. */
+  readonly backtest?: { readonly names: readonly ModelName[]; readonly run: SeriesBacktest };
 }
 
 /** Turns a configured model name into the model; tests substitute their own. */
@@ -66,13 +72,13 @@ function ruleChoice(profile: DemandProfile, n: number): ModelName {
 
 /** Fit each chosen model on the full history and take the weighted average; failures drop out. */
 function fitChosen(names: readonly ModelName[], weights: readonly number[], y: Float64Array, task: SeriesTask, library: ModelResolver): { label: string; pf: PointForecast } | { error: string } {
-  const fits: { fitted: FittedModel; pf: PointForecast; w: number }[] = [];
+  const fits: { name: ModelName; fitted: FittedModel; pf: PointForecast; w: number }[] = [];
   let error = '';
   for (const [k, name] of names.entries()) {
     try {
       const fitted = library(name).fit(y, task);
       const pf = fitted.forecast(task.horizon);
-      if (finite(pf)) fits.push({ fitted, pf, w: weights[k] ?? 1 });
+      if (finite(pf)) fits.push({ name, fitted, pf, w: weights[k] ?? 1 });
       else error = `${fitted.label} produced non-finite values`;
     } catch (e) {
       error = `${name}: ${message(e)}`;
@@ -84,7 +90,9 @@ function fitChosen(names: readonly ModelName[], weights: readonly number[], y: F
   const sd = new Float64Array(h);
   const total = fits.reduce((a, f) => a + f.w, 0);
   for (const { pf, w } of fits) for (let i = 0; i < h; i++) { mean[i] += (pf.mean[i] * w) / total; sd[i] += (pf.sd[i] * w) / total; }
-  const label = fits.length === 1 ? fits[0].fitted.label : `combo(${fits.map((f) => f.fitted.label).join('+')})`;
+  // A single model is named by its fitted form (ets-AAdN); a combination by its members'
+  // names in alphabetical order, so the same set always reads the same.
+  const label = fits.length === 1 ? fits[0].fitted.label : `combo(${fits.map((f) => f.name).sort().join('+')})`;
   return { label, pf: { mean, sd } };
 }
 
@@ -98,7 +106,8 @@ export function forecastSeries(y: Float64Array, task: SeriesTask, library: Model
   const obs = imputeUnobserved(y);
   const profile = classifyDemand(obs);
   const scale = maseScale(obs);
-  const base = { cls: profile.cls, scale, candidateErrors: new Map<ModelName, number>() };
+  const rscale = rmsseScale(obs);
+  const base = { cls: profile.cls, scale, rscale, candidateErrors: new Map<ModelName, number>() };
   if (obs.length === 0) {
     return { ...base, label: 'zero', point: new Float64Array(h), sd: new Float64Array(h), residuals: new Float64Array(0), score: null, fallback: 'no observed periods' };
   }
@@ -108,21 +117,23 @@ export function forecastSeries(y: Float64Array, task: SeriesTask, library: Model
   let weights: readonly number[] = [1];
   let residuals = new Float64Array(0);
   let score: BacktestScore | null = null;
+  let detail: SeriesForecast['backtest'];
   if (plan.origins.length > 0 && names.length > 0) {
     const bt = backtestSeries(obs, names.map(library), task, h, plan.origins);
+    if (task.detail) detail = { names, run: bt };
     const sel = selectModels(bt, task.metric, task.combine);
     names.forEach((n, i) => base.candidateErrors.set(n, sel ? sel.errors[i] : NaN));
     if (sel) {
       chosen = sel.chosen.map((i) => names[i]);
       weights = sel.weights;
       residuals = bt.actuals.map((a, i) => a - sel.forecast[i]);
-      const p = pointScores(bt.actuals, sel.forecast, scale, rmsseScale(obs));
+      const p = pointScores(bt.actuals, sel.forecast, scale, rscale);
       score = { mase: p.mase, rmsse: p.rmsse, bias: p.bias, absError: p.absError, absActual: p.absActual };
     }
   }
   const fit = fitChosen(chosen, weights, obs, task, library);
   if ('label' in fit) {
-    return { ...base, label: fit.label, point: fit.pf.mean.map((v) => Math.max(0, v)), sd: fit.pf.sd, residuals, score };
+    return { ...base, label: fit.label, point: fit.pf.mean.map((v) => Math.max(0, v)), sd: fit.pf.sd, residuals, score, ...(detail ? { backtest: detail } : {}) };
   }
   let reason = fit.error;
   try {

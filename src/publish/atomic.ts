@@ -8,12 +8,12 @@ import { join } from 'node:path';
  * over it. A reader sees either the old run or the new one, never a half-written file.
  */
 
-export function runsDir(out: string): string {
-  return join(out, 'runs');
+export function runsDir(out: string, kind = 'runs'): string {
+  return join(out, kind);
 }
 
-export function runDir(out: string, runId: string): string {
-  return join(runsDir(out), runId);
+export function runDir(out: string, runId: string, kind = 'runs'): string {
+  return join(runsDir(out, kind), runId);
 }
 
 /** A fresh staging folder inside the output folder (same filesystem, so renames are atomic). */
@@ -23,10 +23,10 @@ export function createStaging(out: string, runId: string): string {
   return mkdtempSync(join(staging, `${runId}-`));
 }
 
-/** Move a finished staging folder to runs/<run_id>, replacing an earlier identical run. */
-export function promote(out: string, staging: string, runId: string): string {
-  const target = runDir(out, runId);
-  mkdirSync(runsDir(out), { recursive: true });
+/** Move a finished staging folder to <kind>/<run_id> (default runs/), replacing an earlier identical run. */
+export function promote(out: string, staging: string, runId: string, kind = 'runs'): string {
+  const target = runDir(out, runId, kind);
+  mkdirSync(runsDir(out, kind), { recursive: true });
   chmodSync(staging, 0o755); // mkdtemp makes it private; a published run is for everyone who can read OUT
   if (existsSync(target)) {
     // Same run id means same inputs, config and code: swap the old copy out, then delete it.

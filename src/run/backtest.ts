@@ -1,0 +1,105 @@
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { once } from 'node:events';
+import { join, resolve } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { UserError } from '../errors.js';
+import { openDuckDb } from '../db/duckdb.js';
+import { ingest } from '../ingest/index.js';
+import { assertInputFile } from '../ingest/source.js';
+import { rejectShareProblem } from '../ingest/quality.js';
+import { fingerprintInput } from '../ingest/fingerprint.js';
+import { readSeriesKeys } from '../ingest/series-reader.js';
+import { todayIso } from '../ingest/dates.js';
+import { createForecastPool, defaultThreads } from '../forecast/pool.js';
+import { buildReport, type ModelSummary } from '../backtest/report.js';
+import { csvField, formatNumber } from '../publish/format.js';
+import { writeJson } from '../publish/manifest.js';
+import { createStaging, discardStaging, promote } from '../publish/atomic.js';
+import { codeVersion } from '../version.js';
+import { makeRunId } from './run-id.js';
+import { seriesTask } from './task.js';
+import { forecastStage } from './forecast-stage.js';
+import { demoInput } from './run.js';
+import { silentEvents, type RunEvents } from './events.js';
+
+export interface BacktestOutcome {
+  readonly dir: string;
+  readonly series: number;
+  readonly windows: number;
+  readonly horizon: number;
+  readonly summary: Record<string, ModelSummary>;
+  readonly seconds: number;
+}
+
+/**
+ * Rolling-origin evaluation of every candidate model and of the selection `run` would ship,
+ * written to OUT/backtests/<id>/backtest.csv (series, model, window, metric, value) and
+ * summary.json.
+ */
+export async function runBacktest(cfg: Config, events: RunEvents = silentEvents, now = new Date()): Promise<BacktestOutcome> {
+  const started = Date.now();
+  const out = resolve(cfg.out);
+  const inputPath = resolve(cfg.input.path ?? demoInput());
+  mkdirSync(out, { recursive: true });
+  const conn = await openDuckDb();
+  const pool = createForecastPool(cfg.threads ?? defaultThreads());
+  let staging: string | null = null;
+  try {
+    events.stage('ingest');
+    assertInputFile(inputPath);
+    const [{ ingested }, fingerprint] = await Promise.all([ingest(conn, cfg, inputPath, todayIso(now)), fingerprintInput(inputPath)]);
+    const problem = rejectShareProblem(ingested.report, cfg.quality.maxRejectedShare);
+    if (problem) throw new UserError(`${problem}; run \`shelfcast validate\` to see them`);
+    const task = { ...seriesTask(cfg, ingested.freq), detail: true };
+    if (task.windows < 1) throw new UserError('backtest needs at least one window (models.windows or --windows ≥ 1)');
+    const keys = await readSeriesKeys(conn);
+    events.stage('backtest');
+    const { results } = await forecastStage(conn, pool, ingested, task, cfg, events);
+    events.stage('report');
+    const { rows, summary } = buildReport(results, cfg.quantiles, task.windows, task.horizon);
+    const id = `bt-${makeRunId(ingested.report.last_date, fingerprint.sha256, cfg, codeVersion())}`;
+    staging = createStaging(out, id);
+    const csv = createWriteStream(join(staging, 'backtest.csv'));
+    csv.write('store_id,sku,model,window,metric,value\n');
+    let lines: string[] = [];
+    for (const r of rows) {
+      lines.push(`${csvField(keys.store[r.sid])},${csvField(keys.sku[r.sid])},${csvField(r.model)},${r.window},${r.metric},${Number.isFinite(r.value) ? formatNumber(r.value) : ''}`);
+      if (lines.length >= 10000) { if (!csv.write(lines.join('\n') + '\n')) await once(csv, 'drain'); lines = []; }
+    }
+    csv.end(lines.length ? lines.join('\n') + '\n' : '');
+    await once(csv, 'finish');
+    writeJson(join(staging, 'summary.json'), {
+      input: fingerprint,
+      horizon: task.horizon,
+      windows: task.windows,
+      seasons: task.seasons,
+      metric: task.metric,
+      combine: task.combine,
+      quantiles: cfg.quantiles,
+      series: ingested.series,
+      models: summary,
+    });
+    const dir = promote(out, staging, id, 'backtests');
+    staging = null;
+    return { dir, series: ingested.series, windows: task.windows, horizon: task.horizon, summary, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    if (staging) discardStaging(staging);
+    await pool.destroy();
+    conn.closeSync();
+  }
+}
+
+/** A compact fixed-width table of the summary, best MASE first, the shipped selection marked. */
+export function formatSummary(summary: Record<string, ModelSummary>): string {
+  const cols = ['mase', 'rmsse', 'wape', 'bias', 'pinball', 'coverage_80'];
+  const head = ['model'.padEnd(14), 'series'.padStart(7), ...cols.map((c) => c.replace('coverage_', 'cov').padStart(8))].join(' ');
+  const lines = Object.entries(summary)
+    .filter(([, s]) => s.series > 0)
+    .sort((a, b) => (a[1].metrics.mase ?? Infinity) - (b[1].metrics.mase ?? Infinity))
+    .map(([model, s]) => [model.padEnd(14), String(s.series).padStart(7), ...cols.map((c) => {
+      const v = s.metrics[c];
+      if (v === undefined || !Number.isFinite(v)) return '—'.padStart(8);
+      return (c === 'wape' || c.startsWith('coverage') ? `${(100 * v).toFixed(1)}%` : v.toFixed(3)).padStart(8);
+    })].join(' '));
+  return [head, ...lines].join('\n');
+}
