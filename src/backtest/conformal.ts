@@ -1,5 +1,5 @@
 import { DEMAND_CLASSES, type DemandClass } from '../models/classify.js';
-import { normalQuantile, quantileSorted } from '../models/stats.js';
+import { normalQuantile } from '../models/stats.js';
 
 /**
  * Interval calibration from backtest errors: split conformal prediction with normalised
@@ -11,7 +11,15 @@ import { normalQuantile, quantileSorted } from '../models/stats.js';
  * widens with the horizon, and how heavy its tails are, come from what the models really
  * missed out of sample, not from their own assumptions; it works for any model, the
  * intermittent ones included. Symmetric scores keep the median at the point forecast.
+ *
+ * Older windows count less: each window back in time has half the weight of the next
+ * (weighted quantiles, as in non-exchangeable conformal prediction, Barber, Candès, Ramdas &
+ * Tibshirani, Annals of Statistics 2023). Errors from the latest window come from fits on
+ * almost the full history and from the most recent behaviour, like the forecast being made.
  */
+
+/** Weight of a backtest window relative to the next newer one. */
+export const WINDOW_DECAY = 0.5;
 
 /** Fewer pooled errors than this at a step, and the class borrows the pool of all classes. */
 export const MIN_CALIBRATION_SAMPLES = 60;
@@ -27,41 +35,81 @@ export interface Calibration {
 }
 
 /** Collects scaled backtest errors as series results arrive, then computes the offsets. */
-export class CalibrationBuilder {
-  private readonly errors = new Map<DemandClass, number[][]>();
-  private readonly all: number[][];
+/** Absolute normalised errors and their window weights, per horizon step. */
+class ScorePool {
+  readonly scores: number[][];
+  readonly weights: number[][];
 
-  constructor(private readonly horizon: number, private readonly windows: number) {
-    for (const c of DEMAND_CLASSES) this.errors.set(c, Array.from({ length: horizon }, () => []));
-    this.all = Array.from({ length: horizon }, () => []);
+  constructor(horizon: number) {
+    this.scores = Array.from({ length: horizon }, () => []);
+    this.weights = Array.from({ length: horizon }, () => []);
   }
 
-  /** `residuals` is [window][step] actual − forecast (NaN where absent); `unit` per step. */
+  push(step: number, score: number, weight: number): void {
+    this.scores[step].push(score);
+    this.weights[step].push(weight);
+  }
+
+  /** Offsets [step][level], or null when a step has too few errors to trust. */
+  offsets(levels: readonly number[]): Float64Array | null {
+    if (this.scores.some((xs) => xs.length < MIN_CALIBRATION_SAMPLES)) return null;
+    const out = new Float64Array(this.scores.length * levels.length);
+    this.scores.forEach((xs, s) => {
+      levels.forEach((tau, k) => {
+        out[s * levels.length + k] = Math.sign(tau - 0.5) * weightedQuantile(xs, this.weights[s], Math.abs(2 * tau - 1));
+      });
+    });
+    return out;
+  }
+
+  get size(): number {
+    return this.scores[0]?.length ?? 0;
+  }
+}
+
+/** The smallest value whose cumulative weight reaches p of the total. */
+export function weightedQuantile(values: readonly number[], weights: readonly number[], p: number): number {
+  const order = values.map((_, i) => i).sort((a, b) => values[a] - values[b] || a - b);
+  let total = 0;
+  for (const w of weights) total += w;
+  let acc = 0;
+  for (const i of order) {
+    acc += weights[i];
+    if (acc >= p * total - 1e-12) return values[i];
+  }
+  return values[order[order.length - 1]] ?? NaN;
+}
+
+/** Collects normalised backtest errors as series results arrive, then computes the offsets. */
+export class CalibrationBuilder {
+  private readonly pools = new Map<DemandClass, ScorePool>();
+  private readonly all: ScorePool;
+
+  constructor(private readonly horizon: number, private readonly windows: number) {
+    for (const c of DEMAND_CLASSES) this.pools.set(c, new ScorePool(horizon));
+    this.all = new ScorePool(horizon);
+  }
+
+  /** `residuals` is [window][step] actual − forecast, oldest window first (NaN where absent); `unit` per step. */
   add(cls: DemandClass, residuals: ArrayLike<number>, unit: ArrayLike<number>): void {
-    const perStep = this.errors.get(cls) as number[][];
+    const pool = this.pools.get(cls) as ScorePool;
     for (let w = 0; w < this.windows; w++) {
+      const weight = WINDOW_DECAY ** (this.windows - 1 - w);
       for (let s = 0; s < this.horizon; s++) {
         const r = residuals[w * this.horizon + s];
         if (Number.isNaN(r) || !(unit[s] > 0)) continue;
-        perStep[s].push(r / unit[s]);
-        this.all[s].push(r / unit[s]);
+        const score = Math.abs(r) / unit[s];
+        pool.push(s, score, weight);
+        this.all.push(s, score, weight);
       }
     }
   }
 
   build(levels: readonly number[]): Calibration {
-    const offsets = (perStep: number[][]): Float64Array | null => {
-      if (perStep.some((xs) => xs.length < MIN_CALIBRATION_SAMPLES)) return null;
-      const out = new Float64Array(this.horizon * levels.length);
-      perStep.forEach((xs, s) => {
-        const abs = Float64Array.from(xs, Math.abs).sort();
-        levels.forEach((tau, k) => { out[s * levels.length + k] = Math.sign(tau - 0.5) * quantileSorted(abs, Math.abs(2 * tau - 1)); });
-      });
-      return out;
-    };
-    const byClass = Object.fromEntries(DEMAND_CLASSES.map((c) => [c, offsets(this.errors.get(c) as number[][])])) as Record<DemandClass, Float64Array | null>;
-    const samples = Object.fromEntries([...DEMAND_CLASSES.map((c) => [c, (this.errors.get(c) as number[][])[0].length * this.horizon]), ['all', this.all[0].length * this.horizon]]) as Record<DemandClass | 'all', number>;
-    return { levels, horizon: this.horizon, byClass, pooled: offsets(this.all), samples };
+    const pool = (c: DemandClass): ScorePool => this.pools.get(c) as ScorePool;
+    const byClass = Object.fromEntries(DEMAND_CLASSES.map((c) => [c, pool(c).offsets(levels)])) as Record<DemandClass, Float64Array | null>;
+    const samples = Object.fromEntries([...DEMAND_CLASSES.map((c) => [c, pool(c).size * this.horizon]), ['all', this.all.size * this.horizon]]) as Record<DemandClass | 'all', number>;
+    return { levels, horizon: this.horizon, byClass, pooled: this.all.offsets(levels), samples };
   }
 }
 
