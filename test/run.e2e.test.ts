@@ -21,7 +21,7 @@ describe('end-to-end run on the demo data', () => {
   });
 
   it('publishes every file and points latest at the run', () => {
-    for (const f of ['forecasts.csv', 'forecasts.parquet', 'manifest.json', 'quality.json', 'rejects.csv']) expect(existsSync(join(summary.dir, f))).toBe(true);
+    for (const f of ['forecasts.csv', 'forecasts.parquet', 'series.csv', 'manifest.json', 'quality.json', 'rejects.csv']) expect(existsSync(join(summary.dir, f))).toBe(true);
     expect(readlinkSync(join(out, 'latest'))).toBe(join('runs', summary.runId));
     expect(readdirSync(out).sort()).toEqual(['latest', 'runs']);
   });
@@ -109,5 +109,33 @@ describe('series that defeat their model', () => {
     const ghost = parseCsv(readFileSync(join(s.dir, 'forecasts.csv'), 'utf8')).filter((r) => r.sku === 'GHOST');
     expect(ghost).toHaveLength(28);
     expect(ghost.every((r) => r.forecast === '0' && r.p90 === '0')).toBe(true);
+  });
+});
+
+describe('other source formats', () => {
+  const rows = [...dailyRows('S1', 'A', '2024-01-01', 60, (i) => 10 + (i % 7)), ...dailyRows('S2', 'B', '2024-01-01', 60, (i) => 20 + (i % 7))];
+
+  async function convert(sql: string): Promise<void> {
+    const conn = await openDuckDb();
+    await conn.run(sql);
+    conn.closeSync();
+  }
+
+  it('reads Parquet and a DuckDB table with the same result as CSV, with renamed columns', async () => {
+    const dir = tempDir();
+    const csv = writeCsv(dir, 'sales.csv', 'store_id,sku,date,units', rows);
+    const parquet = join(dir, 'sales.parquet');
+    const db = join(dir, 'warehouse.duckdb');
+    await convert(`COPY (SELECT store_id AS shop, sku AS item, CAST(date AS DATE) AS day, units::DOUBLE AS qty FROM read_csv('${csv}')) TO '${parquet}' (FORMAT parquet)`);
+    await convert(`ATTACH '${db}' AS w; CREATE TABLE w.pos AS SELECT * FROM read_parquet('${parquet}')`);
+    const columns = { store_id: 'shop', sku: 'item', date: 'day', units: 'qty' };
+    const fromCsv = await runForecast(parseConfig({ out: join(dir, 'a'), input: { path: csv } }));
+    const fromParquet = await runForecast(parseConfig({ out: join(dir, 'b'), input: { path: parquet, columns } }));
+    const fromDb = await runForecast(parseConfig({ out: join(dir, 'c'), input: { path: db, table: 'pos', columns } }));
+    const body = (d: string): string => readFileSync(join(d, 'forecasts.csv'), 'utf8').split('\n').slice(1).map((l) => l.split(',').slice(1).join(',')).join('\n');
+    expect(body(fromParquet.dir)).toBe(body(fromCsv.dir));
+    expect(body(fromDb.dir)).toBe(body(fromCsv.dir));
+    const series = parseCsv(readFileSync(join(fromDb.dir, 'series.csv'), 'utf8'));
+    expect(series.map((s) => [s.store_id, s.sku, s.demand_class])).toEqual([['S1', 'A', 'smooth'], ['S2', 'B', 'smooth']]);
   });
 });

@@ -1,5 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
+import { CsvWriter } from './csv-writer.js';
 import { csvField, formatNumber, quantileColumn } from './format.js';
 
 export function forecastColumns(levels: readonly number[]): string[] {
@@ -7,41 +6,29 @@ export function forecastColumns(levels: readonly number[]): string[] {
 }
 
 /**
- * Streams forecast rows to CSV, one series at a time, in the order given. `targetDates[s]` is
- * the date of step s+1, shared by every series.
+ * Forecast rows, one series at a time, in the order given. `targetDates[s]` is the date of
+ * step s+1, shared by every series.
  */
-export class ForecastCsvWriter {
-  private readonly out: WriteStream;
-  private lines: string[] = [];
-  rows = 0;
-
-  constructor(path: string, private readonly runId: string, private readonly levels: readonly number[], private readonly targetDates: readonly string[]) {
-    this.out = createWriteStream(path, { encoding: 'utf8' });
-    this.out.write(forecastColumns(levels).join(',') + '\n');
+export class ForecastCsvWriter extends CsvWriter {
+  constructor(path: string, private readonly runId: string, levels: readonly number[], private readonly targetDates: readonly string[]) {
+    super(path, forecastColumns(levels));
   }
 
-  /** Queue one series' rows; call `flush` now and then to bound memory. */
-  add(store: string, sku: string, model: string, point: ArrayLike<number>, quantiles: readonly ArrayLike<number>[]): void {
+  addSeries(store: string, sku: string, model: string, point: ArrayLike<number>, quantiles: readonly ArrayLike<number>[]): void {
     const prefix = `${this.runId},${csvField(store)},${csvField(sku)},`;
     const suffix = ',' + csvField(model);
     for (let s = 0; s < this.targetDates.length; s++) {
       let line = `${prefix}${this.targetDates[s]},${s + 1},${formatNumber(point[s])}`;
       for (const q of quantiles) line += ',' + formatNumber(q[s]);
-      this.lines.push(line + suffix);
+      this.add(line + suffix);
     }
-    this.rows += this.targetDates.length;
   }
+}
 
-  async flush(): Promise<void> {
-    if (this.lines.length === 0) return;
-    const text = this.lines.join('\n') + '\n';
-    this.lines = [];
-    if (!this.out.write(text)) await once(this.out, 'drain');
-  }
+export const SERIES_COLUMNS = ['store_id', 'sku', 'demand_class', 'model', 'backtest_mase', 'backtest_rmsse', 'backtest_bias', 'fallback'];
 
-  async close(): Promise<void> {
-    await this.flush();
-    this.out.end();
-    await once(this.out, 'finish');
-  }
+/** One row per series: how it was classified, what was chosen, how that scored in backtest. */
+export function seriesLine(store: string, sku: string, cls: string, model: string, mase: number, rmsse: number, bias: number, fallback: string): string {
+  const num = (x: number): string => (Number.isFinite(x) ? formatNumber(x) : '');
+  return [csvField(store), csvField(sku), cls, csvField(model), num(mase), num(rmsse), num(bias), csvField(fallback)].join(',');
 }

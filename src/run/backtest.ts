@@ -1,5 +1,4 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { once } from 'node:events';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
@@ -14,6 +13,7 @@ import { createForecastPool, defaultThreads } from '../forecast/pool.js';
 import { buildReport, type ModelSummary } from '../backtest/report.js';
 import { csvField, formatNumber } from '../publish/format.js';
 import { writeJson } from '../publish/manifest.js';
+import { CsvWriter } from '../publish/csv-writer.js';
 import { createStaging, discardStaging, promote } from '../publish/atomic.js';
 import { codeVersion } from '../version.js';
 import { makeRunId } from './run-id.js';
@@ -59,15 +59,12 @@ export async function runBacktest(cfg: Config, events: RunEvents = silentEvents,
     const { rows, summary } = buildReport(results, cfg.quantiles, task.windows, task.horizon);
     const id = `bt-${makeRunId(ingested.report.last_date, fingerprint.sha256, cfg, codeVersion())}`;
     staging = createStaging(out, id);
-    const csv = createWriteStream(join(staging, 'backtest.csv'));
-    csv.write('store_id,sku,model,window,metric,value\n');
-    let lines: string[] = [];
+    const csv = new CsvWriter(join(staging, 'backtest.csv'), ['store_id', 'sku', 'model', 'window', 'metric', 'value']);
     for (const r of rows) {
-      lines.push(`${csvField(keys.store[r.sid])},${csvField(keys.sku[r.sid])},${csvField(r.model)},${r.window},${r.metric},${Number.isFinite(r.value) ? formatNumber(r.value) : ''}`);
-      if (lines.length >= 10000) { if (!csv.write(lines.join('\n') + '\n')) await once(csv, 'drain'); lines = []; }
+      csv.add(`${csvField(keys.store[r.sid])},${csvField(keys.sku[r.sid])},${csvField(r.model)},${r.window},${r.metric},${Number.isFinite(r.value) ? formatNumber(r.value) : ''}`);
+      if (csv.rows % 10000 === 0) await csv.flush();
     }
-    csv.end(lines.length ? lines.join('\n') + '\n' : '');
-    await once(csv, 'finish');
+    await csv.close();
     writeJson(join(staging, 'summary.json'), {
       input: fingerprint,
       horizon: task.horizon,

@@ -10,10 +10,11 @@ import { rejectShareProblem, writeRejects } from '../ingest/quality.js';
 import { fingerprintInput } from '../ingest/fingerprint.js';
 import { readSeriesKeys } from '../ingest/series-reader.js';
 import { targetDates, todayIso } from '../ingest/dates.js';
-import { demandClassOf } from '../forecast/batch.js';
+import { demandClassOf, SCORE_FIELDS } from '../forecast/batch.js';
 import { createForecastPool, defaultThreads } from '../forecast/pool.js';
 import { seriesQuantiles } from '../backtest/conformal.js';
-import { ForecastCsvWriter } from '../publish/forecast-csv.js';
+import { ForecastCsvWriter, SERIES_COLUMNS, seriesLine } from '../publish/forecast-csv.js';
+import { CsvWriter } from '../publish/csv-writer.js';
 import { forecastCsvToParquet } from '../publish/parquet.js';
 import { describeFiles, writeJson } from '../publish/manifest.js';
 import { createStaging, discardStaging, promote, switchLatest } from '../publish/atomic.js';
@@ -83,11 +84,14 @@ export async function runForecast(cfg: Config, events: RunEvents = silentEvents,
     events.stage('publish');
     const dates = targetDates(report.last_date, freq.days, task.horizon);
     const writer = new ForecastCsvWriter(join(staging, 'forecasts.csv'), runId, cfg.quantiles, dates);
+    const seriesOut = new CsvWriter(join(staging, 'series.csv'), SERIES_COLUMNS);
     const perModel: Record<string, number> = {};
     const perClass: Record<string, number> = {};
     const fallbacks: { store_id: string; sku: string; model: string; reason: string }[] = [];
     const h = task.horizon;
+    const F = SCORE_FIELDS.length;
     for (const { result, firstSid } of results) {
+      const reasons = new Map(result.failures.map((f) => [f.series, f.reason]));
       for (let i = 0; i < result.labelIds.length; i++) {
         const sid = firstSid + i;
         const label = result.labels[result.labelIds[i]];
@@ -96,19 +100,24 @@ export async function runForecast(cfg: Config, events: RunEvents = silentEvents,
         perClass[cls] = (perClass[cls] ?? 0) + 1;
         const point = result.point.subarray(i * h, (i + 1) * h);
         const qs = seriesQuantiles(calibration, cls, point, result.sd.subarray(i * h, (i + 1) * h), calibrationUnit(result, i, h));
-        writer.add(keys.store[sid], keys.sku[sid], label, point, qs);
+        writer.addSeries(keys.store[sid], keys.sku[sid], label, point, qs);
+        const sc = result.scores.subarray(i * F, (i + 1) * F);
+        seriesOut.add(seriesLine(keys.store[sid], keys.sku[sid], cls, label, sc[SCORE_FIELDS.indexOf('mase')], sc[SCORE_FIELDS.indexOf('rmsse')], sc[SCORE_FIELDS.indexOf('bias')], reasons.get(i) ?? ''));
       }
       for (const f of result.failures) {
         const sid = firstSid + f.series;
         fallbacks.push({ store_id: keys.store[sid], sku: keys.sku[sid], model: result.labels[result.labelIds[f.series]], reason: f.reason });
       }
       await writer.flush();
+      await seriesOut.flush();
     }
     await writer.close();
+    await seriesOut.close();
     await forecastCsvToParquet(conn, join(staging, 'forecasts.csv'), join(staging, 'forecasts.parquet'), cfg.quantiles);
     const files = await describeFiles(staging, {
       'forecasts.csv': writer.rows,
       'forecasts.parquet': writer.rows,
+      'series.csv': seriesOut.rows,
       'quality.json': undefined,
       'rejects.csv': report.rows_rejected,
     });
