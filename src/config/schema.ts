@@ -62,6 +62,28 @@ export const ModelsSchema = z
   })
   .strict();
 
+export const ApiTokenSchema = z
+  .object({
+    /** Who holds the token, for logs. */
+    name: z.string().min(1),
+    /** The bearer token itself; prefer `env` so secrets stay out of files. */
+    token: z.string().min(16).optional(),
+    /** Name of an environment variable holding the token. */
+    env: z.string().min(1).optional(),
+    /** Route prefixes this token may use, e.g. ["/runs"]; omitted: every route. */
+    routes: z.array(z.string().startsWith('/')).optional(),
+  })
+  .strict()
+  .refine((t) => (t.token === undefined) !== (t.env === undefined), { message: 'give exactly one of token or env' });
+
+export const ServerSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    tokens: z.array(ApiTokenSchema).default([]),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     input: InputSchema.default(InputSchema.parse({})),
@@ -80,9 +102,12 @@ export const ConfigSchema = z
     batchSize: z.number().int().min(1).max(100000).default(200),
     quality: QualitySchema.default(QualitySchema.parse({})),
     models: ModelsSchema.default(ModelsSchema.parse({})),
+    /** `shelfcast serve`: where to listen and who may pull. */
+    server: ServerSchema.default(ServerSchema.parse({})),
   })
   .strict();
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type InputConfig = z.infer<typeof InputSchema>;
 export type QualityConfig = z.infer<typeof QualitySchema>;
+export type ServerConfig = z.infer<typeof ServerSchema>;

@@ -3,11 +3,12 @@ import { canonicalJson } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 
 /**
- * The settings that change what is forecast. Where files go, how many threads and how big the
- * batches are must not change a single byte of output, so they are not part of a run's identity.
+ * The settings that change what is forecast. Where files go, how many threads, how big the
+ * batches are and how the API is served must not change a single byte of output, so they are
+ * not part of a run's identity.
  */
-export function forecastingSettings(cfg: Config): Omit<Config, 'out' | 'threads' | 'batchSize'> {
-  const { out: _out, threads: _threads, batchSize: _batch, ...rest } = cfg;
+export function forecastingSettings(cfg: Config): Omit<Config, 'out' | 'threads' | 'batchSize' | 'server'> {
+  const { out: _out, threads: _threads, batchSize: _batch, server: _server, ...rest } = cfg;
   return rest;
 }
 

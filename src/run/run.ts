@@ -16,6 +16,7 @@ import { seriesQuantiles } from '../backtest/conformal.js';
 import { ForecastCsvWriter, SERIES_COLUMNS, seriesLine } from '../publish/forecast-csv.js';
 import { CsvWriter } from '../publish/csv-writer.js';
 import { forecastCsvToParquet } from '../publish/parquet.js';
+import { writeHistory } from '../publish/history.js';
 import { describeFiles, writeJson } from '../publish/manifest.js';
 import { createStaging, discardStaging, promote, switchLatest } from '../publish/atomic.js';
 import { codeVersion, packageRoot } from '../version.js';
@@ -114,10 +115,12 @@ export async function runForecast(cfg: Config, events: RunEvents = silentEvents,
     await writer.close();
     await seriesOut.close();
     await forecastCsvToParquet(conn, join(staging, 'forecasts.csv'), join(staging, 'forecasts.parquet'), cfg.quantiles);
+    const historyRows = await writeHistory(conn, ingested, join(staging, 'history.parquet'));
     const files = await describeFiles(staging, {
       'forecasts.csv': writer.rows,
       'forecasts.parquet': writer.rows,
       'series.csv': seriesOut.rows,
+      'history.parquet': historyRows,
       'quality.json': undefined,
       'rejects.csv': report.rows_rejected,
     });
@@ -130,7 +133,8 @@ export async function runForecast(cfg: Config, events: RunEvents = silentEvents,
       duration_s: (finished - started) / 1000,
       code_version: code,
       config_hash: configHash(forecastingSettings(cfg) as Config),
-      config: cfg,
+      // Settings only: server tokens never reach a published file.
+      config: forecastingSettings(cfg),
       input: { ...fingerprint, format: source.format, columns: source.columns, rows_read: report.rows_read, rows_rejected: report.rows_rejected },
       data: { frequency: freq.name, first_date: report.first_date, last_date: report.last_date, series: report.series, horizon: h, seasons: task.seasons, target_dates: { first: dates[0], last: dates[dates.length - 1] } },
       calendars: [],
