@@ -46,8 +46,9 @@ export function demoInput(): string {
  * on the worker pool, calibrate the intervals, and publish the files atomically. Throws a
  * UserError (nothing published) on bad input.
  */
-export async function runForecast(cfg: Config, events: RunEvents = silentEvents, now = new Date()): Promise<RunSummary> {
+export async function runForecast(cfg: Config, userEvents: RunEvents = silentEvents, now = new Date()): Promise<RunSummary> {
   const started = Date.now();
+  const { events, stages } = timedStages(userEvents);
   const out = resolve(cfg.out);
   const inputPath = resolve(cfg.input.path ?? demoInput());
   mkdirSync(out, { recursive: true });
@@ -146,6 +147,7 @@ export async function runForecast(cfg: Config, events: RunEvents = silentEvents,
       backtest: { windows: task.windows, metric: task.metric, combine: task.combine, selected: summarizeBacktest(results), calibration_errors: calibration.samples },
       fallbacks,
       threads,
+      stage_seconds: stages(),
     });
     const dir = promote(out, staging, runId);
     staging = null;
@@ -156,6 +158,32 @@ export async function runForecast(cfg: Config, events: RunEvents = silentEvents,
     await pool.destroy();
     conn.closeSync();
   }
+}
+
+/** Wraps events to time each stage, for the manifest and the benchmarks. */
+function timedStages(inner: RunEvents): { events: RunEvents; stages: () => Record<string, number> } {
+  const seconds: Record<string, number> = {};
+  let current: { name: string; at: number } | null = null;
+  const close = (): void => {
+    if (current) seconds[current.name] = (seconds[current.name] ?? 0) + (Date.now() - current.at) / 1000;
+  };
+  return {
+    events: {
+      ...inner,
+      stage(name) {
+        close();
+        current = { name, at: Date.now() };
+        inner.stage(name);
+      },
+      progress: (d, t) => inner.progress(d, t),
+      info: (m) => inner.info(m),
+    },
+    stages: () => {
+      close();
+      current = current ? { name: current.name, at: Date.now() } : null;
+      return { ...seconds };
+    },
+  };
 }
 
 function sortKeys(o: Record<string, number>): Record<string, number> {
