@@ -1,6 +1,6 @@
 import { demandClassOf, type BatchResult } from '../forecast/batch.js';
 import { CalibrationBuilder, seriesQuantiles } from './conformal.js';
-import { coverage, pointScores, scaledPinball } from './metrics.js';
+import { coverage, pinball, pointScores, scaledPinball } from './metrics.js';
 import { quantileColumn } from '../publish/format.js';
 
 /**
@@ -42,7 +42,30 @@ export function centralIntervals(levels: readonly number[]): [number, number, nu
   return out;
 }
 
-export function buildReport(results: readonly { result: BatchResult; firstSid: number }[], levels: readonly number[], windows: number, h: number): { rows: ReportRow[]; summary: Record<string, ModelSummary> } {
+/** Which backtest target periods are holiday/event periods, for scores split by kind of period. */
+export interface PeriodSplit {
+  /** Index of the last period of the data set (window origins are counted back from it). */
+  readonly lastT: number;
+  isEvent(sid: number, t: number): boolean;
+}
+
+/** Mean absolute error and mean pinball loss (both scaled) over the steps where `mask` is true; NaN if none. */
+function subsetScores(p: Path, qs: Float64Array[], levels: readonly number[], scale: number, mask: boolean[]): { mase: number; pinball: number } {
+  let n = 0;
+  let ae = 0;
+  let pl = 0;
+  for (let s = 0; s < mask.length; s++) {
+    if (!mask[s]) continue;
+    n++;
+    ae += Math.abs(p.actual[s] - p.forecast[s]);
+    let q = 0;
+    levels.forEach((tau, k) => { q += pinball(p.actual[s], qs[k][s], tau); });
+    pl += q / levels.length;
+  }
+  return n ? { mase: ae / n / scale, pinball: pl / n / scale } : { mase: NaN, pinball: NaN };
+}
+
+export function buildReport(results: readonly { result: BatchResult; firstSid: number }[], levels: readonly number[], windows: number, h: number, split?: PeriodSplit): { rows: ReportRow[]; summary: Record<string, ModelSummary> } {
   const first = results[0]?.result;
   const names = first ? [...first.candidateNames, SELECTED] : [SELECTED];
   const C = names.length - 1;
@@ -89,6 +112,7 @@ export function buildReport(results: readonly { result: BatchResult; firstSid: n
     }
     const cals = builders.map((b) => b.build(levels));
     const sums: Record<string, number> = {};
+    const counts: Record<string, number> = {};
     let count = 0;
     let absError = 0;
     let absActual = 0;
@@ -108,9 +132,22 @@ export function buildReport(results: readonly { result: BatchResult; firstSid: n
           metrics.pinball = pins.reduce((a, b) => a + b, 0) / pins.length;
           for (const [lo, hi, nominal] of intervals) metrics[`coverage_${Math.round(nominal * 100)}`] = coverage(p.actual, qs[lo], qs[hi]);
           const sid = firstSid + i;
+          if (split && result.detail) {
+            const origin = split.lastT + 1 - result.detail.fromEnd[i * windows + w];
+            const mask = Array.from({ length: h }, (_, s) => split.isEvent(sid, origin + s));
+            const ev = subsetScores(p, qs, levels, result.scale[i], mask);
+            const other = subsetScores(p, qs, levels, result.scale[i], mask.map((m) => !m));
+            metrics.mase_event = ev.mase;
+            metrics.pinball_event = ev.pinball;
+            metrics.mase_other = other.mase;
+            metrics.pinball_other = other.pinball;
+          }
           for (const [metric, value] of Object.entries(metrics)) {
             rows.push({ sid, model, window: w + 1, metric, value });
-            if (metric !== 'wape' && Number.isFinite(value)) sums[metric] = (sums[metric] ?? 0) + value;
+            if (metric !== 'wape' && Number.isFinite(value)) {
+              sums[metric] = (sums[metric] ?? 0) + value;
+              counts[metric] = (counts[metric] ?? 0) + 1;
+            }
           }
           absError += ps.absError;
           absActual += ps.absActual;
@@ -120,7 +157,7 @@ export function buildReport(results: readonly { result: BatchResult; firstSid: n
       }
     }
     const metrics: Record<string, number> = {};
-    for (const [k, v] of Object.entries(sums)) metrics[k] = v / Math.max(1, count);
+    for (const [k, v] of Object.entries(sums)) metrics[k] = v / (counts[k] ?? 1);
     metrics.wape = absActual > 0 ? absError / absActual : NaN;
     summary[model] = { series: seriesSeen.size, windows: count, metrics };
   }

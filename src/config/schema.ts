@@ -62,6 +62,35 @@ export const ModelsSchema = z
   })
   .strict();
 
+export const CalendarsSchema = z
+  .object({
+    /** Use holiday, event and promotion effects. */
+    enabled: z.boolean().default(true),
+    /** Country of stores not listed in `stores` (ISO 3166 two-letter code). */
+    country: z.string().regex(/^[A-Z]{2}$/, 'expected a two-letter country code such as US').default('US'),
+    /** Region (state, province) of stores not listed in `stores`. */
+    region: z.string().min(1).optional(),
+    /** CSV store_id,country[,region]: each store follows its own calendar. */
+    stores: z.string().min(1).optional(),
+    /** CSV sku,category: lets events and promotions be scoped to a category. */
+    items: z.string().min(1).optional(),
+    /** CSV name,start,end[,kind,store_id,sku,category]: your events and (kind=promo) promotions, past and planned. */
+    events: z.string().min(1).optional(),
+    /** A folder shaped like the shipped calendars/ (holidays/CC.csv, events/CC.csv) to use instead. */
+    dir: z.string().min(1).optional(),
+    /** Days around a public holiday in which it is expected to move demand. Omitted: the day before and after for daily data; the holiday's own week for weekly data. */
+    holidayWindow: z.object({ before: z.number().int().min(0).max(14).default(0), after: z.number().int().min(0).max(14).default(0) }).strict().optional(),
+    /** Series whose effects are pooled into a prior: the same SKU in every store, every SKU of a store, a category, or all. */
+    pool: z.enum(['sku', 'store', 'category', 'all']).default('sku'),
+    /** How many of a series' own occurrences the pooled effect is worth. */
+    priorWeight: z.number().min(0).max(100).default(2),
+    /** Weekly dates label the last day of their week (end) or the first (start). */
+    weekLabel: z.enum(['end', 'start']).default('end'),
+    /** Label weekly output with the NRF 4-5-4 retail fiscal calendar. */
+    fiscal: z.enum(['none', 'nrf-454']).default('none'),
+  })
+  .strict();
+
 export const ApiTokenSchema = z
   .object({
     /** Who holds the token, for logs. */
@@ -102,6 +131,7 @@ export const ConfigSchema = z
     batchSize: z.number().int().min(1).max(100000).default(200),
     quality: QualitySchema.default(QualitySchema.parse({})),
     models: ModelsSchema.default(ModelsSchema.parse({})),
+    calendars: CalendarsSchema.default(CalendarsSchema.parse({})),
     /** `shelfcast serve`: where to listen and who may pull. */
     server: ServerSchema.default(ServerSchema.parse({})),
   })
@@ -111,3 +141,4 @@ export type Config = z.infer<typeof ConfigSchema>;
 export type InputConfig = z.infer<typeof InputSchema>;
 export type QualityConfig = z.infer<typeof QualitySchema>;
 export type ServerConfig = z.infer<typeof ServerSchema>;
+export type CalendarsConfig = z.infer<typeof CalendarsSchema>;

@@ -1,6 +1,7 @@
 import { DEMAND_CLASSES, type DemandClass } from '../models/classify.js';
 import type { ModelName } from '../models/library.js';
 import { forecastSeries, type ModelResolver, type SeriesTask } from './series.js';
+import type { SeriesEvents } from '../models/events.js';
 
 /**
  * The wire format between the main thread and forecast workers. Series values travel as one
@@ -14,11 +15,53 @@ export interface SeriesBatch {
   readonly offsets: Int32Array;
   /** Demand per period, NaN where unobserved. */
   readonly values: Float64Array;
+  /** Calendar features of each series, when the run uses calendars. */
+  readonly events?: BatchEvents;
+}
+
+/**
+ * Calendar features of a batch: series i's (period, feature) pairs are t/f[offsets[i] ..
+ * offsets[i+1]), periods counted from the series' first value; priors are [series][feature]
+ * pooled log-effects.
+ */
+export interface BatchEvents {
+  readonly offsets: Int32Array;
+  readonly t: Int32Array;
+  readonly f: Int32Array;
+  readonly priors: Float64Array;
+}
+
+/** What every series of a run shares about calendar effects. */
+export interface CalendarTask {
+  readonly features: number;
+  readonly priorWeight: number;
+  readonly baselineStep: number;
+}
+
+/** The transferable buffers of a batch on its way to a worker. */
+export function batchBuffers(b: SeriesBatch): ArrayBuffer[] {
+  const ev = b.events ? [b.events.offsets, b.events.t, b.events.f, b.events.priors] : [];
+  return [b.values, b.offsets, ...ev].map((a) => a.buffer as ArrayBuffer);
+}
+
+function seriesEvents(b: SeriesBatch, i: number, cal: CalendarTask | undefined): SeriesEvents | undefined {
+  const ev = b.events;
+  if (!ev || !cal) return undefined;
+  const lo = ev.offsets[i];
+  const hi = ev.offsets[i + 1];
+  return {
+    t: ev.t.subarray(lo, hi),
+    f: ev.f.subarray(lo, hi),
+    prior: ev.priors.subarray(i * cal.features, (i + 1) * cal.features),
+    priorWeight: cal.priorWeight,
+    baselineStep: cal.baselineStep,
+  };
 }
 
 export interface BatchRequest {
   readonly batch: SeriesBatch;
   readonly task: SeriesTask;
+  readonly calendar?: CalendarTask;
 }
 
 /** Per-series backtest score fields, in this order, in `BatchResult.scores`. */
@@ -59,6 +102,8 @@ export interface BacktestDetail {
   readonly forecasts: Float64Array;
   /** [series][candidate][window] one-step spread the window's fit claimed. */
   readonly units: Float64Array;
+  /** [series][window] periods from the window's origin to the end of the history (0: no window). */
+  readonly fromEnd: Int32Array;
 }
 
 export function seriesCount(batch: SeriesBatch): number {
@@ -72,13 +117,13 @@ export function candidateUnion(task: SeriesTask): ModelName[] {
 
 /** Buffers to transfer (not copy) when a result crosses threads. */
 export function resultBuffers(r: BatchResult): ArrayBuffer[] {
-  const detail = r.detail ? [r.detail.actuals, r.detail.forecasts, r.detail.units] : [];
+  const detail = r.detail ? [r.detail.actuals, r.detail.forecasts, r.detail.units, r.detail.fromEnd] : [];
   return [r.point, r.sd, r.scale, r.rscale, r.residuals, r.scores, r.candidateErrors, r.labelIds, r.classIds, ...detail].map((a) => a.buffer as ArrayBuffer);
 }
 
 /** Forecast every series of a batch. Pure: the worker calls it, and so can a test. */
 export function forecastBatch(req: BatchRequest, library?: ModelResolver): BatchResult {
-  const { batch, task } = req;
+  const { batch, task, calendar } = req;
   const k = seriesCount(batch);
   const h = task.horizon;
   const w = task.windows;
@@ -97,11 +142,11 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
   const failures: { series: number; reason: string }[] = [];
   const C = names.length;
   const detail: BacktestDetail | undefined = task.detail
-    ? { actuals: new Float64Array(k * w * h).fill(NaN), forecasts: new Float64Array(k * C * w * h).fill(NaN), units: new Float64Array(k * C * w).fill(NaN) }
+    ? { actuals: new Float64Array(k * w * h).fill(NaN), forecasts: new Float64Array(k * C * w * h).fill(NaN), units: new Float64Array(k * C * w).fill(NaN), fromEnd: new Int32Array(k * w) }
     : undefined;
   for (let i = 0; i < k; i++) {
     const y = batch.values.subarray(batch.offsets[i], batch.offsets[i + 1]);
-    const f = forecastSeries(y, task, library);
+    const f = forecastSeries(y, task, library, seriesEvents(batch, i, calendar));
     let id = labelIndex.get(f.label);
     if (id === undefined) {
       id = labels.length;
@@ -124,6 +169,7 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
       const { run } = f.backtest;
       const skip = w - run.origins.length;
       detail.actuals.set(run.actuals, (i * w + skip) * h);
+      detail.fromEnd.set(f.backtest.fromEnd, i * w + skip);
       f.backtest.names.forEach((n, c) => {
         const j = names.indexOf(n);
         const fc = run.forecasts[c];

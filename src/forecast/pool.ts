@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { BatchRequest, BatchResult, SeriesBatch } from './batch.js';
+import { batchBuffers, type BatchRequest, type BatchResult, type CalendarTask, type SeriesBatch } from './batch.js';
 import type { SeriesTask } from './series.js';
 
 /**
@@ -38,6 +38,7 @@ export async function forecastAll<T>(
   batches: AsyncIterable<Positioned<T>>,
   task: SeriesTask,
   deliver: (result: BatchResult, tag: T) => Promise<void> | void,
+  calendar?: CalendarTask,
   maxInFlight = pool.options.maxThreads * 2,
 ): Promise<void> {
   const done = new Map<number, { result: BatchResult; tag: T }>();
@@ -61,8 +62,8 @@ export async function forecastAll<T>(
     while (inFlight >= maxInFlight && !failure) await new Promise<void>((r) => { wake = r; });
     if (failure) break;
     inFlight++;
-    const req: BatchRequest = { batch, task };
-    const p = (pool.run(req, { transferList: [batch.values.buffer as ArrayBuffer, batch.offsets.buffer as ArrayBuffer] }) as Promise<BatchResult>)
+    const req: BatchRequest = calendar ? { batch, task, calendar } : { batch, task };
+    const p = (pool.run(req, { transferList: batchBuffers(batch) }) as Promise<BatchResult>)
       .then((result) => {
         done.set(result.index, { result, tag });
         delivering = delivering.then(drain);

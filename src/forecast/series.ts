@@ -1,6 +1,7 @@
 import type { FitContext, FittedModel, Model, PointForecast } from '../models/types.js';
 import { classifyDemand, type DemandClass, type DemandProfile } from '../models/classify.js';
 import { imputeUnobserved } from '../models/impute.js';
+import { withEvents, type SeriesEvents } from '../models/events.js';
 import { seasonalNaive } from '../models/naive.js';
 import { modelByName, type ModelName } from '../models/library.js';
 import { backtestSeries, type SeriesBacktest } from '../backtest/evaluate.js';
@@ -50,8 +51,8 @@ export interface SeriesForecast {
   readonly candidateErrors: ReadonlyMap<ModelName, number>;
   /** Set when the selection failed and a fallback produced the forecast. */
   readonly fallback?: string;
-  /** Every candidate's backtest, when the task asks for detail. */
-  readonly backtest?: { readonly names: readonly ModelName[]; readonly run: SeriesBacktest };
+  /** Every candidate's backtest, when the task asks for detail; `fromEnd[w]` = periods from window w's origin to the end of the history. */
+  readonly backtest?: { readonly names: readonly ModelName[]; readonly run: SeriesBacktest; readonly fromEnd: Int32Array };
 }
 
 /** Turns a configured model name into the model; tests substitute their own. */
@@ -64,6 +65,12 @@ function finite(pf: PointForecast): boolean {
   return true;
 }
 
+/** Events re-indexed to a series that starts `start` periods later. */
+function shiftEvents(ev: SeriesEvents, start: number): SeriesEvents {
+  if (start === 0) return ev;
+  return { ...ev, t: ev.t.map((t) => t - start) };
+}
+
 /** Without a backtest (very short history), the demand class decides. */
 function ruleChoice(profile: DemandProfile, n: number): ModelName {
   if (n < 4) return 'snaive';
@@ -71,7 +78,7 @@ function ruleChoice(profile: DemandProfile, n: number): ModelName {
 }
 
 /** Fit each chosen model on the full history and take the weighted average; failures drop out. */
-function fitChosen(names: readonly ModelName[], weights: readonly number[], y: Float64Array, task: SeriesTask, library: ModelResolver): { label: string; pf: PointForecast } | { error: string } {
+function fitChosen(names: readonly ModelName[], weights: readonly number[], y: Float64Array, task: SeriesTask & { events?: SeriesEvents }, library: ModelResolver): { label: string; pf: PointForecast } | { error: string } {
   const fits: { name: ModelName; fitted: FittedModel; pf: PointForecast; w: number }[] = [];
   let error = '';
   for (const [k, name] of names.entries()) {
@@ -101,9 +108,14 @@ function fitChosen(names: readonly ModelName[], weights: readonly number[], y: F
  * windows, keep the best (or combine the best few), refit on the full history. Never throws:
  * if every candidate fails, seasonal naive steps in; with no observed demand at all, zeros.
  */
-export function forecastSeries(y: Float64Array, task: SeriesTask, library: ModelResolver = modelByName): SeriesForecast {
+export function forecastSeries(y: Float64Array, task: SeriesTask, library: ModelResolver = modelByName, seriesEvents?: SeriesEvents): SeriesForecast {
   const h = task.horizon;
+  let start = 0;
+  while (start < y.length && Number.isNaN(y[start])) start++;
   const obs = imputeUnobserved(y);
+  const events = seriesEvents && seriesEvents.t.length > 0 ? shiftEvents(seriesEvents, start) : undefined;
+  const ctx = events ? { ...task, events } : task;
+  const resolve: ModelResolver = events ? (name) => withEvents(library(name)) : library;
   const profile = classifyDemand(obs);
   const scale = maseScale(obs);
   const rscale = rmsseScale(obs);
@@ -119,8 +131,8 @@ export function forecastSeries(y: Float64Array, task: SeriesTask, library: Model
   let score: BacktestScore | null = null;
   let detail: SeriesForecast['backtest'];
   if (plan.origins.length > 0 && names.length > 0) {
-    const bt = backtestSeries(obs, names.map(library), task, h, plan.origins);
-    if (task.detail) detail = { names, run: bt };
+    const bt = backtestSeries(obs, names.map(resolve), ctx, h, plan.origins);
+    if (task.detail) detail = { names, run: bt, fromEnd: Int32Array.from(plan.origins, (o) => obs.length - o) };
     const sel = selectModels(bt, task.metric, task.combine);
     names.forEach((n, i) => base.candidateErrors.set(n, sel ? sel.errors[i] : NaN));
     if (sel) {
@@ -131,7 +143,7 @@ export function forecastSeries(y: Float64Array, task: SeriesTask, library: Model
       score = { mase: p.mase, rmsse: p.rmsse, bias: p.bias, absError: p.absError, absActual: p.absActual };
     }
   }
-  const fit = fitChosen(chosen, weights, obs, task, library);
+  const fit = fitChosen(chosen, weights, obs, ctx, resolve);
   if ('label' in fit) {
     return { ...base, label: fit.label, point: fit.pf.mean.map((v) => Math.max(0, v)), sd: fit.pf.sd, residuals, score, ...(detail ? { backtest: detail } : {}) };
   }

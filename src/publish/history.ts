@@ -1,9 +1,16 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlString } from '../db/duckdb.js';
 import type { Ingested } from '../ingest/index.js';
+import { isoAddDays } from '../ingest/dates.js';
 
 /** Periods of history published with a run: enough for a planner's chart and two seasons of context. */
 export const HISTORY_PERIODS = { day: 730, week: 104 } as const;
+
+/** Date of the first period published in history.parquet. */
+export function historyStart(ingested: Ingested): string {
+  const from = Math.max(0, ingested.lastT - HISTORY_PERIODS[ingested.freq.name] + 1);
+  return isoAddDays(ingested.firstDate, from * ingested.freq.days);
+}
 
 /**
  * Write the recent, cleaned history of every series (after the quality rules, gaps filled as

@@ -19,6 +19,7 @@ import { codeVersion } from '../version.js';
 import { makeRunId } from './run-id.js';
 import { seriesTask } from './task.js';
 import { forecastStage } from './forecast-stage.js';
+import { calendarStage, eventSplit } from './calendar-stage.js';
 import { demoInput } from './run.js';
 import { silentEvents, type RunEvents } from './events.js';
 
@@ -54,9 +55,10 @@ export async function runBacktest(cfg: Config, events: RunEvents = silentEvents,
     if (task.windows < 1) throw new UserError('backtest needs at least one window (models.windows or --windows ≥ 1)');
     const keys = await readSeriesKeys(conn);
     events.stage('backtest');
-    const { results } = await forecastStage(conn, pool, ingested, task, cfg, events);
+    const plan = await calendarStage(conn, cfg, ingested, keys, task);
+    const { results } = await forecastStage(conn, pool, ingested, task, cfg, events, keys, plan);
     events.stage('report');
-    const { rows, summary } = buildReport(results, cfg.quantiles, task.windows, task.horizon);
+    const { rows, summary } = buildReport(results, cfg.quantiles, task.windows, task.horizon, eventSplit(cfg, ingested, keys, task));
     const id = `bt-${makeRunId(ingested.report.last_date, fingerprint.sha256, cfg, codeVersion())}`;
     staging = createStaging(out, id);
     const csv = new CsvWriter(join(staging, 'backtest.csv'), ['store_id', 'sku', 'model', 'window', 'metric', 'value']);
@@ -88,15 +90,15 @@ export async function runBacktest(cfg: Config, events: RunEvents = silentEvents,
 
 /** A compact fixed-width table of the summary, best MASE first, the shipped selection marked. */
 export function formatSummary(summary: Record<string, ModelSummary>): string {
-  const cols = ['mase', 'rmsse', 'wape', 'bias', 'pinball', 'coverage_80'];
-  const head = ['model'.padEnd(14), 'series'.padStart(7), ...cols.map((c) => c.replace('coverage_', 'cov').padStart(8))].join(' ');
+  const cols = ['mase', 'rmsse', 'wape', 'bias', 'pinball', 'coverage_80', 'mase_event', 'mase_other'];
+  const head = ['model'.padEnd(14), 'series'.padStart(7), ...cols.map((c) => c.replace('coverage_', 'cov').replace('mase_', 'mase:').padStart(10))].join(' ');
   const lines = Object.entries(summary)
     .filter(([, s]) => s.series > 0)
     .sort((a, b) => (a[1].metrics.mase ?? Infinity) - (b[1].metrics.mase ?? Infinity))
     .map(([model, s]) => [model.padEnd(14), String(s.series).padStart(7), ...cols.map((c) => {
       const v = s.metrics[c];
-      if (v === undefined || !Number.isFinite(v)) return '—'.padStart(8);
-      return (c === 'wape' || c.startsWith('coverage') ? `${(100 * v).toFixed(1)}%` : v.toFixed(3)).padStart(8);
+      if (v === undefined || !Number.isFinite(v)) return '—'.padStart(10);
+      return (c === 'wape' || c.startsWith('coverage') ? `${(100 * v).toFixed(1)}%` : v.toFixed(3)).padStart(10);
     })].join(' '));
   return [head, ...lines].join('\n');
 }

@@ -2,7 +2,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Piscina } from 'piscina';
 import type { Config } from '../config/schema.js';
 import type { Ingested } from '../ingest/index.js';
-import { readSeriesBatches } from '../ingest/series-reader.js';
+import { readSeriesBatches, type SeriesKeys } from '../ingest/series-reader.js';
+import type { CalendarPlan } from '../calendars/plan.js';
 import { forecastAll } from '../forecast/pool.js';
 import { demandClassOf, SCORE_FIELDS, type BatchResult } from '../forecast/batch.js';
 import type { SeriesTask } from '../forecast/series.js';
@@ -25,14 +26,17 @@ export interface ForecastOutcome {
  * Stream every series from DuckDB through the worker pool (backtest, select, fit) and gather
  * the results in series order, feeding their backtest errors to the interval calibration.
  */
-export async function forecastStage(conn: DuckDBConnection, pool: Piscina, ingested: Ingested, task: SeriesTask, cfg: Config, events: RunEvents): Promise<ForecastOutcome> {
+export async function forecastStage(conn: DuckDBConnection, pool: Piscina, ingested: Ingested, task: SeriesTask, cfg: Config, events: RunEvents, keys: SeriesKeys, plan: CalendarPlan | null): Promise<ForecastOutcome> {
   const results: PlacedResult[] = [];
   const calibration = new CalibrationBuilder(task.horizon, task.windows);
   let done = 0;
   events.progress(0, ingested.series);
-  const batches = readSeriesBatches(conn, { lastT: ingested.lastT, gapValue: cfg.quality.gaps === 'zero' ? 0 : NaN, batchSize: cfg.batchSize });
+  const batches = readSeriesBatches(conn, { lastT: ingested.lastT, gapValue: cfg.quality.gaps === 'zero' ? 0 : NaN, batchSize: cfg.batchSize, promo: plan !== null });
   const tagged = (async function* () {
-    for await (const { batch, firstSid } of batches) yield { batch, tag: firstSid };
+    for await (const read of batches) {
+      const batch = plan ? { ...read.batch, events: plan.forBatch(read, keys, ingested.lastT) } : read.batch;
+      yield { batch, tag: read.firstSid };
+    }
   })();
   await forecastAll(pool, tagged, task, (result, firstSid) => {
     const span = task.windows * task.horizon;
@@ -42,7 +46,7 @@ export async function forecastStage(conn: DuckDBConnection, pool: Piscina, inges
     results.push({ result, firstSid });
     done += result.labelIds.length;
     events.progress(done, ingested.series);
-  });
+  }, plan?.task());
   return { results, calibration };
 }
 

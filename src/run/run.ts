@@ -16,7 +16,8 @@ import { seriesQuantiles } from '../backtest/conformal.js';
 import { ForecastCsvWriter, SERIES_COLUMNS, seriesLine } from '../publish/forecast-csv.js';
 import { CsvWriter } from '../publish/csv-writer.js';
 import { forecastCsvToParquet } from '../publish/parquet.js';
-import { writeHistory } from '../publish/history.js';
+import { historyStart, writeHistory } from '../publish/history.js';
+import { calendarStage } from './calendar-stage.js';
 import { describeFiles, writeJson } from '../publish/manifest.js';
 import { createStaging, discardStaging, promote, switchLatest } from '../publish/atomic.js';
 import { codeVersion, packageRoot } from '../version.js';
@@ -80,7 +81,8 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     const task = seriesTask(cfg, freq);
     const keys = await readSeriesKeys(conn);
     events.stage('forecast');
-    const { results, calibration: builder } = await forecastStage(conn, pool, ingested, task, cfg, events);
+    const plan = await calendarStage(conn, cfg, ingested, keys, task);
+    const { results, calibration: builder } = await forecastStage(conn, pool, ingested, task, cfg, events, keys, plan);
     const calibration = builder.build(cfg.quantiles);
 
     events.stage('publish');
@@ -117,11 +119,13 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     await seriesOut.close();
     await forecastCsvToParquet(conn, join(staging, 'forecasts.csv'), join(staging, 'forecasts.parquet'), cfg.quantiles);
     const historyRows = await writeHistory(conn, ingested, join(staging, 'history.parquet'));
+    const eventRows = plan ? await plan.writeEvents(join(staging, 'events.csv'), keys, historyStart(ingested), dates[dates.length - 1]) : 0;
     const files = await describeFiles(staging, {
       'forecasts.csv': writer.rows,
       'forecasts.parquet': writer.rows,
       'series.csv': seriesOut.rows,
       'history.parquet': historyRows,
+      ...(plan ? { 'events.csv': eventRows } : {}),
       'quality.json': undefined,
       'rejects.csv': report.rows_rejected,
     });
@@ -138,7 +142,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       config: forecastingSettings(cfg),
       input: { ...fingerprint, format: source.format, columns: source.columns, rows_read: report.rows_read, rows_rejected: report.rows_rejected },
       data: { frequency: freq.name, first_date: report.first_date, last_date: report.last_date, series: report.series, horizon: h, seasons: task.seasons, target_dates: { first: dates[0], last: dates[dates.length - 1] } },
-      calendars: [],
+      calendars: plan ? { features: plan.featureNames().length, default_location: { country: cfg.calendars.country, region: cfg.calendars.region ?? null }, files: plan.versions() } : null,
       quantiles: cfg.quantiles,
       files,
       rows: { forecasts: writer.rows, rejected: report.rows_rejected },

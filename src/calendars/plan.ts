@@ -1,0 +1,233 @@
+import { resolve } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { CalendarsConfig } from '../config/schema.js';
+import type { BatchEvents, CalendarTask } from '../forecast/batch.js';
+import type { ReadBatch, SeriesKeys } from '../ingest/series-reader.js';
+import { queryRows, sqlString } from '../db/duckdb.js';
+import { isoAddDays } from '../ingest/dates.js';
+import { CsvWriter } from '../publish/csv-writer.js';
+import { csvField } from '../publish/format.js';
+import { CalendarCatalog, shippedCalendarDir, type CalendarEvent, type CalendarVersion, type Location } from './catalog.js';
+import { appliesTo, readItems, readStores, readUserEvents, type ScopedEvent } from './scoped.js';
+import { FeatureRegistry, featureTable, mergeTables, PROMO_FEATURE, withoutSeasonalRepeats, type FeatureTable, type PeriodGrid } from './features.js';
+
+/**
+ * Everything a run knows about calendars: which events each store and SKU gets, as features
+ * on the run's period grid; the pooled effect of each feature (the prior a series is shrunk
+ * towards); and what to publish about them. Built once per run on the main thread.
+ */
+export class CalendarPlan {
+  private readonly registry = new FeatureRegistry();
+  private readonly locations = new Map<string, { loc: Location; events: CalendarEvent[]; table: FeatureTable }>();
+  private priors = new Map<string, Float64Array>();
+  private readonly promoId: number;
+
+  private constructor(
+    private readonly cfg: CalendarsConfig,
+    private readonly grid: PeriodGrid,
+    private readonly catalog: CalendarCatalog,
+    private readonly stores: Map<string, Location>,
+    private readonly items: Map<string, string> | null,
+    private readonly userEvents: ScopedEvent[],
+    private readonly seasonalPeriod: number | null,
+  ) {
+    // Register every feature up front, in a fixed order, so ids do not depend on batch order.
+    const keys = [...new Set([...stores.values(), this.defaultLocation()].map(locationKey))].sort();
+    for (const k of keys) this.location(k);
+    featureTable(userEvents, grid, this.registry);
+    this.promoId = this.registry.id(PROMO_FEATURE);
+  }
+
+  /** `seasonalPeriod`: the longest cycle the models will learn, if the data spans two of them. */
+  static build(cfg: CalendarsConfig, grid: PeriodGrid, keys: SeriesKeys, seasonalPeriod: number | null): CalendarPlan {
+    // Around a holiday the days either side matter in daily data; in weekly data a ±1-day window
+    // only spills the holiday into the neighbouring week, where it adds noise (BENCHMARKS.md).
+    const window = cfg.holidayWindow ?? (grid.stepDays === 1 ? { before: 1, after: 1 } : { before: 0, after: 0 });
+    const catalog = new CalendarCatalog(resolve(cfg.dir ?? shippedCalendarDir()), window);
+    const stores = cfg.stores ? readStores(resolve(cfg.stores)) : new Map<string, Location>();
+    if (cfg.stores) catalog.record(resolve(cfg.stores), stores.size);
+    const items = cfg.items ? readItems(resolve(cfg.items)) : null;
+    if (cfg.items && items) catalog.record(resolve(cfg.items), items.size);
+    const user = cfg.events ? readUserEvents(resolve(cfg.events), items) : [];
+    if (cfg.events) catalog.record(resolve(cfg.events), user.length);
+    // Only the locations of stores in the data are needed.
+    const present = new Set(keys.store);
+    const used = new Map([...stores].filter(([s]) => present.has(s)));
+    return new CalendarPlan(cfg, grid, catalog, used, items, user, seasonalPeriod);
+  }
+
+  /** What workers need besides each batch's features. */
+  task(): CalendarTask {
+    return { features: this.registry.size, priorWeight: this.cfg.priorWeight, baselineStep: this.grid.stepDays === 1 ? 7 : 1 };
+  }
+
+  versions(): CalendarVersion[] {
+    return this.catalog.versions();
+  }
+
+  featureNames(): readonly string[] {
+    return this.registry.names;
+  }
+
+  locationOf(store: string): Location {
+    return this.stores.get(store) ?? this.defaultLocation();
+  }
+
+  /** Events of a store (its country and region, and the user's events scoped to it or to all). */
+  eventsOf(store: string, sku?: string): CalendarEvent[] {
+    const user = this.userEvents.filter((e) => (sku === undefined ? e.sku === undefined && e.category === undefined && (e.store === undefined || e.store === store) : appliesTo(e, store, sku, this.items)));
+    return [...(this.location(locationKey(this.locationOf(store))).events), ...user];
+  }
+
+  /** Periods (on the run grid) in which any of a store's holidays or events falls, aligned or not. */
+  eventPeriods(store: string): Set<number> {
+    return new Set(featureTable(this.eventsOf(store), this.grid, this.registry).t);
+  }
+
+  /**
+   * Pooled log-effect of every feature per pool group, from history before `cutoff` (the
+   * start of the backtest span, so backtests do not see the periods they are scored on).
+   * Effects are ratios of summed sales to summed baselines: robust for slow sellers.
+   */
+  async estimatePriors(conn: DuckDBConnection, keys: SeriesKeys, cutoff: number): Promise<void> {
+    await conn.run(`CREATE OR REPLACE TEMP TABLE cal_events (store_id VARCHAR, sku VARCHAR, t INTEGER, f INTEGER)`);
+    const app = await conn.createAppender('cal_events');
+    for (const store of [...new Set(keys.store)].sort()) {
+      const table = this.location(locationKey(this.locationOf(store))).table;
+      for (let i = 0; i < table.t.length && table.t[i] < cutoff; i++) {
+        app.appendVarchar(store); app.appendNull(); app.appendInteger(table.t[i]); app.appendInteger(table.f[i]); app.endRow();
+      }
+    }
+    for (let sid = 0; sid < keys.store.length; sid++) {
+      const scoped = this.userEvents.filter((e) => e.kind !== 'promo' && appliesTo(e, keys.store[sid], keys.sku[sid], this.items));
+      if (scoped.length === 0) continue;
+      const table = featureTable(scoped, this.grid, this.registry);
+      for (let i = 0; i < table.t.length && table.t[i] < cutoff; i++) {
+        app.appendVarchar(keys.store[sid]); app.appendVarchar(keys.sku[sid]); app.appendInteger(table.t[i]); app.appendInteger(table.f[i]); app.endRow();
+      }
+    }
+    app.closeSync();
+    if (this.items) {
+      await conn.run(`CREATE OR REPLACE TEMP TABLE cal_items (sku VARCHAR, category VARCHAR)`);
+      const ia = await conn.createAppender('cal_items');
+      for (const [sku, cat] of this.items) { ia.appendVarchar(sku); ia.appendVarchar(cat); ia.endRow(); }
+      ia.closeSync();
+    }
+    const step = this.task().baselineStep;
+    const pool = this.poolExpression();
+    const rows = await queryRows<{ pool: string; f: number; effect: number }>(conn, `
+      WITH base AS (
+        SELECT sid, store_id, sku, t, u,
+          median(u) OVER (PARTITION BY sid, t % ${step} ORDER BY t ROWS BETWEEN 3 PRECEDING AND 3 FOLLOWING) AS b
+        FROM clean WHERE t < ${cutoff} AND NOT unobserved),
+      hits AS (
+        SELECT base.*, e.f FROM base JOIN cal_events e ON e.store_id = base.store_id AND e.t = base.t AND (e.sku IS NULL OR e.sku = base.sku)
+        UNION ALL
+        SELECT base.*, ${this.promoId} AS f FROM base JOIN clean c USING (sid, t) WHERE c.promo)
+      SELECT ${pool} AS pool, f::INTEGER AS f, ln(sum(u) / sum(b)) AS effect
+      FROM hits ${this.items ? 'LEFT JOIN cal_items USING (sku)' : ''}
+      GROUP BY ALL HAVING sum(b) > 0 AND sum(u) > 0`);
+    const F = this.registry.size;
+    this.priors = new Map();
+    for (const r of rows) {
+      let p = this.priors.get(r.pool);
+      if (!p) { p = new Float64Array(F).fill(NaN); this.priors.set(r.pool, p); }
+      p[r.f] = Math.max(-Math.log(10), Math.min(Math.log(10), r.effect));
+    }
+  }
+
+  /** Calendar features and priors of every series in a batch, periods counted from each series' first value. */
+  forBatch(read: ReadBatch, keys: SeriesKeys, lastT: number): BatchEvents {
+    const { batch, firstSid } = read;
+    const k = batch.offsets.length - 1;
+    const F = this.registry.size;
+    const offsets = new Int32Array(k + 1);
+    const ts: number[] = [];
+    const fs: number[] = [];
+    const priors = new Float64Array(k * F).fill(NaN);
+    for (let i = 0; i < k; i++) {
+      const sid = firstSid + i;
+      const store = keys.store[sid];
+      const sku = keys.sku[sid];
+      const len = batch.offsets[i + 1] - batch.offsets[i];
+      const t0 = lastT + 1 - len;
+      const tables = [this.location(locationKey(this.locationOf(store))).table];
+      const scoped = this.userEvents.filter((e) => appliesTo(e, store, sku, this.items));
+      if (scoped.length) tables.push(featureTable(scoped, this.grid, this.registry));
+      if (read.promo) {
+        const promoT: number[] = [];
+        for (let j = 0; j < len; j++) if (read.promo[batch.offsets[i] + j]) promoT.push(t0 + j);
+        if (promoT.length) tables.push({ t: Int32Array.from(promoT), f: new Int32Array(promoT.length).fill(this.promoId) });
+      }
+      const table = tables.length === 1 ? tables[0] : mergeTables(...tables);
+      offsets[i] = ts.length;
+      for (let j = 0; j < table.t.length; j++) {
+        if (table.t[j] < t0) continue;
+        ts.push(table.t[j] - t0);
+        fs.push(table.f[j]);
+      }
+      const p = this.priors.get(this.poolKey(store, sku));
+      if (p) priors.set(p, i * F);
+    }
+    offsets[k] = ts.length;
+    return { offsets, t: Int32Array.from(ts), f: Int32Array.from(fs), priors };
+  }
+
+  /** events.csv: every event date each store sees between two dates (for charts and lineage). */
+  async writeEvents(file: string, keys: SeriesKeys, from: string, to: string): Promise<number> {
+    const out = new CsvWriter(file, ['store_id', 'date', 'name', 'kind']);
+    for (const store of [...new Set(keys.store)].sort()) {
+      const seen = new Set<string>();
+      const evs = this.eventsOf(store)
+        .filter((e) => e.date <= to && isoAddDays(e.date, e.after) >= from)
+        .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.name < b.name ? -1 : 1));
+      for (const e of evs) {
+        const key = `${e.date}|${e.name}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.add(`${csvField(store)},${e.date},${csvField(e.name)},${e.kind}`);
+      }
+    }
+    await out.close();
+    return out.rows;
+  }
+
+  private defaultLocation(): Location {
+    return this.cfg.region ? { country: this.cfg.country, region: this.cfg.region } : { country: this.cfg.country };
+  }
+
+  private location(key: string): { loc: Location; events: CalendarEvent[]; table: FeatureTable } {
+    let entry = this.locations.get(key);
+    if (!entry) {
+      const [country, region] = key.split('|');
+      const loc: Location = region ? { country, region } : { country };
+      const events = this.catalog.forLocation(loc);
+      const table = featureTable(events, this.grid, this.registry);
+      entry = { loc, events, table: this.seasonalPeriod ? withoutSeasonalRepeats(table, this.seasonalPeriod) : table };
+      this.locations.set(key, entry);
+    }
+    return entry;
+  }
+
+  private poolKey(store: string, sku: string): string {
+    switch (this.cfg.pool) {
+      case 'sku': return sku;
+      case 'store': return store;
+      case 'category': return this.items?.get(sku) ?? sku;
+      case 'all': return '';
+    }
+  }
+
+  private poolExpression(): string {
+    switch (this.cfg.pool) {
+      case 'sku': return 'sku';
+      case 'store': return 'store_id';
+      case 'category': return this.items ? 'COALESCE(category, sku)' : 'sku';
+      case 'all': return sqlString('');
+    }
+  }
+}
+
+function locationKey(loc: Location): string {
+  return loc.region ? `${loc.country}|${loc.region}` : loc.country;
+}
