@@ -1,8 +1,11 @@
 import { CsvWriter } from './csv-writer.js';
 import { csvField, formatNumber, quantileColumn } from './format.js';
+import type { FiscalLabel } from '../calendars/fiscal454.js';
 
-export function forecastColumns(levels: readonly number[]): string[] {
-  return ['run_id', 'store_id', 'sku', 'date', 'step', 'forecast', ...levels.map(quantileColumn), 'model'];
+export const FISCAL_COLUMNS = ['fiscal_year', 'fiscal_period', 'fiscal_week'];
+
+export function forecastColumns(levels: readonly number[], fiscal = false): string[] {
+  return ['run_id', 'store_id', 'sku', 'date', 'step', 'forecast', ...levels.map(quantileColumn), 'model', ...(fiscal ? FISCAL_COLUMNS : [])];
 }
 
 /**
@@ -10,8 +13,12 @@ export function forecastColumns(levels: readonly number[]): string[] {
  * step s+1, shared by every series.
  */
 export class ForecastCsvWriter extends CsvWriter {
-  constructor(path: string, private readonly runId: string, levels: readonly number[], private readonly targetDates: readonly string[]) {
-    super(path, forecastColumns(levels));
+  private readonly fiscalSuffix: string[];
+
+  /** `fiscal`: the retail-calendar label of each target date, appended to every row when given. */
+  constructor(path: string, private readonly runId: string, levels: readonly number[], private readonly targetDates: readonly string[], fiscal: readonly FiscalLabel[] | null = null) {
+    super(path, forecastColumns(levels, fiscal !== null));
+    this.fiscalSuffix = targetDates.map((_, s) => (fiscal ? `,${fiscal[s].year},${fiscal[s].period},${fiscal[s].week}` : ''));
   }
 
   addSeries(store: string, sku: string, model: string, point: ArrayLike<number>, quantiles: readonly ArrayLike<number>[]): void {
@@ -20,7 +27,7 @@ export class ForecastCsvWriter extends CsvWriter {
     for (let s = 0; s < this.targetDates.length; s++) {
       let line = `${prefix}${this.targetDates[s]},${s + 1},${formatNumber(point[s])}`;
       for (const q of quantiles) line += ',' + formatNumber(q[s]);
-      this.add(line + suffix);
+      this.add(line + suffix + this.fiscalSuffix[s]);
     }
   }
 }

@@ -1,14 +1,25 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlString } from '../db/duckdb.js';
 import { quantileColumn } from './format.js';
+import { FISCAL_COLUMNS } from './forecast-csv.js';
 
 /**
  * Convert the published forecast CSV to Parquet with explicit types, so both files hold the
  * same rounded numbers and a reader of either sees the same values.
  */
-export async function forecastCsvToParquet(conn: DuckDBConnection, csv: string, parquet: string, levels: readonly number[]): Promise<void> {
+export async function forecastCsvToParquet(conn: DuckDBConnection, csv: string, parquet: string, levels: readonly number[], fiscal = false): Promise<void> {
   const numeric = ['forecast', ...levels.map(quantileColumn)].map((c) => `'${c}': 'DOUBLE'`).join(', ');
-  const columns = `{'run_id': 'VARCHAR', 'store_id': 'VARCHAR', 'sku': 'VARCHAR', 'date': 'DATE', 'step': 'INTEGER', ${numeric}, 'model': 'VARCHAR'}`;
+  const fiscalCols = fiscal ? `, ${FISCAL_COLUMNS.map((c) => `'${c}': 'INTEGER'`).join(', ')}` : '';
+  const columns = `{'run_id': 'VARCHAR', 'store_id': 'VARCHAR', 'sku': 'VARCHAR', 'date': 'DATE', 'step': 'INTEGER', ${numeric}, 'model': 'VARCHAR'${fiscalCols}}`;
   await conn.run(`COPY (SELECT * FROM read_csv(${sqlString(csv)}, header = true, columns = ${columns}))
     TO ${sqlString(parquet)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`);
+}
+
+/** Point forecasts summed by fiscal year and period (quantiles do not add up, so only the point). */
+export async function fiscalAggregate(conn: DuckDBConnection, csv: string, out: string): Promise<void> {
+  await conn.run(`COPY (
+      SELECT store_id, sku, fiscal_year, fiscal_period, count(*)::INTEGER AS periods, round(sum(forecast), 4) AS forecast
+      FROM read_csv(${sqlString(csv)}, header = true, all_varchar = false)
+      GROUP BY ALL ORDER BY store_id, sku, fiscal_year, fiscal_period
+    ) TO ${sqlString(out)} (HEADER, DELIMITER ',')`);
 }

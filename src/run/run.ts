@@ -15,7 +15,8 @@ import { createForecastPool, defaultThreads } from '../forecast/pool.js';
 import { seriesQuantiles } from '../backtest/conformal.js';
 import { ForecastCsvWriter, SERIES_COLUMNS, seriesLine } from '../publish/forecast-csv.js';
 import { CsvWriter } from '../publish/csv-writer.js';
-import { forecastCsvToParquet } from '../publish/parquet.js';
+import { fiscalAggregate, forecastCsvToParquet } from '../publish/parquet.js';
+import { fiscalLabel } from '../calendars/fiscal454.js';
 import { historyStart, writeHistory } from '../publish/history.js';
 import { calendarStage } from './calendar-stage.js';
 import { describeFiles, writeJson } from '../publish/manifest.js';
@@ -87,7 +88,8 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
 
     events.stage('publish');
     const dates = targetDates(report.last_date, freq.days, task.horizon);
-    const writer = new ForecastCsvWriter(join(staging, 'forecasts.csv'), runId, cfg.quantiles, dates);
+    const fiscal = cfg.calendars.fiscal === 'nrf-454' ? dates.map(fiscalLabel) : null;
+    const writer = new ForecastCsvWriter(join(staging, 'forecasts.csv'), runId, cfg.quantiles, dates, fiscal);
     const seriesOut = new CsvWriter(join(staging, 'series.csv'), SERIES_COLUMNS);
     const perModel: Record<string, number> = {};
     const perClass: Record<string, number> = {};
@@ -117,7 +119,8 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     }
     await writer.close();
     await seriesOut.close();
-    await forecastCsvToParquet(conn, join(staging, 'forecasts.csv'), join(staging, 'forecasts.parquet'), cfg.quantiles);
+    await forecastCsvToParquet(conn, join(staging, 'forecasts.csv'), join(staging, 'forecasts.parquet'), cfg.quantiles, fiscal !== null);
+    if (fiscal) await fiscalAggregate(conn, join(staging, 'forecasts.csv'), join(staging, 'forecasts-fiscal.csv'));
     const historyRows = await writeHistory(conn, ingested, join(staging, 'history.parquet'));
     const eventRows = plan ? await plan.writeEvents(join(staging, 'events.csv'), keys, historyStart(ingested), dates[dates.length - 1]) : 0;
     const files = await describeFiles(staging, {
@@ -126,6 +129,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       'series.csv': seriesOut.rows,
       'history.parquet': historyRows,
       ...(plan ? { 'events.csv': eventRows } : {}),
+      ...(fiscal ? { 'forecasts-fiscal.csv': undefined } : {}),
       'quality.json': undefined,
       'rejects.csv': report.rows_rejected,
     });
