@@ -6,6 +6,8 @@ import { runForecast } from '../run/run.js';
 import { validateInput } from '../run/validate.js';
 import { formatSummary, runBacktest } from '../run/backtest.js';
 import { terminalEvents } from './progress.js';
+import { registerServe } from './serve.js';
+import { registerCalendars } from './calendars-command.js';
 
 const program = new Command();
 
@@ -135,6 +137,9 @@ one-line reason on bad input or config, 2 on an internal error.`);
       process.stdout.write(JSON.stringify(r.report, null, 2) + '\n');
       if (!r.ok) throw new UserError(r.reason);
     });
+
+  registerServe(program);
+  registerCalendars(program);
 
   await program.parseAsync(argv);
 }

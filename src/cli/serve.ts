@@ -1,0 +1,46 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { startServer } from '../server/server.js';
+
+const port = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`port must be a whole number from 0 to 65535, got "${v}"`);
+  return n;
+};
+
+/** Resolves on the first SIGINT or SIGTERM, so the server can finish what is in flight. */
+function stopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(sig);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+/** `shelfcast serve`: the HTTP API and planner page over an output folder. */
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve published runs over HTTP (API for ERP/IBP pulls, planner page at /) until SIGINT/SIGTERM')
+    .option('-c, --config <file>', 'JSON config file (server.host, server.port, server.tokens); flags override it')
+    .option('-o, --out <dir>', 'output folder holding runs/ and latest (default: ./shelfcast-out)')
+    .option('--port <n>', 'TCP port (default: 8080; 0 picks a free one)', port)
+    .option('--host <addr>', 'address to listen on (default: 127.0.0.1; other addresses need API tokens)')
+    .addHelpText('after', `
+Tokens: SHELFCAST_API_TOKEN=<secret> allows every route; server.tokens in the config lists
+named tokens (inline or by environment variable) limited to route prefixes if wanted.
+Clients send "Authorization: Bearer <token>". With no token configured the server listens on
+loopback only.`)
+    .action(async (o: { config?: string; out?: string; port?: number; host?: string }) => {
+      const cfg = loadConfig(o.config, { out: o.out, 'server.port': o.port, 'server.host': o.host });
+      const server = await startServer({ out: cfg.out, host: cfg.server.host, port: cfg.server.port, tokens: cfg.server.tokens });
+      const signal = await stopSignal();
+      process.stderr.write(`shelfcast serve: ${signal}: finishing requests in flight\n`);
+      await server.close();
+      process.stderr.write('shelfcast serve: stopped\n');
+    });
+}

@@ -1,0 +1,68 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { ServerConfig } from '../config/schema.js';
+import { UserError } from '../errors.js';
+import { HttpError } from './http-error.js';
+
+/**
+ * Bearer tokens from the config (`server.tokens`, each given inline or by the name of an
+ * environment variable) or from SHELFCAST_API_TOKEN. A token may be limited to route prefixes.
+ * Only digests are kept and compared in constant time, so a token cannot be guessed byte by byte.
+ */
+
+/** A token for every route, taken from the environment so a one-off server needs no config file. */
+export const TOKEN_ENV = 'SHELFCAST_API_TOKEN';
+const MIN_TOKEN_LENGTH = 16;
+
+export interface ApiToken {
+  readonly name: string;
+  readonly digest: Buffer;
+  /** Route prefixes this token may use; null: all. */
+  readonly routes: readonly string[] | null;
+}
+
+const digest = (token: string): Buffer => createHash('sha256').update(token).digest();
+
+export function resolveTokens(configured: ServerConfig['tokens'], env: NodeJS.ProcessEnv): ApiToken[] {
+  const tokens: ApiToken[] = configured.map((t) => {
+    const value = t.token ?? env[t.env ?? ''];
+    if (value === undefined || value === '') throw new UserError(`server.tokens "${t.name}": environment variable ${t.env} is not set`);
+    if (value.length < MIN_TOKEN_LENGTH) throw new UserError(`server.tokens "${t.name}": the token must be at least ${MIN_TOKEN_LENGTH} characters`);
+    return { name: t.name, digest: digest(value), routes: t.routes ?? null };
+  });
+  const fromEnv = env[TOKEN_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') {
+    if (fromEnv.length < MIN_TOKEN_LENGTH) throw new UserError(`${TOKEN_ENV} must be at least ${MIN_TOKEN_LENGTH} characters`);
+    tokens.push({ name: TOKEN_ENV, digest: digest(fromEnv), routes: null });
+  }
+  return tokens;
+}
+
+/** Paths that hold no forecast data: the page shell, its assets, the API description, health. */
+export function isPublicPath(path: string): boolean {
+  return path === '/' || path === '/health' || path === '/openapi.json' || path.startsWith('/assets/');
+}
+
+/** `/runs` allows `/runs` and `/runs/…`, not `/runsx`. */
+function allows(routes: readonly string[] | null, path: string): boolean {
+  return routes === null || routes.some((r) => {
+    const prefix = r.endsWith('/') ? r.slice(0, -1) : r;
+    return path === prefix || path.startsWith(`${prefix}/`);
+  });
+}
+
+/** The name of the token that may use `path`; throws 401 (no or unknown token) or 403 (not this route). */
+export function authorize(tokens: readonly ApiToken[], authorization: string | undefined, path: string): string {
+  const challenge = { 'WWW-Authenticate': 'Bearer realm="shelfcast"' };
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!m) throw new HttpError(401, 'send a token: Authorization: Bearer <token>', challenge);
+  const presented = digest(m[1]);
+  const token = tokens.find((t) => timingSafeEqual(t.digest, presented));
+  if (!token) throw new HttpError(401, 'unknown token', challenge);
+  if (!allows(token.routes, path)) throw new HttpError(403, `token "${token.name}" may not use ${path}`);
+  return token.name;
+}
+
+/** Host names that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}

@@ -1,0 +1,26 @@
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+
+/**
+ * One in-memory DuckDB for the server. Each request gets its own connection (cheap), so
+ * concurrent requests query the Parquet files in parallel instead of queueing on one.
+ */
+export class QueryEngine {
+  private constructor(private readonly instance: DuckDBInstance) {}
+
+  static async open(): Promise<QueryEngine> {
+    return new QueryEngine(await DuckDBInstance.create(':memory:'));
+  }
+
+  async with<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    const conn = await this.instance.connect();
+    try {
+      return await fn(conn);
+    } finally {
+      conn.closeSync();
+    }
+  }
+
+  close(): void {
+    this.instance.closeSync();
+  }
+}

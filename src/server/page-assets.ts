@@ -1,0 +1,31 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { packageRoot } from '../version.js';
+
+/**
+ * The planner page is plain HTML, CSS and JavaScript in web/ at the package root: nothing to
+ * build, and the same folder is found whether the server runs from src/ or dist/. The files are
+ * read once at start into a map, and only names in that map are served.
+ */
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+
+export interface PageAsset {
+  readonly body: string;
+  readonly type: string;
+}
+
+export function loadPageAssets(dir = join(packageRoot(), 'web')): Map<string, PageAsset> {
+  const assets = new Map<string, PageAsset>();
+  for (const name of readdirSync(dir)) {
+    const type = TYPES[extname(name)];
+    if (type) assets.set(name, { body: readFileSync(join(dir, name), 'utf8'), type });
+  }
+  if (!assets.has('index.html')) throw new Error(`planner page missing: ${join(dir, 'index.html')}`);
+  return assets;
+}

@@ -1,0 +1,94 @@
+import type { Context, Hono } from 'hono';
+import type { ServerDeps } from './deps.js';
+import { etagOfBytes } from './etag.js';
+import { decodeCursor, encodeCursor, forecastCsv, forecastPage, type ForecastFilter } from './forecast-pages.js';
+import { HttpError } from './http-error.js';
+import { ForecastQuery, NoQuery, RunIdParam, SeriesSearchQuery, parseInput, parseQuery } from './inputs.js';
+import { csvStreamResponse, fileResponse, jsonResponse } from './responses.js';
+import { isArtifact, type Manifest } from './run-store.js';
+import { searchSeries } from './series-queries.js';
+
+/** `/runs…`: the list of runs, a run's manifest and files, its forecasts paged, its series. */
+
+/** One line per run in `/runs`: enough to choose one without opening its manifest. */
+function runSummary(m: Manifest, latest: string | null) {
+  return {
+    run_id: m.run_id,
+    latest: m.run_id === latest,
+    kind: m.kind,
+    started_at: m.started_at,
+    finished_at: m.finished_at,
+    duration_s: m.duration_s,
+    frequency: m.data.frequency,
+    last_date: m.data.last_date,
+    horizon: m.data.horizon,
+    series: m.data.series,
+    forecast_rows: m.rows.forecasts,
+    rejected_rows: m.rows.rejected,
+    backtest_metric: m.backtest?.metric ?? null,
+    backtest_mase: m.backtest?.selected?.mase ?? null,
+  };
+}
+
+const wantsCsv = (c: Context) => /\btext\/csv\b/i.test(c.req.header('accept') ?? '');
+
+export function runRoutes(app: Hono, { store, db }: ServerDeps): void {
+  const runId = (c: Context) => store.resolveId(parseInput(RunIdParam, c.req.param('id'), 'run id'));
+
+  app.get('/runs', (c) => {
+    parseQuery(c, NoQuery);
+    const latest = store.latestId();
+    return jsonResponse(c, { runs: store.list().map((m) => runSummary(m, latest)) });
+  });
+
+  app.get('/runs/:id', (c) => {
+    parseQuery(c, NoQuery);
+    const id = runId(c);
+    return fileResponse(c, id, store.artifact(id, 'manifest.json'));
+  });
+
+  app.get('/runs/:id/forecasts', async (c) => {
+    const id = runId(c);
+    const q = parseQuery(c, ForecastQuery);
+    const filter: ForecastFilter = { store: q.store, sku: q.sku, from: q.from, to: q.to };
+    const parquet = store.artifact(id, 'forecasts.parquet');
+    if (wantsCsv(c)) {
+      if (q.cursor !== undefined || c.req.query('limit') !== undefined) {
+        throw new HttpError(400, 'cursor and limit page JSON; with Accept: text/csv every matching row is returned');
+      }
+      const filtered = Object.values(filter).some((v) => v !== undefined);
+      if (!filtered) return fileResponse(c, id, store.artifact(id, 'forecasts.csv'));
+      // The run's files never change, so the tag of the source and the filter identify the output.
+      const etag = etagOfBytes(`${parquet.etag}\0${JSON.stringify(filter)}`);
+      return csvStreamResponse(c, () => forecastCsv(db, parquet.path, filter), etag, `${id}-forecasts.csv`);
+    }
+    const page = await forecastPage(db, parquet.path, filter, q.cursor ? decodeCursor(q.cursor, id) : null, q.limit);
+    const nextCursor = page.next && encodeCursor(id, page.next);
+    const nextQuery = new URLSearchParams();
+    for (const [k, v] of Object.entries({ ...filter, limit: String(q.limit), cursor: nextCursor })) if (v) nextQuery.set(k, v);
+    return jsonResponse(c, {
+      run_id: id,
+      quantiles: store.manifest(id).quantiles,
+      count: page.rows.length,
+      rows: page.rows,
+      next_cursor: nextCursor,
+      // Continues in the concrete run even when this page was asked for as `latest`.
+      next: nextCursor ? `/runs/${id}/forecasts?${nextQuery}` : null,
+    });
+  });
+
+  app.get('/runs/:id/series', async (c) => {
+    const id = runId(c);
+    const q = parseQuery(c, SeriesSearchQuery);
+    const found = await searchSeries(db, store.artifact(id, 'series.csv').path, q.q, q.limit);
+    return jsonResponse(c, { run_id: id, ...found });
+  });
+
+  app.get('/runs/:id/:file{[a-z_]+\\.(?:csv|parquet|json)}', (c) => {
+    parseQuery(c, NoQuery);
+    const id = runId(c);
+    const name = c.req.param('file');
+    if (!isArtifact(name)) throw new HttpError(404, `a run has no file ${name}`);
+    return fileResponse(c, id, store.artifact(id, name));
+  });
+}

@@ -1,0 +1,113 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { sqlString } from '../db/duckdb.js';
+import type { QueryEngine } from './db.js';
+
+/**
+ * Per-series reads for the planner page and `/series/{store}/{sku}`: the series table of a
+ * run (model, backtest scores), its recent history, forecast rows and calendar events. CSVs
+ * are read as text so store ids like "007" keep their zeros.
+ */
+
+const csv = (path: string) => `read_csv(${sqlString(path)}, header = true, all_varchar = true)`;
+
+export interface SeriesSummary {
+  readonly store_id: string;
+  readonly sku: string;
+  readonly demand_class: string;
+  readonly model: string;
+  readonly backtest_mase: number | null;
+}
+
+export interface SeriesSearch {
+  readonly matches: number;
+  readonly series: SeriesSummary[];
+}
+
+/** Series whose "store sku" contains every word of `q` (case-insensitive), in store/SKU order. */
+export async function searchSeries(db: QueryEngine, seriesCsv: string, q: string | undefined, limit: number): Promise<SeriesSearch> {
+  const words = (q ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+  const params: Record<string, string | number> = { limit };
+  words.forEach((w, i) => (params[`w${i}`] = w));
+  const where = words.map((_w, i) => `contains(lower(store_id || ' ' || sku), $w${i})`);
+  const sql = `SELECT store_id, sku, demand_class, model, TRY_CAST(backtest_mase AS DOUBLE) AS backtest_mase, count(*) OVER () AS matches
+    FROM ${csv(seriesCsv)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY store_id, sku LIMIT CAST($limit AS BIGINT)`;
+  const rows = await db.with(async (conn) => (await conn.runAndReadAll(sql, params)).getRowObjectsJson() as Record<string, unknown>[]);
+  return {
+    matches: rows.length ? Number(rows[0].matches) : 0,
+    series: rows.map(({ matches: _m, ...r }) => r as unknown as SeriesSummary),
+  };
+}
+
+export interface RunFiles {
+  readonly series: string;
+  readonly forecasts: string;
+  readonly history: string;
+  /** events.csv, published by runs that apply calendars. */
+  readonly events: string | null;
+}
+
+export interface SeriesDetail {
+  readonly store_id: string;
+  readonly sku: string;
+  readonly demand_class: string;
+  readonly model: string;
+  readonly backtest: { readonly mase: number | null; readonly rmsse: number | null; readonly bias: number | null };
+  /** Why the series fell back to seasonal naive, when it did. */
+  readonly fallback: string | null;
+  readonly history: { date: string; units: number; stockout: boolean }[];
+  readonly forecast: Record<string, unknown>[];
+  readonly events: { date: string; name: string; kind: string }[];
+}
+
+async function rows<T>(conn: DuckDBConnection, sql: string, params: Record<string, string>): Promise<T[]> {
+  return (await conn.runAndReadAll(sql, params)).getRowObjectsJson() as T[];
+}
+
+/** Everything known about one series in one run, or null when the run has no such series. */
+export async function seriesDetail(db: QueryEngine, files: RunFiles, store: string, sku: string): Promise<SeriesDetail | null> {
+  const key = { store, sku };
+  return db.with(async (conn) => {
+    const [meta] = await rows<Record<string, string | null>>(
+      conn,
+      `SELECT demand_class, model, TRY_CAST(backtest_mase AS DOUBLE) AS mase, TRY_CAST(backtest_rmsse AS DOUBLE) AS rmsse,
+              TRY_CAST(backtest_bias AS DOUBLE) AS bias, NULLIF(fallback, '') AS fallback
+       FROM ${csv(files.series)} WHERE store_id = $store AND sku = $sku`,
+      key,
+    );
+    if (!meta) return null;
+    const history = await rows<SeriesDetail['history'][number]>(
+      conn,
+      `SELECT date, units, stockout FROM read_parquet(${sqlString(files.history)}) WHERE store_id = $store AND sku = $sku ORDER BY date`,
+      key,
+    );
+    const forecast = await rows<Record<string, unknown>>(
+      conn,
+      `SELECT * EXCLUDE (run_id, store_id, sku, model) FROM read_parquet(${sqlString(files.forecasts)})
+       WHERE store_id = $store AND sku = $sku ORDER BY date`,
+      key,
+    );
+    const first = history[0]?.date ?? forecast[0]?.date;
+    const last = forecast[forecast.length - 1]?.date ?? history[history.length - 1]?.date;
+    const events =
+      files.events && first !== undefined && last !== undefined
+        ? await rows<SeriesDetail['events'][number]>(
+            conn,
+            `SELECT DISTINCT date, name, kind FROM ${csv(files.events)}
+             WHERE store_id = $store AND date BETWEEN $first AND $last ORDER BY date, name`,
+            { store, first: String(first), last: String(last) },
+          )
+        : [];
+    return {
+      store_id: store,
+      sku,
+      demand_class: String(meta.demand_class),
+      model: String(meta.model),
+      backtest: { mase: meta.mase as number | null, rmsse: meta.rmsse as number | null, bias: meta.bias as number | null },
+      fallback: meta.fallback,
+      history,
+      forecast,
+      events,
+    };
+  });
+}
