@@ -23,7 +23,7 @@ export interface ServeOptions {
 export interface RunningServer {
   /** Base URL, e.g. http://127.0.0.1:8080 (with the real port when 0 was asked for). */
   readonly url: string;
-  /** Stop accepting, let requests in flight finish (at most `graceMs`), then release DuckDB. */
+  /** Stop accepting, let requests in flight finish (at most `graceMs`), then release DuckDB. Idempotent. */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -75,19 +75,20 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     log(`  bearer tokens: ${tokens.map((t) => t.name + (t.routes ? ` (${t.routes.join(', ')})` : '')).join(', ')}`);
   }
 
-  return {
-    url,
-    close: (graceMs = 10_000) =>
-      new Promise<void>((resolve, reject) => {
-        const force = setTimeout(() => server.closeAllConnections(), graceMs);
-        force.unref();
-        server.close((err) => {
-          clearTimeout(force);
-          db.close();
-          if (err) reject(err);
-          else resolve();
-        });
-        server.closeIdleConnections();
-      }),
-  };
+  let closing: Promise<void> | null = null;
+  const close = (graceMs: number) =>
+    new Promise<void>((resolve, reject) => {
+      const force = setTimeout(() => server.closeAllConnections(), graceMs);
+      // Keep-alive connections go idle only once their response is sent; close each as it does.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      server.close((err) => {
+        clearTimeout(force);
+        clearInterval(sweep);
+        db.close();
+        if (err) reject(err);
+        else resolve();
+      });
+      server.closeIdleConnections();
+    });
+  return { url, close: (graceMs = 10_000) => (closing ??= close(graceMs)) };
 }
