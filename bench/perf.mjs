@@ -1,0 +1,303 @@
+#!/usr/bin/env node
+// Speed and memory at retail scale (issue 5): the M5-shaped benchmark.
+//
+//   npm run bench                      # default plan, ≈ 15–25 min on the 2-core machine today
+//   npm run bench -- --quick           # 500-series smoke of every stage, ≈ 2–3 min
+//   node bench/perf.mjs --stages retrain --sizes 500,2000,5000 --threads 1,2 --repeat 2
+//   node bench/perf.mjs --stages ingest --sizes full --memory-limit 10GB
+//   node bench/perf.mjs --stages memory       # the 10× variant (304,900 series × 365 days)
+//
+// It generates what is missing (bench/data/m5.parquet: 30,490 series × 1,941 days, 59.2M rows;
+// nested subsets m5-s<N>.parquet of it), then measures with the compiled CLI (dist/; `npm run
+// bench` builds first):
+//   ingest   `shelfcast validate --freq day` (read + data-quality rules) end to end, and the same
+//            ingest in process at 1 and 2 DuckDB threads with a per-statement breakdown and the
+//            time to stream the series out of DuckDB into typed arrays ("read");
+//   retrain  `shelfcast run` (today every run backtests every candidate and selects: the weekly
+//            retrain workload) at 1 and 2 worker threads;
+//   nightly  a nightly run with stored selections when the CLI has one (issue 6; detected from
+//            `--help`); until then its slot reports "not available" and measures a proxy,
+//            `run --windows 0` (one model per series fitted on the full history, no backtest);
+//   memory   the 10× variant: ingest, and a run with the cheapest config, for peak RSS.
+// Every measurement is a fresh process: wall time, peak RSS (process.resourceUsage, worker
+// threads included), CPU seconds, and the manifest's stage_seconds. Sizes below the full set
+// are extrapolated linearly to 30,490 series (the fit is printed with its inputs).
+// Results: a table on stdout and bench/results/perf-<time>.json (+ perf-latest.json).
+//
+// Options: --quick, --stages a,b (ingest,retrain,nightly,memory), --sizes 500,2000,full,
+// --ingest-sizes …, --threads 1,2, --repeat N (best of N, default 1; all runs are kept),
+// --config FILE (shelfcast config for run/validate), --memory-limit X (DuckDB, in-process ingest
+// only: the CLI has no setting), --input FILE, --dist DIR, --out DIR, --keep (keep run outputs).
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const argv = process.argv.slice(2);
+const opt = (k, d) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : d; };
+const flag = (k) => argv.includes(k);
+const list = (k, d) => String(opt(k, d)).split(',').map((s) => s.trim()).filter(Boolean);
+
+const quick = flag('--quick');
+const stages = list('--stages', quick ? 'ingest,retrain,nightly' : 'ingest,retrain,nightly');
+const sizes = list('--sizes', quick ? '500' : '500,2000');
+const ingestSizes = list('--ingest-sizes', quick ? '500' : '2000,10000');
+const threadsList = list('--threads', '1,2').map(Number);
+const repeat = Number(opt('--repeat', 1));
+const dist = resolve(opt('--dist', join(root, 'dist')));
+const cli = join(dist, 'src/cli/main.js');
+const input = resolve(opt('--input', join(root, 'bench/data/m5.parquet')));
+const outDir = resolve(opt('--out', join(root, 'bench/results')));
+const config = opt('--config') ? ['-c', resolve(opt('--config'))] : [];
+const memoryLimit = opt('--memory-limit');
+const FULL_SERIES = 30490;
+
+const log = (s) => process.stderr.write(s + '\n');
+const node = process.execPath;
+
+if (!existsSync(cli)) {
+  log('dist/ missing: npm run build');
+  execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+}
+
+// ---------------------------------------------------------------- data
+function ensureFull() {
+  if (existsSync(input)) return input;
+  log(`generating ${input} (30,490 × 1,941 days; ≈ 30–60 s)`);
+  execFileSync(node, [join(root, 'bench/m5/generate.mjs'), '--out', input], { stdio: ['ignore', 'inherit', 'inherit'] });
+  return input;
+}
+function dataFor(size) {
+  if (size === 'full' || Number(size) >= FULL_SERIES) return ensureFull();
+  const file = join(dirname(input), `${input.split('/').pop().replace(/\.parquet$/, '')}-s${size}.parquet`);
+  if (!existsSync(file)) {
+    ensureFull();
+    log(`subset ${file}`);
+    execFileSync(node, [join(root, 'bench/m5/generate.mjs'), '--from', input, '--series', String(size), '--out', file, '--no-stats'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  return file;
+}
+function ensureTenfold() {
+  const file = join(dirname(input), 'm5x10.parquet');
+  if (!existsSync(file)) {
+    log(`generating ${file} (304,900 series × 365 days, 111M rows)`);
+    execFileSync(node, [join(root, 'bench/m5/generate.mjs'), '--series', '304900', '--days', '365', '--out', file], { stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  return file;
+}
+
+// ---------------------------------------------------------------- measuring
+const scratch = mkdtempSync(join(tmpdir(), 'shelfcast-perf-'));
+let seq = 0;
+/** Run the CLI in a fresh process through measure.mjs; returns wall, RSS, CPU, manifest. */
+function measureCli(args, { out } = {}) {
+  const resFile = join(scratch, `m${++seq}.json`);
+  let stdout = '';
+  let error = null;
+  try {
+    stdout = execFileSync(node, [join(root, 'bench/perf/measure.mjs'), resFile, cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 }).toString();
+  } catch (e) {
+    error = (e.stderr?.toString() || e.message).split('\n').slice(0, 3).join(' ');
+  }
+  const m = existsSync(resFile) ? JSON.parse(readFileSync(resFile, 'utf8')) : { code: null };
+  if (error || m.code !== 0) return { ...m, error: error ?? `exit ${m.code}` };
+  let manifest = null;
+  if (out && existsSync(join(out, 'latest/manifest.json'))) manifest = JSON.parse(readFileSync(join(out, 'latest/manifest.json'), 'utf8'));
+  return { ...m, stdout: stdout.trim().split('\n')[0], manifest };
+}
+function best(runs) {
+  const ok = runs.filter((r) => !r.error);
+  return ok.length ? ok.reduce((a, b) => (b.wall_seconds < a.wall_seconds ? b : a)) : runs[0];
+}
+function inProcessIngest(file, threads) {
+  const json = join(scratch, `ingest${++seq}.json`);
+  const args = [join(root, 'bench/perf/ingest.mjs'), '--input', file, '--threads', String(threads), '--json', json, '--quiet', '--dist', dist];
+  if (memoryLimit) args.push('--memory-limit', memoryLimit);
+  if (opt('--config')) args.push('--config', resolve(opt('--config')));
+  try {
+    execFileSync(node, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    return JSON.parse(readFileSync(json, 'utf8'));
+  } catch (e) {
+    return { error: (e.stderr?.toString() || e.message).split('\n').slice(0, 3).join(' ') };
+  }
+}
+const cliHelp = execFileSync(node, [cli, '--help']).toString();
+const hasRetrain = /^\s+retrain\b/m.test(cliHelp);
+
+const rows = [];
+const results = {
+  kind: 'perf',
+  at: new Date().toISOString(),
+  machine: { cpus: availableParallelism(), cpu: cpus()[0]?.model, mem_gb: +(totalmem() / 2 ** 30).toFixed(1), free_gb_at_start: +(freemem() / 2 ** 30).toFixed(1), loadavg_at_start: loadavg().map((x) => +x.toFixed(2)), node: process.version },
+  code: gitState(),
+  plan: { stages, sizes, ingest_sizes: ingestSizes, threads: threadsList, repeat, config: opt('--config') ?? null, memory_limit: memoryLimit ?? null },
+  ingest: [], retrain: [], nightly: [], memory: [], extrapolation: {},
+};
+function gitState() {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'workers'], { cwd: root }).toString().trim().split('\n').filter(Boolean).length;
+    return { head, dirty_files_in_src: dirty };
+  } catch {
+    return null;
+  }
+}
+const rowsOf = (size) => (size === 'full' ? 59181090 : Number(size) * 1941);
+const seriesOf = (size) => (size === 'full' ? FULL_SERIES : Number(size));
+
+function record(stage, label, size, threads, runs, extra = {}) {
+  const b = best(runs);
+  const ms = b.manifest?.stage_seconds ?? {};
+  const series = b.manifest?.data?.series ?? extra.series ?? seriesOf(size);
+  const nrows = b.manifest?.input?.rows_read ?? extra.rows ?? rowsOf(size);
+  const row = {
+    stage, label, size: String(size), series, rows: nrows, threads,
+    wall_s: b.wall_seconds, all_wall_s: runs.map((r) => r.wall_seconds), series_per_s: b.wall_seconds ? +(series / b.wall_seconds).toFixed(1) : null,
+    rows_per_s: b.wall_seconds ? Math.round(nrows / b.wall_seconds) : null, peak_rss_mb: b.peak_rss_mb, cpu_s: b.user_seconds !== undefined ? +(b.user_seconds + b.system_seconds).toFixed(1) : null,
+    stage_seconds: ms, error: b.error ?? null, ...extra,
+  };
+  rows.push(row);
+  results[stage].push({ ...row, runs: runs.map(({ manifest, stdout, ...r }) => ({ ...r, stage_seconds: manifest?.stage_seconds, fallbacks: manifest?.fallbacks?.length, series_per_class: manifest?.series_per_class })) });
+  log(`  ${stage} ${label} ${size} × ${threads} thr: ${row.error ? `ERROR ${row.error}` : `${row.wall_s} s (${row.all_wall_s.join(', ')}), ${row.peak_rss_mb} MB, stages ${JSON.stringify(ms)}`}`);
+  return row;
+}
+
+function runCli(command, file, threads, extraArgs = []) {
+  const runs = [];
+  for (let r = 0; r < repeat; r++) {
+    const out = mkdtempSync(join(scratch, 'out-'));
+    runs.push(measureCli([command, '-i', file, '-o', out, '--threads', String(threads), '--freq', 'day', '--quiet', ...config, ...extraArgs], { out }));
+    if (!flag('--keep')) rmSync(out, { recursive: true, force: true });
+  }
+  return runs;
+}
+
+// ---------------------------------------------------------------- stages
+if (stages.includes('ingest')) {
+  log('ingest');
+  for (const size of ingestSizes) {
+    const file = dataFor(size);
+    const runs = [];
+    for (let r = 0; r < repeat; r++) runs.push(measureCli(['validate', '-i', file, '--freq', 'day', ...config]));
+    record('ingest', 'validate (CLI, DuckDB default threads)', size, 'default', runs);
+    for (const t of threadsList) {
+      const ins = [];
+      for (let r = 0; r < repeat; r++) ins.push(inProcessIngest(file, t));
+      const ok = ins.filter((x) => !x.error);
+      const b = ok.length ? ok.reduce((a, c) => (c.ingest_seconds < a.ingest_seconds ? c : a)) : ins[0];
+      const row = {
+        stage: 'ingest', label: 'in process (quality rules; then read to typed arrays)', size: String(size), series: b.series ?? seriesOf(size), rows: b.rows ?? rowsOf(size), threads: t,
+        wall_s: b.ingest_seconds, all_wall_s: ins.map((x) => x.ingest_seconds), series_per_s: null, rows_per_s: b.rows_per_second, peak_rss_mb: b.peak_rss_mb_self,
+        read_s: b.read?.seconds, statements: b.statements, read_alternatives: b.read_alternatives, duckdb_table_mb: b.duckdb_table_memory_mb, error: b.error ?? null,
+      };
+      rows.push(row);
+      results.ingest.push(row);
+      log(`  ingest in-process ${size} × ${t} thr: ${row.error ? `ERROR ${row.error}` : `${row.wall_s} s, read ${row.read_s} s, ${row.peak_rss_mb} MB`}`);
+    }
+  }
+}
+
+if (stages.includes('retrain')) {
+  log(`retrain (${hasRetrain ? 'shelfcast retrain' : 'shelfcast run: backtest + selection of every candidate'})`);
+  for (const size of sizes) {
+    const file = dataFor(size);
+    for (const t of threadsList) record('retrain', hasRetrain ? 'retrain' : 'run (backtest + select)', size, t, runCli(hasRetrain ? 'retrain' : 'run', file, t));
+  }
+}
+
+if (stages.includes('nightly')) {
+  if (hasRetrain) {
+    // Issue 6: retrain stores selections; the nightly run reuses them. Measured on the same out folder.
+    log('nightly (run with stored selections)');
+    for (const size of sizes) {
+      const file = dataFor(size);
+      for (const t of threadsList) {
+        const out = mkdtempSync(join(scratch, 'nightly-'));
+        measureCli(['retrain', '-i', file, '-o', out, '--threads', String(t), '--freq', 'day', '--quiet', ...config], { out });
+        const runs = [];
+        for (let r = 0; r < repeat; r++) runs.push(measureCli(['run', '-i', file, '-o', out, '--threads', String(t), '--freq', 'day', '--quiet', ...config], { out }));
+        record('nightly', 'run with stored selections', size, t, runs);
+        if (!flag('--keep')) rmSync(out, { recursive: true, force: true });
+      }
+    }
+  } else {
+    log('nightly: no stored-selection mode in the CLI yet (issue 6); measuring the proxy `run --windows 0`');
+    results.nightly_status = 'not available: the CLI has no retrain/stored selections yet (issue 6). Rows labelled proxy are `run --windows 0`: no backtest, one rule-chosen model per series (ets for smooth/erratic, tsb for intermittent/lumpy) fitted on the full history.';
+    for (const size of sizes) {
+      const file = dataFor(size);
+      for (const t of threadsList) record('nightly', 'PROXY run --windows 0', size, t, runCli('run', file, t, ['--windows', '0']));
+    }
+  }
+}
+
+if (stages.includes('memory')) {
+  log('memory: the 10× variant');
+  const file = ensureTenfold();
+  const cheap = join(scratch, 'cheap.json');
+  // The cheapest forecasting config: memory of the pipeline (read, batches, results, publish), not of the models.
+  writeFileSync(cheap, JSON.stringify({ models: { windows: 0, candidates: { smooth: ['snaive'], erratic: ['snaive'], intermittent: ['snaive'], lumpy: ['snaive'] } }, calendars: { enabled: false } }));
+  const m5 = ensureFull();
+  for (const [label, f, series, nrows] of [['M5 shape', m5, FULL_SERIES, 59181090], ['10× series (365 days)', file, 304900, 304900 * 365]]) {
+    record('memory', `validate ${label}`, label, 'default', [measureCli(['validate', '-i', f, '--freq', 'day'])], { series, rows: nrows });
+    const out = mkdtempSync(join(scratch, 'mem-'));
+    record('memory', `run, cheapest config (snaive, no backtest, no calendars) ${label}`, label, 2, [measureCli(['run', '-i', f, '-o', out, '--threads', '2', '--freq', 'day', '--quiet', '-c', cheap], { out })], { series, rows: nrows });
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------- extrapolation
+// Least squares of seconds on series, per stage and thread count, over the measured sizes.
+function fit(points) {
+  const n = points.length;
+  if (n === 0) return null;
+  if (n === 1) return { slope: points[0][1] / points[0][0], intercept: 0 };
+  const mx = points.reduce((a, p) => a + p[0], 0) / n;
+  const my = points.reduce((a, p) => a + p[1], 0) / n;
+  const sxx = points.reduce((a, p) => a + (p[0] - mx) ** 2, 0);
+  const slope = points.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0) / sxx;
+  return { slope, intercept: my - slope * mx };
+}
+for (const stage of ['retrain', 'nightly']) {
+  for (const t of threadsList) {
+    const pts = results[stage].filter((r) => r.threads === t && !r.error && r.size !== 'full');
+    if (pts.length === 0) continue;
+    const wall = fit(pts.map((r) => [r.series, r.wall_s]));
+    const fc = fit(pts.map((r) => [r.series, r.stage_seconds?.forecast ?? r.wall_s]));
+    results.extrapolation[`${stage}@${t}`] = {
+      from: pts.map((r) => ({ series: r.series, wall_s: r.wall_s, forecast_s: r.stage_seconds?.forecast })),
+      wall_seconds_per_1000_series: +(wall.slope * 1000).toFixed(2),
+      forecast_seconds_per_1000_series: +(fc.slope * 1000).toFixed(2),
+      wall_s_at_30490: Math.round(wall.intercept + wall.slope * FULL_SERIES),
+      forecast_s_at_30490: Math.round(fc.intercept + fc.slope * FULL_SERIES),
+      note: 'linear in series count; ingest and publish grow with rows, see the ingest rows',
+    };
+  }
+  const one = results.extrapolation[`${stage}@1`];
+  const two = results.extrapolation[`${stage}@2`];
+  if (one && two) results.extrapolation[`${stage}_speedup_2_vs_1_forecast_stage`] = +(one.forecast_seconds_per_1000_series / two.forecast_seconds_per_1000_series).toFixed(2);
+}
+
+// ---------------------------------------------------------------- report
+const file = join(outDir, `perf-${results.at.replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}${quick ? '-quick' : ''}.json`);
+mkdirSync(outDir, { recursive: true });
+writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+copyFileSync(file, join(outDir, 'perf-latest.json'));
+rmSync(scratch, { recursive: true, force: true });
+
+const fmt = (v, d = 1) => (v === null || v === undefined || Number.isNaN(v) ? '—' : typeof v === 'number' ? v.toFixed(d) : String(v));
+const p = (s) => process.stdout.write(s + '\n');
+p(`\nshelfcast M5-shape benchmark, ${results.at} (${results.machine.cpus} cores, ${results.machine.mem_gb} GiB, ${results.machine.node}; code ${results.code?.head}${results.code?.dirty_files_in_src ? ` + ${results.code.dirty_files_in_src} uncommitted files in src/workers` : ''}); best of ${repeat}`);
+p('| stage | what | series | rows | threads | wall s (runs) | series/s | M rows/s | peak RSS MB | stage seconds |');
+p('|---|---|---|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  const st = r.error ? `ERROR ${r.error}` : Object.entries(r.stage_seconds ?? {}).map(([k, v]) => `${k} ${fmt(v)}`).join(', ') + (r.read_s !== undefined ? `read ${fmt(r.read_s)}` : '');
+  p(`| ${r.stage} | ${r.label} | ${r.series} | ${r.rows} | ${r.threads} | ${fmt(r.wall_s)} (${r.all_wall_s.map((x) => fmt(x)).join(', ')}) | ${fmt(r.series_per_s)} | ${fmt(r.rows_per_s / 1e6, 2)} | ${r.peak_rss_mb ?? '—'} | ${st} |`);
+}
+for (const [k, v] of Object.entries(results.extrapolation)) {
+  if (typeof v === 'number') p(`${k}: ${v}×`);
+  else p(`${k}: ${v.forecast_seconds_per_1000_series} s forecast stage per 1,000 series → 30,490 series ≈ ${v.forecast_s_at_30490} s forecast stage, ${v.wall_s_at_30490} s wall (linear fit over ${v.from.map((x) => x.series).join(', ')} series)`);
+}
+if (results.nightly_status) p(`nightly: ${results.nightly_status}`);
+p(`→ ${file}`);
