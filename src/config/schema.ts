@@ -82,8 +82,8 @@ export const CalendarsSchema = z
     holidayWindow: z.object({ before: z.number().int().min(0).max(14).default(0), after: z.number().int().min(0).max(14).default(0) }).strict().optional(),
     /** Series whose effects are pooled into a prior: the same SKU in every store, every SKU of a store, a category, or all. */
     pool: z.enum(['sku', 'store', 'category', 'all']).default('sku'),
-    /** How many of a series' own occurrences the pooled effect is worth. */
-    priorWeight: z.number().min(0).max(100).default(2),
+    /** Occurrences the pooled effect is worth beyond what the series' own noise gives it (see src/models/events.ts). */
+    priorWeight: z.number().min(0).max(100).default(1),
     /** Weekly dates label the last day of their week (end) or the first (start). */
     weekLabel: z.enum(['end', 'start']).default('end'),
     /** Label weekly output with the NRF 4-5-4 retail fiscal calendar. */

@@ -13,7 +13,7 @@ export interface SeriesEvents {
   readonly f: Int32Array;
   /** Pooled log-effect per feature id; NaN where there is none. */
   readonly prior: Float64Array;
-  /** How many of the series' own occurrences the pooled estimate is worth. */
+  /** Occurrences the pooled estimate is worth on top of the noise-based weight (see estimateEffects). */
   readonly priorWeight: number;
   /** Periods between the comparable neighbours the baseline is taken from (7 for days: same weekday). */
   readonly baselineStep: number;
@@ -30,11 +30,20 @@ function median(xs: number[]): number {
   return xs.length % 2 ? xs[m] : (xs[m - 1] + xs[m]) / 2;
 }
 
+/** Spread of true effects around their pooled value assumed by the shrinkage: about ×1.5. */
+const EFFECT_SPREAD = Math.log(1.5);
+/** Ordinary periods sampled to measure how noisy a series' ratios are. */
+const NOISE_SAMPLE = 120;
+
 /**
  * Log-effect per feature from y (the history, no NaN). Each event period is compared with the
  * median of its nearest ordinary neighbours (same weekday for daily data); overlapping
- * features are separated by backfitting; each estimate is shrunk towards its prior:
- *   effect_f = (Σ own log-ratios + w · prior_f) / (n_f + w).
+ * features are separated by backfitting; each estimate is shrunk towards its prior as in a
+ * normal–normal empirical Bayes model:
+ *   effect_f = (Σ own log-ratios + w · prior_f) / (n_f + w),  w = σ² / τ² + priorWeight,
+ * where σ² is the variance of the same log-ratio on ordinary periods (how noisy this series
+ * is) and τ = ln 1.5 the assumed spread of true effects: a clean series keeps its own effect,
+ * a noisy one leans on its pool.
  */
 export function estimateEffects(y: Float64Array, ev: SeriesEvents): Float64Array {
   const n = y.length;
@@ -46,25 +55,45 @@ export function estimateEffects(y: Float64Array, ev: SeriesEvents): Float64Array
     if (ev.t[hist] >= 0) isEvent[ev.t[hist]] = 1;
     hist++;
   }
-  // Ratios are taken with a cushion of half the mean level, so a slow seller's 0 → 1 is not a ×∞ effect.
+  // Ratios carry a cushion of one unit (half the mean for slow sellers), so a slow seller's
+  // 0 → 1 is not a ×∞ effect while a fast mover's ratio is left as it is.
   let level = 0;
   for (let i = 0; i < n; i++) level += y[i];
-  const cushion = 0.5 * (n > 0 ? level / n : 0) + 1e-9;
-  // Log-ratio of each event period to its baseline.
-  const periods: number[] = [];
-  const logRatio: number[] = [];
+  const cushion = Math.min(1, 0.5 * (n > 0 ? level / n : 0)) + 1e-9;
   const step = Math.max(1, ev.baselineStep);
-  for (let i = 0; i < hist; i++) {
-    const t = ev.t[i];
-    if (t < 0 || (periods.length && periods[periods.length - 1] === t)) continue;
+  const ratioAt = (t: number): number => {
     const near: number[] = [];
     for (let k = 1; k <= NEIGHBOURS * 3 && near.length < 2 * NEIGHBOURS; k++) {
       for (const s of [t - k * step, t + k * step]) if (s >= 0 && s < n && !isEvent[s]) near.push(y[s]);
     }
-    if (near.length < 2) continue;
+    return near.length < 2 ? NaN : Math.log((y[t] + cushion) / (median(near) + cushion));
+  };
+  // Log-ratio of each event period to its baseline.
+  const periods: number[] = [];
+  const logRatio: number[] = [];
+  for (let i = 0; i < hist; i++) {
+    const t = ev.t[i];
+    if (t < 0 || (periods.length && periods[periods.length - 1] === t)) continue;
+    const r = ratioAt(t);
+    if (Number.isNaN(r)) continue;
     periods.push(t);
-    logRatio.push(Math.log((y[t] + cushion) / (median(near) + cushion)));
+    logRatio.push(r);
   }
+  // How noisy the same ratio is where nothing happens.
+  let s1 = 0;
+  let s2 = 0;
+  let m = 0;
+  const every = Math.max(1, Math.floor(n / NOISE_SAMPLE));
+  for (let t = 0; t < n; t += every) {
+    if (isEvent[t]) continue;
+    const r = ratioAt(t);
+    if (Number.isNaN(r)) continue;
+    s1 += r;
+    s2 += r * r;
+    m++;
+  }
+  const noise = m > 1 ? Math.max(0, (s2 - (s1 * s1) / m) / (m - 1)) : EFFECT_SPREAD * EFFECT_SPREAD;
+  const weight = noise / (EFFECT_SPREAD * EFFECT_SPREAD) + ev.priorWeight;
   // Features present in each of those periods.
   const byPeriod = new Map<number, number[]>();
   for (let i = 0; i < hist; i++) {
@@ -91,7 +120,7 @@ export function estimateEffects(y: Float64Array, ev: SeriesEvents): Float64Array
       }
     });
     for (let f = 0; f < F; f++) {
-      const e = (sums[f] + ev.priorWeight * prior(f)) / (counts[f] + ev.priorWeight);
+      const e = (sums[f] + weight * prior(f)) / (counts[f] + weight);
       effects[f] = Math.max(-MAX_LOG_EFFECT, Math.min(MAX_LOG_EFFECT, e));
     }
   }
