@@ -10,7 +10,7 @@ import { HttpError } from './http-error.js';
  */
 
 /** A token for every route, taken from the environment so a one-off server needs no config file. */
-export const TOKEN_ENV = 'SHELFCAST_API_TOKEN';
+const TOKEN_ENV = 'SHELFCAST_API_TOKEN';
 const MIN_TOKEN_LENGTH = 16;
 
 export interface ApiToken {

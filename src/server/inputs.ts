@@ -31,7 +31,7 @@ const isoDate = z
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
   .refine((s) => new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'not a calendar date');
 
-export const FORECAST_PAGE_LIMIT = { default: 1000, max: 10_000 } as const;
+const FORECAST_PAGE_LIMIT = { default: 1000, max: 10_000 } as const;
 
 export const ForecastQuery = z
   .strictObject({
@@ -80,7 +80,7 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
 }
 
 /** Query parameters as single strings; a parameter given twice is ambiguous, so it is refused. */
-export function singleValued(queries: Record<string, string[]>): Record<string, string> {
+function singleValued(queries: Record<string, string[]>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, vs] of Object.entries(queries)) {
     if (vs.length > 1) throw new HttpError(400, `query parameter "${k}" is given ${vs.length} times; give it once`);

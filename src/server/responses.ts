@@ -2,8 +2,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Context } from 'hono';
 import { etagOfBytes, ifNoneMatchHits } from './etag.js';
-import type { Artifact } from './run-store.js';
-import { ARTIFACTS } from './run-store.js';
+import { ARTIFACTS, type Artifact } from './run-store.js';
 
 /**
  * Every artifact response carries an ETag and `Cache-Control: no-cache` (store, but revalidate):

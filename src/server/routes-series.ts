@@ -7,7 +7,7 @@ import { jsonResponse } from './responses.js';
 import { seriesDetail } from './series-queries.js';
 
 /** The published quantile columns nearest p10 and p90: the band a planner is shown. */
-export function bandColumns(levels: readonly number[]): { lower: string; upper: string } | null {
+function bandColumns(levels: readonly number[]): { lower: string; upper: string } | null {
   const nearest = (target: number, side: (l: number) => boolean) =>
     levels.filter(side).sort((a, b) => Math.abs(a - target) - Math.abs(b - target))[0];
   const lo = nearest(0.1, (l) => l < 0.5);

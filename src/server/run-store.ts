@@ -35,7 +35,7 @@ export function isArtifact(name: string): name is ArtifactName {
 const FileEntry = z.looseObject({ bytes: z.number(), sha256: z.string(), rows: z.number().optional() });
 
 /** What the server reads from manifest.json; other keys pass through untouched. */
-export const ManifestSchema = z.looseObject({
+const ManifestSchema = z.looseObject({
   run_id: z.string(),
   kind: z.string(),
   started_at: z.string(),
