@@ -1,8 +1,13 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 
-/** A DuckDB connection for one command; in-memory unless a database file is named. */
+/**
+ * A DuckDB connection for one command; in-memory unless a database file is named. Sorts and
+ * joins larger than memory spill to the system temp folder, not the current directory.
+ */
 export async function openDuckDb(path = ':memory:', options: Record<string, string> = {}): Promise<DuckDBConnection> {
-  const instance = await DuckDBInstance.create(path, options);
+  const instance = await DuckDBInstance.create(path, { temp_directory: join(tmpdir(), 'shelfcast-duckdb'), ...options });
   return instance.connect();
 }
 
