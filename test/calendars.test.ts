@@ -84,7 +84,7 @@ describe('per-store calendars', () => {
     const manifest = JSON.parse(readFileSync(join(res.dir, 'manifest.json'), 'utf8'));
     const files = manifest.calendars.files.map((f: { file: string }) => f.file.split('/').slice(-2).join('/'));
     expect(files).toEqual(expect.arrayContaining(['holidays/US.csv', 'holidays/GB.csv', 'events/GB.csv']));
-    expect(manifest.calendars.files.every((f: { sha256: string }) => /^[0-9a-f]{16}$/.test(f.sha256))).toBe(true);
+    expect(manifest.calendars.files.every((f: { sha256: string }) => /^[0-9a-f]{64}$/.test(f.sha256))).toBe(true);
   });
 });
 

@@ -38,7 +38,7 @@ export function shippedCalendarDir(): string {
 }
 
 export function fileDigest(file: string): string {
-  return createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 16);
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
 /** Countries with both a holiday and an event file in `dir`. */

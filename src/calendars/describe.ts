@@ -15,7 +15,7 @@ export function listCalendars(cfg: CalendarsConfig): string {
       const file = join(dir, sub, `${cc}.csv`);
       const recs = readCsvFile(file, ['date', 'name'], ['regions', 'before', 'after']);
       const dates = recs.map((r) => r.fields.date).sort();
-      lines.push(`${cc.padEnd(8)}${`${sub}/${cc}.csv`.padEnd(22)}${String(recs.length).padStart(8)}  ${(dates[0] ?? '').padEnd(11)}${(dates[dates.length - 1] ?? '').padEnd(11)}${fileDigest(file)}`);
+      lines.push(`${cc.padEnd(8)}${`${sub}/${cc}.csv`.padEnd(22)}${String(recs.length).padStart(8)}  ${(dates[0] ?? '').padEnd(11)}${(dates[dates.length - 1] ?? '').padEnd(11)}${fileDigest(file).slice(0, 16)}`);
     }
   }
   for (const [label, path] of [['stores', cfg.stores], ['items', cfg.items], ['events', cfg.events]] as const) {

@@ -6,6 +6,7 @@ import { runForecast } from '../run/run.js';
 import { validateInput } from '../run/validate.js';
 import { formatSummary, runBacktest } from '../run/backtest.js';
 import { terminalEvents } from './progress.js';
+import { codeVersion } from '../version.js';
 import { registerServe } from './serve.js';
 import { registerCalendars } from './calendars-command.js';
 
@@ -80,7 +81,7 @@ async function main(argv: string[]): Promise<void> {
   program
     .name('shelfcast')
     .description('Retail demand forecasting: reads store × SKU sales, forecasts every series with intervals, publishes files an ERP can load.')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(codeVersion())
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `
 Examples:
