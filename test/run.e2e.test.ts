@@ -23,7 +23,7 @@ describe('end-to-end run on the demo data', () => {
   it('publishes every file and points latest at the run', () => {
     for (const f of ['forecasts.csv', 'forecasts.parquet', 'series.csv', 'manifest.json', 'quality.json', 'rejects.csv']) expect(existsSync(join(summary.dir, f))).toBe(true);
     expect(readlinkSync(join(out, 'latest'))).toBe(join('runs', summary.runId));
-    expect(readdirSync(out).sort()).toEqual(['latest', 'runs']);
+    expect(readdirSync(out).sort()).toEqual(['latest', 'runs', 'state.duckdb']);
   });
 
   it('forecasts every series for the full horizon from the same last date', () => {
@@ -31,7 +31,8 @@ describe('end-to-end run on the demo data', () => {
     expect(rows.length).toBe(48 * 28);
     expect(new Set(rows.map((r) => r.date)).size).toBe(28);
     expect(rows[0].date).toBe('2026-01-01');
-    expect(Object.keys(rows[0])).toEqual(['run_id', 'store_id', 'sku', 'date', 'step', 'forecast', 'p10', 'p50', 'p90', 'model']);
+    expect(Object.keys(rows[0])).toEqual(['run_id', 'store_id', 'sku', 'date', 'step', 'forecast', 'p10', 'p50', 'p90', 'model', 'model_version']);
+    expect(rows.every((r) => r.model_version === '1')).toBe(true);
   });
 
   it('has finite, non-negative, non-crossing quantiles on every row', () => {

@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Overrides } from '../config/load.js';
 import { UserError, errorMessage } from '../errors.js';
-import { runForecast } from '../run/run.js';
+import { runForecast, type RunKind, type RunSummary } from '../run/run.js';
 import { validateInput } from '../run/validate.js';
 import { formatSummary, runBacktest } from '../run/backtest.js';
 import { terminalEvents } from './progress.js';
@@ -77,6 +77,19 @@ function dataOptions(cmd: Command): Command {
     .addOption(new Option('--freq <freq>', 'data frequency (default: inferred from the dates)').choices(['auto', 'day', 'week']));
 }
 
+function formatRunSummary(s: RunSummary): string {
+  const models = Object.entries(s.seriesPerModel).sort((a, b) => b[1] - a[1]).map(([m, n]) => `${m} ${n}`).join(', ');
+  const decisions = Object.entries(s.decisions).filter(([, n]) => n > 0).map(([d, n]) => `${d} ${n}`).join(', ');
+  return (
+    `${s.kind} ${s.runId}: ${s.series} series, ${s.rows} forecast rows in ${s.seconds.toFixed(1)} s (${(s.series / s.seconds).toFixed(0)} series/s)\n` +
+    `  model versions: ${decisions}\n` +
+    `  models: ${models}\n` +
+    (s.fallbacks ? `  fallbacks: ${s.fallbacks} series (listed in manifest.json)\n` : '') +
+    (s.rowsRejected ? `  rejected rows: ${s.rowsRejected} (rejects.csv)\n` : '') +
+    `  files: ${s.dir}\n`
+  );
+}
+
 async function main(argv: string[]): Promise<void> {
   program
     .name('shelfcast')
@@ -86,6 +99,7 @@ async function main(argv: string[]): Promise<void> {
     .addHelpText('after', `
 Examples:
   shelfcast run                                   forecast the bundled demo data into ./shelfcast-out
+  shelfcast retrain -i sales.parquet -o /srv/fc     re-select every model (weekly); run reuses them (nightly)
   shelfcast run -i sales.csv -o ./forecasts --horizon 28 --freq day
   shelfcast run -c shelfcast.json --threads 4     settings from a file, one flag overridden
   shelfcast validate -i sales.parquet             check the data without forecasting
@@ -99,22 +113,19 @@ Each run writes OUT/runs/<run_id>/ {forecasts.csv, forecasts.parquet, manifest.j
 quality.json, rejects.csv} and points OUT/latest at it. Exit code 0 on success, 1 with a
 one-line reason on bad input or config, 2 on an internal error.`);
 
-  forecastOptions(program.command('run'))
-    .description('forecast every store × SKU series and publish the files')
-    .action(async (o: DataFlags) => {
-      const cfg = loadConfig(o.config, overridesFrom(o));
-      const events = terminalEvents(process.stderr, o.quiet === true);
-      const s = await runForecast(cfg, events);
-      events.close();
-      const models = Object.entries(s.seriesPerModel).sort((a, b) => b[1] - a[1]).map(([m, n]) => `${m} ${n}`).join(', ');
-      process.stdout.write(
-        `run ${s.runId}: ${s.series} series, ${s.rows} forecast rows in ${s.seconds.toFixed(1)} s (${(s.series / s.seconds).toFixed(0)} series/s)\n` +
-        `  models: ${models}\n` +
-        (s.fallbacks ? `  fallbacks: ${s.fallbacks} series (listed in manifest.json)\n` : '') +
-        (s.rowsRejected ? `  rejected rows: ${s.rowsRejected} (rejects.csv)\n` : '') +
-        `  files: ${s.dir}\n`,
-      );
-    });
+  const forecastCommand = (kind: RunKind, description: string): void => {
+    forecastOptions(program.command(kind))
+      .description(description)
+      .action(async (o: DataFlags) => {
+        const cfg = loadConfig(o.config, overridesFrom(o));
+        const events = terminalEvents(process.stderr, o.quiet === true);
+        const s = await runForecast(cfg, events, new Date(), kind);
+        events.close();
+        process.stdout.write(formatRunSummary(s));
+      });
+  };
+  forecastCommand('run', 'nightly: forecast every series with its registered model version (re-selecting new, stale, drifting ones) and publish the files');
+  forecastCommand('retrain', 'weekly: re-select every series\' models by backtest, register new versions, and publish the files');
 
   forecastOptions(program.command('backtest'))
     .description('score every candidate model and the shipped selection on rolling windows at the end of each series')

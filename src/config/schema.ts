@@ -91,6 +91,32 @@ export const CalendarsSchema = z
   })
   .strict();
 
+export const LifecycleSchema = z
+  .object({
+    /** A nightly run re-selects a series whose model version is older than this. */
+    retrainAfterDays: z.number().min(0).max(366).default(7),
+    /** Flag drift when realised MASE exceeds the backtest MASE by this fraction (0.5: 50 % worse). */
+    driftMargin: z.number().min(0).max(100).default(0.5),
+    /** Flag drift when recent actuals' mean moves this many standard errors from the history's. */
+    shiftThreshold: z.number().min(0).max(100).default(4),
+    /** Actuals a series needs before its realised accuracy is judged. */
+    minPoints: z.number().int().min(1).max(1000).default(4),
+    /** POST drift alerts here (JSON). */
+    webhook: z.url().optional(),
+  })
+  .strict();
+
+export const ScheduleSchema = z
+  .object({
+    /** Nightly run (cron, 5 or 6 fields). */
+    run: z.string().min(9).default('0 2 * * *'),
+    /** Weekly retrain. */
+    retrain: z.string().min(9).default('0 1 * * 0'),
+    /** IANA time zone the cron times are in (the stores' local time). */
+    timezone: z.string().min(1).default('UTC'),
+  })
+  .strict();
+
 export const ApiTokenSchema = z
   .object({
     /** Who holds the token, for logs. */
@@ -132,6 +158,8 @@ export const ConfigSchema = z
     quality: QualitySchema.default(QualitySchema.parse({})),
     models: ModelsSchema.default(ModelsSchema.parse({})),
     calendars: CalendarsSchema.default(CalendarsSchema.parse({})),
+    lifecycle: LifecycleSchema.default(LifecycleSchema.parse({})),
+    schedule: ScheduleSchema.default(ScheduleSchema.parse({})),
     /** `shelfcast serve`: where to listen and who may pull. */
     server: ServerSchema.default(ServerSchema.parse({})),
   })
@@ -142,3 +170,5 @@ export type InputConfig = z.infer<typeof InputSchema>;
 export type QualityConfig = z.infer<typeof QualitySchema>;
 export type ServerConfig = z.infer<typeof ServerSchema>;
 export type CalendarsConfig = z.infer<typeof CalendarsSchema>;
+export type LifecycleConfig = z.infer<typeof LifecycleSchema>;
+export type ScheduleConfig = z.infer<typeof ScheduleSchema>;

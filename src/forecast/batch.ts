@@ -1,6 +1,6 @@
 import { DEMAND_CLASSES, type DemandClass } from '../models/classify.js';
-import type { ModelName } from '../models/library.js';
-import { forecastSeries, type ModelResolver, type SeriesTask } from './series.js';
+import { MODEL_NAMES, type ModelName } from '../models/library.js';
+import { forecastSeries, type FixedSelection, type ModelResolver, type SeriesTask } from './series.js';
 import type { SeriesEvents } from '../models/events.js';
 
 /**
@@ -17,6 +17,15 @@ export interface SeriesBatch {
   readonly values: Float64Array;
   /** Calendar features of each series, when the run uses calendars. */
   readonly events?: BatchEvents;
+  /** Stored selections to reuse: series i's models are models[offsets[i] .. offsets[i+1]) (none: select afresh). */
+  readonly fixed?: BatchFixed;
+}
+
+/** Indices into MODEL_NAMES and their weights, per series. */
+export interface BatchFixed {
+  readonly offsets: Int32Array;
+  readonly models: Int16Array;
+  readonly weights: Float64Array;
 }
 
 /**
@@ -41,7 +50,33 @@ export interface CalendarTask {
 /** The transferable buffers of a batch on its way to a worker. */
 export function batchBuffers(b: SeriesBatch): ArrayBuffer[] {
   const ev = b.events ? [b.events.offsets, b.events.t, b.events.f, b.events.priors] : [];
-  return [b.values, b.offsets, ...ev].map((a) => a.buffer as ArrayBuffer);
+  const fx = b.fixed ? [b.fixed.offsets, b.fixed.models, b.fixed.weights] : [];
+  return [b.values, b.offsets, ...ev, ...fx].map((a) => a.buffer as ArrayBuffer);
+}
+
+function fixedSelection(b: SeriesBatch, i: number): FixedSelection | undefined {
+  const fx = b.fixed;
+  if (!fx || fx.offsets[i] === fx.offsets[i + 1]) return undefined;
+  const models: ModelName[] = [];
+  const weights: number[] = [];
+  for (let j = fx.offsets[i]; j < fx.offsets[i + 1]; j++) {
+    models.push(MODEL_NAMES[fx.models[j]]);
+    weights.push(fx.weights[j]);
+  }
+  return { models, weights };
+}
+
+/** Encode per-series stored selections (undefined: select afresh) for a batch. */
+export function encodeFixed(selections: readonly (FixedSelection | undefined)[]): BatchFixed {
+  const offsets = new Int32Array(selections.length + 1);
+  const models: number[] = [];
+  const weights: number[] = [];
+  selections.forEach((sel, i) => {
+    offsets[i] = models.length;
+    sel?.models.forEach((m, k) => { models.push(MODEL_NAMES.indexOf(m)); weights.push(sel.weights[k]); });
+  });
+  offsets[selections.length] = models.length;
+  return { offsets, models: Int16Array.from(models), weights: Float64Array.from(weights) };
 }
 
 function seriesEvents(b: SeriesBatch, i: number, cal: CalendarTask | undefined): SeriesEvents | undefined {
@@ -90,6 +125,8 @@ export interface BatchResult {
   /** Per series: index into DEMAND_CLASSES. */
   readonly classIds: Uint8Array;
   readonly failures: { readonly series: number; readonly reason: string }[];
+  /** Per series: JSON of the Selection that produced the forecast ('' for a fallback). */
+  readonly selections: string[];
   /** With `task.detail`: every candidate's backtest (see BacktestDetail). */
   readonly detail?: BacktestDetail;
 }
@@ -140,13 +177,15 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
   const labels: string[] = [];
   const labelIndex = new Map<string, number>();
   const failures: { series: number; reason: string }[] = [];
+  const selections: string[] = [];
   const C = names.length;
   const detail: BacktestDetail | undefined = task.detail
     ? { actuals: new Float64Array(k * w * h).fill(NaN), forecasts: new Float64Array(k * C * w * h).fill(NaN), units: new Float64Array(k * C * w).fill(NaN), fromEnd: new Int32Array(k * w) }
     : undefined;
   for (let i = 0; i < k; i++) {
     const y = batch.values.subarray(batch.offsets[i], batch.offsets[i + 1]);
-    const f = forecastSeries(y, task, library, seriesEvents(batch, i, calendar));
+    const f = forecastSeries(y, task, library, seriesEvents(batch, i, calendar), fixedSelection(batch, i));
+    selections.push(f.selection ? JSON.stringify(f.selection) : '');
     let id = labelIndex.get(f.label);
     if (id === undefined) {
       id = labels.length;
@@ -179,7 +218,7 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
       });
     }
   }
-  return { index: batch.index, point, sd, scale, rscale, residuals, scores, candidateErrors, candidateNames: names, labelIds, labels, classIds, failures, ...(detail ? { detail } : {}) };
+  return { index: batch.index, point, sd, scale, rscale, residuals, scores, candidateErrors, candidateNames: names, labelIds, labels, classIds, failures, selections, ...(detail ? { detail } : {}) };
 }
 
 export function demandClassOf(id: number): DemandClass {

@@ -23,6 +23,19 @@ export interface SeriesTask extends FitContext {
   readonly detail?: boolean;
 }
 
+/** What a series was forecast with: models, combination weights (sum 1), fitted parameters. */
+export interface Selection {
+  readonly models: readonly ModelName[];
+  readonly weights: readonly number[];
+  readonly params: readonly Readonly<Record<string, number>>[];
+}
+
+/** A stored selection to reuse instead of backtesting again (nightly runs, pinned versions). */
+export interface FixedSelection {
+  readonly models: readonly ModelName[];
+  readonly weights: readonly number[];
+}
+
 /** Backtest accuracy of what was selected, on its own windows. */
 export interface BacktestScore {
   readonly mase: number;
@@ -51,6 +64,8 @@ export interface SeriesForecast {
   readonly candidateErrors: ReadonlyMap<ModelName, number>;
   /** Set when the selection failed and a fallback produced the forecast. */
   readonly fallback?: string;
+  /** What produced the forecast; null for the fallbacks. */
+  readonly selection: Selection | null;
   /** Every candidate's backtest, when the task asks for detail; `fromEnd[w]` = periods from window w's origin to the end of the history. */
   readonly backtest?: { readonly names: readonly ModelName[]; readonly run: SeriesBacktest; readonly fromEnd: Int32Array };
 }
@@ -78,7 +93,14 @@ function ruleChoice(profile: DemandProfile, n: number): ModelName {
 }
 
 /** Fit each chosen model on the full history and take the weighted average; failures drop out. */
-function fitChosen(names: readonly ModelName[], weights: readonly number[], y: Float64Array, task: SeriesTask & { events?: SeriesEvents }, library: ModelResolver): { label: string; pf: PointForecast } | { error: string } {
+interface ChosenFit {
+  readonly label: string;
+  readonly pf: PointForecast;
+  /** The models that fitted, their normalised weights and fitted parameters. */
+  readonly selection: Selection;
+}
+
+function fitChosen(names: readonly ModelName[], weights: readonly number[], y: Float64Array, task: SeriesTask & { events?: SeriesEvents }, library: ModelResolver): ChosenFit | { error: string } {
   const fits: { name: ModelName; fitted: FittedModel; pf: PointForecast; w: number }[] = [];
   let error = '';
   for (const [k, name] of names.entries()) {
@@ -100,7 +122,8 @@ function fitChosen(names: readonly ModelName[], weights: readonly number[], y: F
   // A single model is named by its fitted form (ets-AAdN); a combination by its members'
   // names in alphabetical order, so the same set always reads the same.
   const label = fits.length === 1 ? fits[0].fitted.label : `combo(${fits.map((f) => f.name).sort().join('+')})`;
-  return { label, pf: { mean, sd } };
+  const selection: Selection = { models: fits.map((f) => f.name), weights: fits.map((f) => f.w / total), params: fits.map((f) => f.fitted.params) };
+  return { label, pf: { mean, sd }, selection };
 }
 
 /**
@@ -108,7 +131,7 @@ function fitChosen(names: readonly ModelName[], weights: readonly number[], y: F
  * windows, keep the best (or combine the best few), refit on the full history. Never throws:
  * if every candidate fails, seasonal naive steps in; with no observed demand at all, zeros.
  */
-export function forecastSeries(y: Float64Array, task: SeriesTask, library: ModelResolver = modelByName, seriesEvents?: SeriesEvents): SeriesForecast {
+export function forecastSeries(y: Float64Array, task: SeriesTask, library: ModelResolver = modelByName, seriesEvents?: SeriesEvents, fixed?: FixedSelection): SeriesForecast {
   const h = task.horizon;
   let start = 0;
   while (start < y.length && Number.isNaN(y[start])) start++;
@@ -121,7 +144,7 @@ export function forecastSeries(y: Float64Array, task: SeriesTask, library: Model
   const rscale = rmsseScale(obs);
   const base = { cls: profile.cls, scale, rscale, candidateErrors: new Map<ModelName, number>() };
   if (obs.length === 0) {
-    return { ...base, label: 'zero', point: new Float64Array(h), sd: new Float64Array(h), residuals: new Float64Array(0), score: null, fallback: 'no observed periods' };
+    return { ...base, label: 'zero', point: new Float64Array(h), sd: new Float64Array(h), residuals: new Float64Array(0), score: null, fallback: 'no observed periods', selection: null };
   }
   const names = task.candidates[profile.cls];
   const plan = planWindows(obs.length, h, task.windows, task.seasons);
@@ -130,7 +153,10 @@ export function forecastSeries(y: Float64Array, task: SeriesTask, library: Model
   let residuals = new Float64Array(0);
   let score: BacktestScore | null = null;
   let detail: SeriesForecast['backtest'];
-  if (plan.origins.length > 0 && names.length > 0) {
+  if (fixed) {
+    chosen = fixed.models;
+    weights = fixed.weights;
+  } else if (plan.origins.length > 0 && names.length > 0) {
     const bt = backtestSeries(obs, names.map(resolve), ctx, h, plan.origins);
     if (task.detail) detail = { names, run: bt, fromEnd: Int32Array.from(plan.origins, (o) => obs.length - o) };
     const sel = selectModels(bt, task.metric, task.combine);
@@ -145,14 +171,14 @@ export function forecastSeries(y: Float64Array, task: SeriesTask, library: Model
   }
   const fit = fitChosen(chosen, weights, obs, ctx, resolve);
   if ('label' in fit) {
-    return { ...base, label: fit.label, point: fit.pf.mean.map((v) => Math.max(0, v)), sd: fit.pf.sd, residuals, score, ...(detail ? { backtest: detail } : {}) };
+    return { ...base, label: fit.label, point: fit.pf.mean.map((v) => Math.max(0, v)), sd: fit.pf.sd, residuals, score, selection: fit.selection, ...(detail ? { backtest: detail } : {}) };
   }
   let reason = fit.error;
   try {
     const fb = seasonalNaive.fit(obs, task).forecast(h);
-    if (finite(fb)) return { ...base, label: 'snaive', point: fb.mean.map((v) => Math.max(0, v)), sd: fb.sd, residuals: new Float64Array(0), score: null, fallback: reason };
+    if (finite(fb)) return { ...base, label: 'snaive', point: fb.mean.map((v) => Math.max(0, v)), sd: fb.sd, residuals: new Float64Array(0), score: null, fallback: reason, selection: null };
   } catch (e) {
     reason += `; snaive: ${message(e)}`;
   }
-  return { ...base, label: 'zero', point: new Float64Array(h), sd: new Float64Array(h), residuals: new Float64Array(0), score: null, fallback: reason };
+  return { ...base, label: 'zero', point: new Float64Array(h), sd: new Float64Array(h), residuals: new Float64Array(0), score: null, fallback: reason, selection: null };
 }

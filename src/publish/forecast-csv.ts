@@ -5,7 +5,7 @@ import type { FiscalLabel } from '../calendars/fiscal454.js';
 export const FISCAL_COLUMNS = ['fiscal_year', 'fiscal_period', 'fiscal_week'];
 
 export function forecastColumns(levels: readonly number[], fiscal = false): string[] {
-  return ['run_id', 'store_id', 'sku', 'date', 'step', 'forecast', ...levels.map(quantileColumn), 'model', ...(fiscal ? FISCAL_COLUMNS : [])];
+  return ['run_id', 'store_id', 'sku', 'date', 'step', 'forecast', ...levels.map(quantileColumn), 'model', 'model_version', ...(fiscal ? FISCAL_COLUMNS : [])];
 }
 
 /**
@@ -21,9 +21,10 @@ export class ForecastCsvWriter extends CsvWriter {
     this.fiscalSuffix = targetDates.map((_, s) => (fiscal ? `,${fiscal[s].year},${fiscal[s].period},${fiscal[s].week}` : ''));
   }
 
-  addSeries(store: string, sku: string, model: string, point: ArrayLike<number>, quantiles: readonly ArrayLike<number>[]): void {
+  /** `version`: the series' model version in the registry (null: none, e.g. a fallback). */
+  addSeries(store: string, sku: string, model: string, point: ArrayLike<number>, quantiles: readonly ArrayLike<number>[], version: number | null): void {
     const prefix = `${this.runId},${csvField(store)},${csvField(sku)},`;
-    const suffix = ',' + csvField(model);
+    const suffix = `,${csvField(model)},${version ?? ''}`;
     for (let s = 0; s < this.targetDates.length; s++) {
       let line = `${prefix}${this.targetDates[s]},${s + 1},${formatNumber(point[s])}`;
       for (const q of quantiles) line += ',' + formatNumber(q[s]);
@@ -32,10 +33,14 @@ export class ForecastCsvWriter extends CsvWriter {
   }
 }
 
-export const SERIES_COLUMNS = ['store_id', 'sku', 'demand_class', 'model', 'backtest_mase', 'backtest_rmsse', 'backtest_bias', 'fallback'];
+export const SERIES_COLUMNS = ['store_id', 'sku', 'demand_class', 'model', 'model_version', 'selection', 'backtest_mase', 'backtest_rmsse', 'backtest_bias', 'scale', 'fallback'];
 
-/** One row per series: how it was classified, what was chosen, how that scored in backtest. */
-export function seriesLine(store: string, sku: string, cls: string, model: string, mase: number, rmsse: number, bias: number, fallback: string): string {
+/**
+ * One row per series: how it was classified, what it was forecast with (model and registry
+ * version), why (selection: retrain, new, stale, drift, reused, pinned), how that scored in
+ * backtest, and the MASE scale of its history.
+ */
+export function seriesLine(store: string, sku: string, cls: string, model: string, version: number | null, selection: string, mase: number, rmsse: number, bias: number, scale: number, fallback: string): string {
   const num = (x: number): string => (Number.isFinite(x) ? formatNumber(x) : '');
-  return [csvField(store), csvField(sku), cls, csvField(model), num(mase), num(rmsse), num(bias), csvField(fallback)].join(',');
+  return [csvField(store), csvField(sku), cls, csvField(model), version ?? '', selection, num(mase), num(rmsse), num(bias), num(scale), csvField(fallback)].join(',');
 }

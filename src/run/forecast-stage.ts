@@ -5,7 +5,7 @@ import type { Ingested } from '../ingest/index.js';
 import { readSeriesBatches, type SeriesKeys } from '../ingest/series-reader.js';
 import type { CalendarPlan } from '../calendars/plan.js';
 import { forecastAll } from '../forecast/pool.js';
-import { demandClassOf, SCORE_FIELDS, type BatchResult } from '../forecast/batch.js';
+import { demandClassOf, SCORE_FIELDS, type BatchFixed, type BatchResult } from '../forecast/batch.js';
 import type { SeriesTask } from '../forecast/series.js';
 import { CalibrationBuilder } from '../backtest/conformal.js';
 import type { RunEvents } from './events.js';
@@ -26,7 +26,10 @@ export interface ForecastOutcome {
  * Stream every series from DuckDB through the worker pool (backtest, select, fit) and gather
  * the results in series order, feeding their backtest errors to the interval calibration.
  */
-export async function forecastStage(conn: DuckDBConnection, pool: Piscina, ingested: Ingested, task: SeriesTask, cfg: Config, events: RunEvents, keys: SeriesKeys, plan: CalendarPlan | null): Promise<ForecastOutcome> {
+export async function forecastStage(
+  conn: DuckDBConnection, pool: Piscina, ingested: Ingested, task: SeriesTask, cfg: Config, events: RunEvents, keys: SeriesKeys,
+  plan: CalendarPlan | null, fixed?: (firstSid: number, count: number) => BatchFixed,
+): Promise<ForecastOutcome> {
   const results: PlacedResult[] = [];
   const calibration = new CalibrationBuilder(task.horizon, task.windows);
   let done = 0;
@@ -34,7 +37,12 @@ export async function forecastStage(conn: DuckDBConnection, pool: Piscina, inges
   const batches = readSeriesBatches(conn, { lastT: ingested.lastT, gapValue: cfg.quality.gaps === 'zero' ? 0 : NaN, batchSize: cfg.batchSize, promo: plan !== null });
   const tagged = (async function* () {
     for await (const read of batches) {
-      const batch = plan ? { ...read.batch, events: plan.forBatch(read, keys, ingested.lastT) } : read.batch;
+      const count = read.batch.offsets.length - 1;
+      const batch = {
+        ...read.batch,
+        ...(plan ? { events: plan.forBatch(read, keys, ingested.lastT) } : {}),
+        ...(fixed ? { fixed: fixed(read.firstSid, count) } : {}),
+      };
       yield { batch, tag: read.firstSid };
     }
   })();

@@ -1,0 +1,182 @@
+import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { queryRows, sqlString } from '../db/duckdb.js';
+import type { DemandClass } from '../models/classify.js';
+import type { ModelName } from '../models/library.js';
+import type { Calibration } from '../backtest/conformal.js';
+
+/**
+ * The state database (OUT/state.duckdb): runs, the model version of every series, pins,
+ * drift flags, interval calibrations and realised accuracy. Opened briefly by each command
+ * and closed again, so several commands can take turns on one output folder.
+ */
+export const STATE_FILE = 'state.duckdb';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS runs (
+  run_id VARCHAR, kind VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, input_path VARCHAR,
+  input_sha256 VARCHAR, code_version VARCHAR, config_hash VARCHAR, config JSON, calendars JSON,
+  series INTEGER, retrained INTEGER, reused INTEGER, pinned INTEGER, dir VARCHAR);
+CREATE TABLE IF NOT EXISTS model_versions (
+  store_id VARCHAR, sku VARCHAR, version INTEGER, run_id VARCHAR, selected_at TIMESTAMP,
+  label VARCHAR, demand_class VARCHAR, selection JSON, backtest_mase DOUBLE, backtest_rmsse DOUBLE,
+  backtest_bias DOUBLE, scale DOUBLE, PRIMARY KEY (store_id, sku, version));
+CREATE TABLE IF NOT EXISTS pins (store_id VARCHAR, sku VARCHAR, version INTEGER, pinned_at TIMESTAMP, PRIMARY KEY (store_id, sku));
+CREATE TABLE IF NOT EXISTS drift (store_id VARCHAR, sku VARCHAR, flagged_at TIMESTAMP, reason VARCHAR, PRIMARY KEY (store_id, sku));
+CREATE TABLE IF NOT EXISTS calibrations (run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, calibration JSON);
+CREATE TABLE IF NOT EXISTS accuracy (
+  monitored_at TIMESTAMP, run_id VARCHAR, store_id VARCHAR, sku VARCHAR, model_version INTEGER, points INTEGER,
+  mase DOUBLE, abs_error DOUBLE, abs_actual DOUBLE, bias DOUBLE, pinball DOUBLE, coverage DOUBLE);
+`;
+
+export async function withState<T>(out: string, fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+  const instance = await DuckDBInstance.create(join(out, STATE_FILE));
+  const conn = await instance.connect();
+  try {
+    await conn.run(SCHEMA);
+    const result = await fn(conn);
+    await conn.run('CHECKPOINT');
+    return result;
+  } finally {
+    conn.closeSync();
+    // Closing the instance releases the file for the next command.
+    instance.closeSync();
+  }
+}
+
+export const seriesKey = (store: string, sku: string): string => `${store}\u0001${sku}`;
+
+export interface VersionRow {
+  readonly store_id: string;
+  readonly sku: string;
+  readonly version: number;
+  readonly run_id: string;
+  readonly selected_at: string;
+  readonly label: string;
+  readonly demand_class: DemandClass;
+  readonly selection: { models: ModelName[]; weights: number[]; params: Record<string, number>[] };
+  readonly backtest_mase: number | null;
+  readonly backtest_rmsse: number | null;
+  readonly backtest_bias: number | null;
+  readonly scale: number | null;
+}
+
+export interface LiveVersion extends VersionRow {
+  readonly pinned: boolean;
+}
+
+const VERSION_COLUMNS = `store_id, sku, version, run_id, strftime(selected_at, '%Y-%m-%dT%H:%M:%SZ') AS selected_at, label, demand_class, selection::VARCHAR AS selection, backtest_mase, backtest_rmsse, backtest_bias, scale`;
+
+function parseVersion(r: Record<string, unknown>): VersionRow {
+  return { ...(r as unknown as VersionRow), selection: JSON.parse(r.selection as string) };
+}
+
+/** The version each series runs on: its pinned version, else its newest. */
+export async function liveVersions(conn: DuckDBConnection): Promise<Map<string, LiveVersion>> {
+  const rows = await queryRows(conn, `
+    WITH newest AS (SELECT store_id, sku, max(version) AS version FROM model_versions GROUP BY ALL),
+    live AS (
+      SELECT n.store_id, n.sku, COALESCE(p.version, n.version) AS version, p.version IS NOT NULL AS pinned
+      FROM newest n LEFT JOIN pins p USING (store_id, sku))
+    SELECT ${VERSION_COLUMNS.replaceAll('store_id, sku, version,', 'v.store_id, v.sku, v.version,')}, live.pinned
+    FROM model_versions v JOIN live USING (store_id, sku, version)`);
+  return new Map(rows.map((r) => {
+    const v = { ...parseVersion(r), pinned: r.pinned as boolean };
+    return [seriesKey(v.store_id, v.sku), v];
+  }));
+}
+
+export async function versionHistory(conn: DuckDBConnection, store: string, sku: string): Promise<VersionRow[]> {
+  const rows = await queryRows(conn, `SELECT ${VERSION_COLUMNS} FROM model_versions WHERE store_id = ${sqlString(store)} AND sku = ${sqlString(sku)} ORDER BY version`);
+  return rows.map(parseVersion);
+}
+
+export async function driftFlags(conn: DuckDBConnection): Promise<Map<string, string>> {
+  const rows = await queryRows<{ store_id: string; sku: string; reason: string }>(conn, `SELECT store_id, sku, reason FROM drift`);
+  return new Map(rows.map((r) => [seriesKey(r.store_id, r.sku), r.reason]));
+}
+
+export async function pinnedSeries(conn: DuckDBConnection): Promise<{ store_id: string; sku: string; version: number }[]> {
+  return queryRows(conn, `SELECT store_id, sku, version FROM pins ORDER BY store_id, sku`);
+}
+
+/** The calibration of the newest run that stored one, if it matches the levels and horizon asked for. */
+export async function latestCalibration(conn: DuckDBConnection, levels: readonly number[], horizon: number): Promise<Calibration | null> {
+  const rows = await queryRows<{ calibration: string }>(conn, `SELECT calibration::VARCHAR AS calibration FROM calibrations ORDER BY created_at DESC LIMIT 1`);
+  if (rows.length === 0) return null;
+  const c = JSON.parse(rows[0].calibration) as { levels: number[]; horizon: number; byClass: Record<string, number[] | null>; pooled: number[] | null; samples: Record<string, number> };
+  if (c.horizon !== horizon || c.levels.length !== levels.length || c.levels.some((l, i) => Math.abs(l - levels[i]) > 1e-12)) return null;
+  const arr = (x: number[] | null): Float64Array | null => (x ? Float64Array.from(x) : null);
+  return {
+    levels: c.levels,
+    horizon: c.horizon,
+    byClass: Object.fromEntries(Object.entries(c.byClass).map(([k, v]) => [k, arr(v)])) as unknown as Calibration['byClass'],
+    pooled: arr(c.pooled),
+    samples: c.samples as Calibration['samples'],
+  };
+}
+
+export function calibrationJson(c: Calibration): string {
+  const arr = (x: Float64Array | null): number[] | null => (x ? Array.from(x) : null);
+  return JSON.stringify({ levels: c.levels, horizon: c.horizon, byClass: Object.fromEntries(Object.entries(c.byClass).map(([k, v]) => [k, arr(v)])), pooled: arr(c.pooled), samples: c.samples });
+}
+
+export interface RunRecord {
+  readonly run_id: string;
+  readonly kind: 'run' | 'retrain';
+  readonly started_at: string;
+  readonly finished_at: string;
+  readonly input_path: string;
+  readonly input_sha256: string;
+  readonly code_version: string;
+  readonly config_hash: string;
+  readonly config: unknown;
+  readonly calendars: unknown;
+  readonly series: number;
+  readonly retrained: number;
+  readonly reused: number;
+  readonly pinned: number;
+  readonly dir: string;
+}
+
+export async function recordRun(conn: DuckDBConnection, r: RunRecord): Promise<void> {
+  const v = (x: unknown): string => (x === null || x === undefined ? 'NULL' : typeof x === 'number' ? String(x) : sqlString(typeof x === 'string' ? x : JSON.stringify(x)));
+  await conn.run(`INSERT INTO runs VALUES (${[r.run_id, r.kind].map(v).join(', ')}, ${v(r.started_at)}::TIMESTAMP, ${v(r.finished_at)}::TIMESTAMP,
+    ${[r.input_path, r.input_sha256, r.code_version, r.config_hash].map(v).join(', ')}, ${v(r.config)}::JSON, ${v(r.calendars)}::JSON,
+    ${[r.series, r.retrained, r.reused, r.pinned, r.dir].map(v).join(', ')})`);
+}
+
+export interface NewVersion {
+  readonly store_id: string;
+  readonly sku: string;
+  readonly version: number;
+  readonly label: string;
+  readonly demand_class: string;
+  readonly selection: string;
+  readonly backtest_mase: number;
+  readonly backtest_rmsse: number;
+  readonly backtest_bias: number;
+  readonly scale: number;
+}
+
+/** Register new model versions selected by `runId` (bulk, through an appender). */
+export async function recordVersions(conn: DuckDBConnection, runId: string, at: string, rows: readonly NewVersion[]): Promise<void> {
+  if (rows.length === 0) return;
+  await conn.run(`CREATE OR REPLACE TEMP TABLE new_versions (store_id VARCHAR, sku VARCHAR, version INTEGER, label VARCHAR, demand_class VARCHAR, selection VARCHAR, backtest_mase DOUBLE, backtest_rmsse DOUBLE, backtest_bias DOUBLE, scale DOUBLE)`);
+  const app = await conn.createAppender('new_versions');
+  const num = (x: number): void => { if (Number.isFinite(x)) app.appendDouble(x); else app.appendNull(); };
+  for (const r of rows) {
+    app.appendVarchar(r.store_id); app.appendVarchar(r.sku); app.appendInteger(r.version); app.appendVarchar(r.label);
+    app.appendVarchar(r.demand_class); app.appendVarchar(r.selection); num(r.backtest_mase); num(r.backtest_rmsse); num(r.backtest_bias); num(r.scale);
+    app.endRow();
+  }
+  app.closeSync();
+  await conn.run(`INSERT INTO model_versions SELECT store_id, sku, version, ${sqlString(runId)}, ${sqlString(at)}::TIMESTAMP, label, demand_class, selection::JSON, backtest_mase, backtest_rmsse, backtest_bias, scale FROM new_versions`);
+  // A retrained series is no longer drifting.
+  await conn.run(`DELETE FROM drift WHERE (store_id, sku) IN (SELECT store_id, sku FROM new_versions)`);
+}
+
+export async function storeCalibration(conn: DuckDBConnection, runId: string, at: string, c: Calibration): Promise<void> {
+  await conn.run(`INSERT OR REPLACE INTO calibrations VALUES (${sqlString(runId)}, ${sqlString(at)}::TIMESTAMP, ${sqlString(calibrationJson(c))}::JSON)`);
+}
