@@ -9,6 +9,8 @@ import { terminalEvents } from './progress.js';
 import { codeVersion } from '../version.js';
 import { registerServe } from './serve.js';
 import { registerCalendars } from './calendars-command.js';
+import { registerModels } from './models-command.js';
+import { registerLifecycle } from './lifecycle-commands.js';
 
 const program = new Command();
 
@@ -152,6 +154,8 @@ one-line reason on bad input or config, 2 on an internal error.`);
 
   registerServe(program);
   registerCalendars(program);
+  registerModels(program);
+  registerLifecycle(program);
 
   await program.parseAsync(argv);
 }

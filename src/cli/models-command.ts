@@ -1,0 +1,54 @@
+import { resolve } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { withState } from '../registry/state.js';
+import { pinVersions, unpin } from '../registry/pins.js';
+import { modelsOverview, seriesVersions } from '../registry/report.js';
+import { acquireLock } from '../registry/lock.js';
+
+const version = (v: string): number | 'previous' => {
+  if (v === 'previous') return v;
+  const n = Number(v.replace(/^v/, ''));
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a version number or "previous", got "${v}"`);
+  return n;
+};
+
+interface OutFlags { out?: string; config?: string }
+const outDir = (o: OutFlags): string => resolve(loadConfig(o.config, { out: o.out }).out);
+const withOut = (cmd: Command): Command => cmd.option('-o, --out <dir>', 'output folder holding state.duckdb (default: ./shelfcast-out)').option('-c, --config <file>', 'JSON config file');
+
+/** `shelfcast models list|show|rollback|unpin`: the registry of model versions. */
+export function registerModels(program: Command): void {
+  const cmd = program.command('models').description('registered model versions: what is live, their history, rollback');
+  withOut(cmd.command('list').description('what is live: series, versions, pins, drift, by model family')).action(async (o: OutFlags) => {
+    process.stdout.write((await withState(outDir(o), modelsOverview)) + '\n');
+  });
+  withOut(cmd.command('show').description('every version of one series with its backtest score').requiredOption('-s, --store <id>').requiredOption('-k, --sku <id>'))
+    .action(async (o: OutFlags & { store: string; sku: string }) => {
+      process.stdout.write((await withState(outDir(o), (db) => seriesVersions(db, o.store, o.sku))) + '\n');
+    });
+  withOut(cmd.command('rollback').description('pin a store (or one SKU) to an earlier version; runs honour pins until unpin')
+    .requiredOption('-s, --store <id>').option('-k, --sku <id>', 'one series (default: every SKU of the store)')
+    .requiredOption('--to <version>', 'version number, or "previous"', version))
+    .action(async (o: OutFlags & { store: string; sku?: string; to: number | 'previous' }) => {
+      const out = outDir(o);
+      const lock = acquireLock(out, 'models rollback');
+      try {
+        const pins = await withState(out, (db) => pinVersions(db, o.store, o.sku, o.to, new Date().toISOString()));
+        for (const p of pins) process.stdout.write(`pinned store ${p.store_id} sku ${p.sku}: v${p.from} → v${p.to}\n`);
+      } finally {
+        lock.release();
+      }
+    });
+  withOut(cmd.command('unpin').description('let pinned series follow retrains again').requiredOption('-s, --store <id>').option('-k, --sku <id>'))
+    .action(async (o: OutFlags & { store: string; sku?: string }) => {
+      const out = outDir(o);
+      const lock = acquireLock(out, 'models unpin');
+      try {
+        const n = await withState(out, (db) => unpin(db, o.store, o.sku));
+        process.stdout.write(`unpinned ${n} series\n`);
+      } finally {
+        lock.release();
+      }
+    });
+}

@@ -1,0 +1,173 @@
+import { renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Config } from '../config/schema.js';
+import { UserError, errorMessage } from '../errors.js';
+import { openDuckDb, sqlString } from '../db/duckdb.js';
+import { ingest } from '../ingest/index.js';
+import { fingerprintInput } from '../ingest/fingerprint.js';
+import { todayIso } from '../ingest/dates.js';
+import { runDir } from '../publish/atomic.js';
+import { CsvWriter } from '../publish/csv-writer.js';
+import { csvField, formatNumber } from '../publish/format.js';
+import { RunStore } from '../server/run-store.js';
+import { acquireLock } from '../registry/lock.js';
+import { withState } from '../registry/state.js';
+import { silentEvents, type RunEvents } from '../run/events.js';
+import { realisedAccuracy, type RealisedRow } from './realised.js';
+import { driftReason } from './drift.js';
+
+export interface Accuracy {
+  readonly series: number;
+  readonly points: number;
+  readonly mase: number | null;
+  readonly wape: number | null;
+  readonly bias: number | null;
+  readonly pinball: number | null;
+  readonly coverage: number | null;
+}
+
+export interface MonitorReport {
+  readonly monitored_at: string;
+  readonly input: { readonly path: string; readonly sha256: string; readonly rows: number; readonly first_date: string; readonly last_date: string };
+  readonly runs_evaluated: string[];
+  readonly overall: Accuracy;
+  readonly by_store: Record<string, Accuracy>;
+  readonly by_sku: Record<string, Accuracy>;
+  readonly by_model_version: Record<string, Accuracy>;
+  readonly drifting: { store_id: string; sku: string; run_id: string; reason: string }[];
+}
+
+function mean(xs: (number | null)[]): number | null {
+  const v = xs.filter((x): x is number => x !== null && Number.isFinite(x));
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+}
+
+export function aggregate(rows: readonly RealisedRow[]): Accuracy {
+  const ae = rows.reduce((a, r) => a + r.abs_error, 0);
+  const aa = rows.reduce((a, r) => a + r.abs_actual, 0);
+  return {
+    series: rows.length,
+    points: rows.reduce((a, r) => a + r.points, 0),
+    mase: mean(rows.map((r) => r.mase)),
+    wape: aa > 0 ? ae / aa : null,
+    bias: mean(rows.map((r) => r.bias)),
+    pinball: mean(rows.map((r) => r.pinball)),
+    coverage: mean(rows.map((r) => r.coverage)),
+  };
+}
+
+function groupBy(rows: readonly RealisedRow[], key: (r: RealisedRow) => string): Record<string, Accuracy> {
+  const groups = new Map<string, RealisedRow[]>();
+  for (const r of rows) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
+  return Object.fromEntries([...groups].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, aggregate(v)]));
+}
+
+/**
+ * Compare published forecasts with actuals that have since arrived: realised accuracy per
+ * series (from the newest run that forecast enough of those dates), store, SKU and model
+ * version; drift flags recorded in the state database so the next run retrains those series;
+ * monitoring.json and monitoring.csv in OUT; an optional webhook.
+ */
+export async function runMonitor(cfg: Config, newSales: string, events: RunEvents = silentEvents, now = new Date()): Promise<MonitorReport> {
+  const out = resolve(cfg.out);
+  const store = new RunStore(out);
+  const runs = store.list();
+  if (runs.length === 0) throw new UserError(`no published runs in ${out} to monitor`);
+  const lock = acquireLock(out, 'monitor', now);
+  const conn = await openDuckDb();
+  try {
+    events.stage('ingest');
+    const path = resolve(newSales);
+    const freq = runs[0].data.frequency === 'week' ? 'week' : 'day';
+    // New actuals may be a few periods per series: take the frequency from the runs.
+    const { ingested } = await ingest(conn, { ...cfg, freq, quality: { ...cfg.quality, maxRejectedShare: 1 } }, path, todayIso(now));
+    const fingerprint = await fingerprintInput(path);
+    await conn.run(`CREATE TEMP TABLE actuals AS
+      SELECT store_id, sku, (DATE ${sqlString(ingested.firstDate)} + (t * ${ingested.freq.days})::INTEGER) AS date, u AS units FROM clean WHERE NOT unobserved`);
+    const span = ingested.report;
+    events.stage('evaluate');
+    const rows: RealisedRow[] = [];
+    const evaluated: string[] = [];
+    for (const m of runs) {
+      const targets = (m as { data: { target_dates?: { first: string; last: string } } }).data.target_dates;
+      if (targets && (targets.last < span.first_date || targets.first > span.last_date)) continue;
+      const r = await realisedAccuracy(conn, m.run_id, runDir(out, m.run_id), m.quantiles, 'actuals');
+      if (r.length) { rows.push(...r); evaluated.push(m.run_id); }
+    }
+    // Per series, the newest run with enough actuals to judge (runs are newest first).
+    const judged = new Map<string, RealisedRow>();
+    for (const r of rows) {
+      const key = `${r.store_id}\u0001${r.sku}`;
+      const have = judged.get(key);
+      if (!have || (have.points < cfg.lifecycle.minPoints && r.points > have.points)) judged.set(key, r);
+    }
+    const current = [...judged.values()];
+    const drifting = current.flatMap((r) => {
+      const reason = driftReason(r, cfg.lifecycle);
+      return reason ? [{ store_id: r.store_id, sku: r.sku, run_id: r.run_id, reason }] : [];
+    });
+    const report: MonitorReport = {
+      monitored_at: now.toISOString(),
+      input: { path, sha256: fingerprint.sha256, rows: span.rows_accepted, first_date: span.first_date, last_date: span.last_date },
+      runs_evaluated: evaluated,
+      overall: aggregate(current),
+      by_store: groupBy(current, (r) => r.store_id),
+      by_sku: groupBy(current, (r) => r.sku),
+      by_model_version: groupBy(current, (r) => `${r.model} v${r.model_version ?? '-'}`),
+      drifting,
+    };
+    events.stage('record');
+    await writeMonitoringFiles(out, report, current);
+    await withState(out, async (db) => {
+      await recordAccuracy(db, report.monitored_at, rows);
+      for (const d of drifting) await db.run(`INSERT OR REPLACE INTO drift VALUES (${sqlString(d.store_id)}, ${sqlString(d.sku)}, ${sqlString(report.monitored_at)}::TIMESTAMP, ${sqlString(d.reason)})`);
+    });
+    if (drifting.length && cfg.lifecycle.webhook) await notify(cfg.lifecycle.webhook, out, report, events);
+    return report;
+  } finally {
+    conn.closeSync();
+    lock.release();
+  }
+}
+
+/** Append realised accuracy rows to the state database in bulk. */
+async function recordAccuracy(db: DuckDBConnection, at: string, rows: readonly RealisedRow[]): Promise<void> {
+  await db.run(`CREATE OR REPLACE TEMP TABLE new_accuracy (run_id VARCHAR, store_id VARCHAR, sku VARCHAR, model_version INTEGER, points INTEGER, mase DOUBLE, abs_error DOUBLE, abs_actual DOUBLE, bias DOUBLE, pinball DOUBLE, coverage DOUBLE)`);
+  const app = await db.createAppender('new_accuracy');
+  const num = (x: number | null): void => { if (x === null || !Number.isFinite(x)) app.appendNull(); else app.appendDouble(x); };
+  for (const r of rows) {
+    app.appendVarchar(r.run_id); app.appendVarchar(r.store_id); app.appendVarchar(r.sku);
+    if (r.model_version === null) app.appendNull(); else app.appendInteger(r.model_version);
+    app.appendInteger(r.points); num(r.mase); num(r.abs_error); num(r.abs_actual); num(r.bias); num(r.pinball); num(r.coverage);
+    app.endRow();
+  }
+  app.closeSync();
+  await db.run(`INSERT INTO accuracy SELECT ${sqlString(at)}::TIMESTAMP, * FROM new_accuracy`);
+}
+
+async function writeMonitoringFiles(out: string, report: MonitorReport, rows: readonly RealisedRow[]): Promise<void> {
+  const tmp = join(out, `.monitoring-${process.pid}.json`);
+  writeFileSync(tmp, JSON.stringify(report, null, 2) + '\n');
+  renameSync(tmp, join(out, 'monitoring.json'));
+  const csvTmp = join(out, `.monitoring-${process.pid}.csv`);
+  const csv = new CsvWriter(csvTmp, ['store_id', 'sku', 'run_id', 'model', 'model_version', 'points', 'mase', 'backtest_mase', 'wape', 'bias', 'pinball', 'coverage']);
+  const f = (x: number | null): string => (x === null || !Number.isFinite(x) ? '' : formatNumber(x));
+  for (const r of rows) csv.add([csvField(r.store_id), csvField(r.sku), r.run_id, csvField(r.model), r.model_version ?? '', r.points, f(r.mase), f(r.backtest_mase), f(r.abs_actual > 0 ? r.abs_error / r.abs_actual : null), f(r.bias), f(r.pinball), f(r.coverage)].join(','));
+  await csv.close();
+  renameSync(csvTmp, join(out, 'monitoring.csv'));
+}
+
+async function notify(url: string, out: string, report: MonitorReport, events: RunEvents): Promise<void> {
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ event: 'shelfcast.drift', out, monitored_at: report.monitored_at, drifting: report.drifting, overall: report.overall }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) events.info(`webhook ${url} answered ${res.status}; drift is recorded in the state database regardless`);
+  } catch (e) {
+    events.info(`webhook ${url} failed: ${errorMessage(e)}; drift is recorded in the state database regardless`);
+  }
+}

@@ -1,0 +1,94 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { UserError } from '../errors.js';
+import { openDuckDb, queryRows, sqlIdent, sqlString } from '../db/duckdb.js';
+import { registerSource } from '../ingest/source.js';
+import { sha256File } from '../ingest/fingerprint.js';
+import { isoAddDays } from '../ingest/dates.js';
+import { runDir } from '../publish/atomic.js';
+import { RunStore } from '../server/run-store.js';
+import { STATE_FILE, versionHistory, withState, type VersionRow } from '../registry/state.js';
+
+/** Everything that made one forecast number: run, model version, calendar, backtest, input rows. */
+export interface Explanation {
+  readonly run: { run_id: string; kind: string; finished_at: string; code_version: string; config_hash: string; input: { path: string; sha256: string } };
+  readonly forecast: Record<string, unknown>;
+  readonly series: Record<string, string> | null;
+  readonly version: VersionRow | null;
+  readonly events: { date: string; name: string; kind: string }[];
+  readonly input: { readonly file: string; readonly unchanged: boolean; readonly rowLabel: string; readonly rows: Record<string, unknown>[] };
+}
+
+export async function explainForecast(cfg: Config, store: string, sku: string, date: string, run = 'latest'): Promise<Explanation> {
+  const out = resolve(cfg.out);
+  const runs = new RunStore(out);
+  const runId = run === 'latest' ? runs.latestId() : run;
+  if (!runId) throw new UserError(`no published run in ${out}`);
+  const m = runs.list().find((x) => x.run_id === runId);
+  if (!m) throw new UserError(`no run ${runId} in ${out}`);
+  const dir = runDir(out, runId);
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  const conn = await openDuckDb();
+  try {
+    const forecast = await queryRows(conn, `SELECT * FROM read_parquet(${sqlString(join(dir, 'forecasts.parquet'))}) WHERE store_id = ${sqlString(store)} AND sku = ${sqlString(sku)} AND date = DATE ${sqlString(date)}`);
+    if (forecast.length === 0) throw new UserError(`run ${runId} has no forecast for store ${store} sku ${sku} on ${date} (it covers ${manifest.data.target_dates.first} to ${manifest.data.target_dates.last})`);
+    const series = await queryRows<Record<string, string>>(conn, `SELECT * FROM read_csv(${sqlString(join(dir, 'series.csv'))}, header = true, all_varchar = true) WHERE store_id = ${sqlString(store)} AND sku = ${sqlString(sku)}`);
+    const window = manifest.data.frequency === 'week' ? 7 : 3;
+    const events = existsSync(join(dir, 'events.csv'))
+      ? await queryRows<{ date: string; name: string; kind: string }>(conn, `SELECT strftime(date::DATE, '%Y-%m-%d') AS date, name, kind FROM read_csv(${sqlString(join(dir, 'events.csv'))}, header = true, all_varchar = true)
+          WHERE store_id = ${sqlString(store)} AND date::DATE BETWEEN DATE ${sqlString(isoAddDays(date, -window))} AND DATE ${sqlString(isoAddDays(date, window))} ORDER BY date`)
+      : [];
+    const versionNo = Number(forecast[0].model_version);
+    const version = Number.isInteger(versionNo) && existsSync(join(out, STATE_FILE))
+      ? (await withState(out, (db) => versionHistory(db, store, sku))).find((v) => v.version === versionNo) ?? null
+      : null;
+    // The rows the forecast was fitted on, read back from the source with their row numbers.
+    const inputPath: string = manifest.input.path;
+    let unchanged = false;
+    let rows: Record<string, unknown>[] = [];
+    let rowLabel = 'row';
+    if (existsSync(inputPath)) {
+      unchanged = (await sha256File(inputPath)) === manifest.input.sha256;
+      const source = await registerSource(conn, { ...cfg.input, ...manifest.config.input, columns: manifest.input.columns, path: inputPath });
+      rowLabel = source.rowLabel;
+      const c = source.columns;
+      const lineExpr = source.rowLabel === 'line' ? 'src_row + 1' : 'src_row';
+      rows = await queryRows(conn, `SELECT ${lineExpr} AS "${source.rowLabel}", * EXCLUDE (src_row) FROM src
+        WHERE trim(CAST(${sqlIdent(c.store_id)} AS VARCHAR)) = ${sqlString(store)} AND trim(CAST(${sqlIdent(c.sku)} AS VARCHAR)) = ${sqlString(sku)} ORDER BY src_row`);
+    }
+    return {
+      run: { run_id: runId, kind: manifest.kind, finished_at: manifest.finished_at, code_version: manifest.code_version, config_hash: manifest.config_hash, input: { path: inputPath, sha256: manifest.input.sha256 } },
+      forecast: forecast[0],
+      series: series[0] ?? null,
+      version,
+      events,
+      input: { file: inputPath, unchanged, rowLabel, rows },
+    };
+  } finally {
+    conn.closeSync();
+  }
+}
+
+/** The explanation as text for a terminal. */
+export function formatExplanation(e: Explanation, maxRows = 20): string {
+  const f = e.forecast;
+  const quantiles = Object.keys(f).filter((k) => /^p\d/.test(k)).map((k) => `${k} ${f[k]}`).join(', ');
+  const lines = [
+    `forecast ${f.store_id} / ${f.sku} on ${f.date instanceof Date ? f.date.toISOString().slice(0, 10) : String(f.date)} (step ${f.step}): ${f.forecast} [${quantiles}]`,
+    `run ${e.run.run_id} (${e.run.kind}, finished ${e.run.finished_at}), code ${e.run.code_version}, config ${e.run.config_hash.slice(0, 12)}`,
+    `model ${f.model}, version ${f.model_version ?? '—'}`,
+  ];
+  if (e.version) {
+    lines.push(`  selected ${e.version.selected_at} by run ${e.version.run_id}; demand class ${e.version.demand_class}; backtest MASE ${e.version.backtest_mase?.toFixed(3) ?? '—'}`);
+    e.version.selection.models.forEach((m, i) => lines.push(`  ${m} weight ${e.version!.selection.weights[i].toFixed(3)} params ${JSON.stringify(e.version!.selection.params[i])}`));
+  } else if (e.series) {
+    lines.push(`  ${e.series.selection}; backtest MASE ${e.series.backtest_mase || '—'}${e.series.fallback ? `; fallback: ${e.series.fallback}` : ''}`);
+  }
+  lines.push(e.events.length ? `calendar: ${e.events.map((x) => `${x.date} ${x.name} (${x.kind})`).join('; ')}` : 'calendar: no holiday or event near this date');
+  const n = e.input.rows.length;
+  lines.push(`input ${e.input.file}${e.input.unchanged ? '' : ' (CHANGED since the run: rows below are from the file as it is now)'}: ${n} rows for this series`);
+  const show = n > maxRows ? [...e.input.rows.slice(0, 3), null, ...e.input.rows.slice(n - (maxRows - 3))] : e.input.rows;
+  for (const r of show) lines.push(r ? `  ${Object.entries(r).map(([k, v]) => `${k}=${v instanceof Date ? v.toISOString().slice(0, 10) : v}`).join(' ')}` : `  … ${n - maxRows} more …`);
+  return lines.join('\n');
+}
