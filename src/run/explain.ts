@@ -53,7 +53,7 @@ export async function explainForecast(cfg: Config, store: string, sku: string, d
       const source = await registerSource(conn, { ...cfg.input, ...manifest.config.input, columns: manifest.input.columns, path: inputPath });
       rowLabel = source.rowLabel;
       const c = source.columns;
-      const lineExpr = source.rowLabel === 'line' ? 'src_row + 1' : 'src_row';
+      const lineExpr = source.rowLabel === 'line' ? '(src_row + 1)::INTEGER' : 'src_row::INTEGER';
       rows = await queryRows(conn, `SELECT ${lineExpr} AS "${source.rowLabel}", * EXCLUDE (src_row) FROM src
         WHERE trim(CAST(${sqlIdent(c.store_id)} AS VARCHAR)) = ${sqlString(store)} AND trim(CAST(${sqlIdent(c.sku)} AS VARCHAR)) = ${sqlString(sku)} ORDER BY src_row`);
     }

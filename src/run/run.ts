@@ -152,11 +152,15 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     const dir = promote(out, staging, runId);
     staging = null;
     switchLatest(out, runId);
+    // The registry keeps the run's own time (`now`, which a scheduler or test may set), so
+    // version ages and catch-up decisions follow the schedule rather than the wall clock.
+    const at = now.toISOString();
+    const done = new Date(now.getTime() + (finished.getTime() - started)).toISOString();
     await withState(out, async (db) => {
-      await recordVersions(db, runId, finished.toISOString(), written.newVersions);
-      if (!stored) await storeCalibration(db, runId, finished.toISOString(), fresh);
+      await recordVersions(db, runId, at, written.newVersions);
+      if (!stored) await storeCalibration(db, runId, done, fresh);
       await recordRun(db, {
-        run_id: runId, kind, started_at: new Date(started).toISOString(), finished_at: finished.toISOString(), input_path: inputPath,
+        run_id: runId, kind, started_at: at, finished_at: done, input_path: inputPath,
         input_sha256: fingerprint.sha256, code_version: code, config_hash: configHash(forecastingSettings(cfg) as Config), config: forecastingSettings(cfg),
         calendars, series: report.series, retrained: written.newVersions.length, reused: reuse.counts.reused, pinned: reuse.counts.pinned, dir,
       });

@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseConfig } from '../src/config/load.js';
+import { runForecast } from '../src/run/run.js';
+import { runMonitor } from '../src/monitor/monitor.js';
+import { explainForecast } from '../src/run/explain.js';
+import { acquireLock } from '../src/registry/lock.js';
+import { liveVersions, withState } from '../src/registry/state.js';
+import { pinVersions } from '../src/registry/pins.js';
+import { Scheduler, type Clock, type JobKind } from '../src/schedule/scheduler.js';
+import { parseCsv, tempDir, writeCsv } from './helpers/tmp.js';
+import { gaussian, rng } from './helpers/random.js';
+
+const DAY = 86400000;
+const START = Date.parse('2024-01-01T00:00:00Z');
+const iso = (i: number): string => new Date(START + i * DAY).toISOString().slice(0, 10);
+const SERIES = ['A', 'B', 'C'];
+
+/** Daily sales of three SKUs; SKU B's level triples from day `shiftFrom` on. */
+function sales(days: number, shiftFrom = Infinity): string[] {
+  const r = rng(31);
+  const rows: string[] = [];
+  for (const sku of SERIES) {
+    for (let i = 0; i < days; i++) {
+      const level = sku === 'B' && i >= shiftFrom ? 150 : 50;
+      rows.push(`S1,${sku},${iso(i)},${Math.round(level + 8 * Math.sin((2 * Math.PI * i) / 7) + 3 * gaussian(r))}`);
+    }
+  }
+  return rows;
+}
+
+const HEADER = 'store_id,sku,date,units';
+const models = { windows: 2, combine: 2, candidates: { smooth: ['snaive', 'ets', 'theta'], erratic: ['snaive', 'ets', 'theta'] } };
+
+describe('a week in production, with a real state file', () => {
+  it('trains, reuses, catches drift, honours a pin, refuses overlap and explains', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'out');
+    const config = (path: string) => parseConfig({ input: { path }, out, horizon: 7, threads: 1, models, calendars: { enabled: false } });
+    const day = (n: number) => new Date(START + n * DAY + 3 * 3600000);
+
+    // Day 100: the first run has nothing registered, so it selects and registers v1 everywhere.
+    const first = await runForecast(config(writeCsv(dir, 'd100.csv', HEADER, sales(100))), undefined, day(100));
+    expect(first.decisions).toMatchObject({ new: 3, reused: 0 });
+    const v1 = await withState(out, liveVersions);
+    expect([...v1.values()].map((v) => v.version)).toEqual([1, 1, 1]);
+
+    // Day 101: a nightly run reuses the registered versions.
+    const second = await runForecast(config(writeCsv(dir, 'd101.csv', HEADER, sales(101))), undefined, day(101));
+    expect(second.decisions).toMatchObject({ reused: 3 });
+    expect(parseCsv(readFileSync(join(second.dir, 'series.csv'), 'utf8')).map((s) => s.selection)).toEqual(['reused', 'reused', 'reused']);
+
+    // Actuals for days 101–105 arrive with SKU B's level tripled: monitor flags it.
+    const actuals = writeCsv(dir, 'actuals.csv', HEADER, sales(106, 101).filter((r) => r.split(',')[2] >= iso(101)));
+    const report = await runMonitor(config(actuals), actuals, undefined, day(106));
+    expect(report.drifting.map((d) => d.sku)).toEqual(['B']);
+    expect(report.by_sku.A.mase).toBeLessThan(report.by_sku.B.mase!);
+    expect(JSON.parse(readFileSync(join(out, 'monitoring.json'), 'utf8')).drifting).toHaveLength(1);
+
+    // Day 106: the next run retrains only the drifting series (v2); the others are reused.
+    const third = await runForecast(config(writeCsv(dir, 'd106.csv', HEADER, sales(106, 101))), undefined, day(106));
+    expect(third.decisions).toMatchObject({ drift: 1, reused: 2 });
+    const v2 = await withState(out, liveVersions);
+    expect(v2.get('S1\u0001B')?.version).toBe(2);
+    expect(v2.get('S1\u0001A')?.version).toBe(1);
+
+    // Roll B back to v1: the next run honours the pin and the manifest records it.
+    await withState(out, (db) => pinVersions(db, 'S1', 'B', 'previous', day(106).toISOString()));
+    const fourth = await runForecast(config(writeCsv(dir, 'd107.csv', HEADER, sales(107, 101))), undefined, day(107));
+    expect(fourth.decisions).toMatchObject({ pinned: 1 });
+    const manifest = JSON.parse(readFileSync(join(fourth.dir, 'manifest.json'), 'utf8'));
+    expect(manifest.model_versions.pins).toEqual([{ store_id: 'S1', sku: 'B', version: 1 }]);
+    const rowsB = parseCsv(readFileSync(join(fourth.dir, 'forecasts.csv'), 'utf8')).filter((r) => r.sku === 'B');
+    expect(rowsB.every((r) => r.model_version === '1')).toBe(true);
+
+    // Day 116: versions older than the retrain interval (7 days) are re-selected, pins are not.
+    const later = await runForecast(config(writeCsv(dir, 'd116.csv', HEADER, sales(116, 101))), undefined, day(116));
+    expect(later.decisions).toMatchObject({ stale: 2, pinned: 1 });
+
+    // While another process holds the lock, a run refuses with a clear message.
+    const lock = acquireLock(out, 'retrain');
+    try {
+      await expect(runForecast(config(join(dir, 'd116.csv')), undefined, day(116))).rejects.toThrow(/another shelfcast retrain \(pid \d+, started .*\) is working on/);
+      const cli = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+      const r = spawnSync(process.execPath, [cli, 'run', '-i', join(dir, 'd116.csv'), '-o', out, '--quiet'], { encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/shelfcast: another shelfcast retrain \(pid \d+/);
+    } finally {
+      lock.release();
+    }
+
+    // Explain returns the input rows the forecast was fitted on, with their line numbers.
+    const e = await explainForecast(config(join(dir, 'd116.csv')), 'S1', 'A', iso(117));
+    expect(e.run.run_id).toBe(later.runId);
+    expect(e.input.unchanged).toBe(true);
+    expect(e.input.rows).toHaveLength(116);
+    expect(e.input.rows[0]).toMatchObject({ line: 2, store_id: 'S1', sku: 'A', date: iso(0) });
+    expect(e.version?.selection.models.length).toBeGreaterThan(0);
+  });
+
+  it('posts drift to the webhook', async () => {
+    const received: unknown[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => { body += c; });
+      req.on('end', () => { received.push(JSON.parse(body)); res.end('ok'); });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const dir = tempDir();
+      const out = join(dir, 'out');
+      const cfg = (path: string) => parseConfig({ input: { path }, out, horizon: 7, threads: 1, models, calendars: { enabled: false }, lifecycle: { webhook: `http://127.0.0.1:${port}/hook` } });
+      await runForecast(cfg(writeCsv(dir, 'd.csv', HEADER, sales(100))), undefined, new Date(START + 100 * DAY));
+      const actuals = writeCsv(dir, 'a.csv', HEADER, sales(107, 100).filter((r) => r.split(',')[2] >= iso(100)));
+      await runMonitor(cfg(actuals), actuals, undefined, new Date(START + 107 * DAY));
+      expect(received).toHaveLength(1);
+      expect(received[0]).toMatchObject({ event: 'shelfcast.drift', drifting: [{ store_id: 'S1', sku: 'B' }] });
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('scheduler', () => {
+  /** A clock that jumps to each wake-up time at once, and stops the loop after `limit` jobs. */
+  function fakeClock(start: string): Clock & { advance(ms: number): void } {
+    let t = Date.parse(start);
+    return {
+      now: () => new Date(t),
+      sleep: async (ms) => { t += Math.max(0, ms); },
+      advance(ms) { t += ms; },
+    };
+  }
+
+  it('fires the nightly run and the weekly retrain at their times, catching up a missed one first', async () => {
+    const clock = fakeClock('2026-03-04T12:00:00Z'); // a Wednesday
+    const fired: [JobKind, string][] = [];
+    const stop = new AbortController();
+    const scheduler = new Scheduler({ run: '0 2 * * *', retrain: '0 1 * * 0', timezone: 'UTC' }, {
+      clock,
+      log: () => {},
+      // Last retrain ran on time on Sunday 1 March; the nightly run last ran Monday 2 March.
+      lastStart: async (kind) => new Date(kind === 'retrain' ? '2026-03-01T01:00:05Z' : '2026-03-02T02:00:05Z'),
+      execute: async (kind, at) => {
+        fired.push([kind, at.toISOString()]);
+        clock.advance(10 * 60000); // each job takes ten minutes
+        if (fired.length === 6) stop.abort();
+      },
+    });
+    await scheduler.start(stop.signal);
+    expect(fired).toEqual([
+      ['run', '2026-03-04T12:00:00.000Z'], // missed Wednesday 02:00: caught up at start
+      ['run', '2026-03-05T02:00:00.000Z'],
+      ['run', '2026-03-06T02:00:00.000Z'],
+      ['run', '2026-03-07T02:00:00.000Z'],
+      ['retrain', '2026-03-08T01:00:00.000Z'],
+      ['run', '2026-03-08T02:00:00.000Z'],
+    ]);
+  });
+
+  it('uses the stores\' time zone and stops without firing when asked to', async () => {
+    const clock = fakeClock('2026-06-01T00:00:00Z');
+    const scheduler = new Scheduler({ run: '0 2 * * *', retrain: '0 1 * * 0', timezone: 'America/Chicago' }, {
+      clock, log: () => {}, lastStart: async () => new Date('2026-06-01T00:00:00Z'), execute: async () => {},
+    });
+    // 02:00 in Chicago (CDT, UTC−5) is 07:00 UTC.
+    expect(scheduler.next('run', clock.now()).toISOString()).toBe('2026-06-01T07:00:00.000Z');
+    const stop = new AbortController();
+    stop.abort();
+    await scheduler.start(stop.signal);
+  });
+});
