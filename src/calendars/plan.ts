@@ -119,7 +119,7 @@ export class CalendarPlan {
       WITH base AS (
         SELECT sid, store_id, sku, t, u,
           median(u) OVER (PARTITION BY sid, t % ${step} ORDER BY t ROWS BETWEEN 3 PRECEDING AND 3 FOLLOWING) AS b
-        FROM clean WHERE t < ${cutoff} AND NOT unobserved),
+        FROM clean_keyed WHERE t < ${cutoff} AND NOT unobserved),
       hits AS (
         SELECT base.*, e.f FROM base JOIN cal_events e ON e.store_id = base.store_id AND e.t = base.t AND (e.sku IS NULL OR e.sku = base.sku)
         UNION ALL

@@ -9,7 +9,7 @@ export interface SeriesKeys {
 }
 
 export async function readSeriesKeys(conn: DuckDBConnection): Promise<SeriesKeys> {
-  const rows = await queryRows<{ store_id: string; sku: string }>(conn, `SELECT any_value(store_id) AS store_id, any_value(sku) AS sku FROM clean GROUP BY sid ORDER BY sid`);
+  const rows = await queryRows<{ store_id: string; sku: string }>(conn, `SELECT store_id, sku FROM series ORDER BY sid`);
   return { store: rows.map((r) => r.store_id), sku: rows.map((r) => r.sku) };
 }
 
@@ -44,6 +44,7 @@ export async function* readSeriesBatches(conn: DuckDBConnection, opts: ReadOptio
   let cur: Float64Array | null = null;
   let curPromo: Uint8Array | null = null;
   let curT0 = 0;
+  let prevT = -1;
 
   const flush = (): ReadBatch => {
     const offsets = new Int32Array(pending.length + 1);
@@ -81,9 +82,12 @@ export async function* readSeriesBatches(conn: DuckDBConnection, opts: ReadOptio
         if (pending.length >= opts.batchSize) yield flush();
         curSid = sid;
         curT0 = t;
+        prevT = t - 1;
         cur = new Float64Array(opts.lastT - t + 1).fill(opts.gapValue);
         curPromo = opts.promo ? new Uint8Array(cur.length) : null;
       }
+      if (t <= prevT) throw new Error(`series ${sid}: period ${t} repeats or goes back (after ${prevT}); the duplicate check missed a row`);
+      prevT = t;
       (cur as Float64Array)[t - curT0] = us.getItem(r) as number;
       if (curPromo && ps.getItem(r)) curPromo[t - curT0] = 1;
     }

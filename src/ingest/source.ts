@@ -43,21 +43,29 @@ export async function registerSource(conn: DuckDBConnection, input: InputConfig 
   const path = input.path;
   assertInputFile(path);
   const format = input.format ?? inferFormat(path);
-  let from: string;
+  // `src_row` numbers rows 1.. in file order. Parquet and DuckDB tables carry a row number of
+  // their own (cheap, parallel); CSV needs a window over the whole read.
+  let select: string;
   if (format === 'csv') {
-    from = `read_csv(${sqlString(path)}, header = true, all_varchar = true, auto_detect = true)`;
+    select = `SELECT row_number() OVER () AS src_row, * FROM read_csv(${sqlString(path)}, header = true, all_varchar = true, auto_detect = true)`;
   } else if (format === 'parquet') {
-    from = `read_parquet(${sqlString(path)})`;
+    select = `SELECT file_row_number + 1 AS src_row, * EXCLUDE (file_row_number) FROM read_parquet(${sqlString(path)}, file_row_number = true)`;
   } else {
     try {
       await conn.run(`ATTACH ${sqlString(path)} AS srcdb (READ_ONLY)`);
     } catch (e) {
       throw new UserError(`input ${path}: cannot open as a DuckDB database: ${firstLine(e)}`);
     }
-    from = `srcdb.${sqlIdent(input.table)}`;
+    select = `SELECT rowid + 1 AS src_row, * FROM srcdb.${sqlIdent(input.table)}`;
   }
   try {
-    await conn.run(`CREATE OR REPLACE VIEW src AS SELECT row_number() OVER () AS src_row, * FROM ${from}`);
+    try {
+      await conn.run(`CREATE OR REPLACE VIEW src AS ${select}`);
+    } catch (e) {
+      // A view in a DuckDB file has no rowid: number its rows in order instead.
+      if (format !== 'duckdb') throw e;
+      await conn.run(`CREATE OR REPLACE VIEW src AS SELECT row_number() OVER () AS src_row, * FROM srcdb.${sqlIdent(input.table)}`);
+    }
   } catch (e) {
     throw new UserError(`input ${path}: cannot read as ${format}${format === 'duckdb' ? ` table ${input.table}` : ''}: ${firstLine(e)}`);
   }

@@ -84,7 +84,7 @@ export async function runMonitor(cfg: Config, newSales: string, events: RunEvent
     const { ingested } = await ingest(conn, { ...cfg, freq, quality: { ...cfg.quality, maxRejectedShare: 1 } }, path, todayIso(now));
     const fingerprint = await fingerprintInput(path);
     await conn.run(`CREATE TEMP TABLE actuals AS
-      SELECT store_id, sku, (DATE ${sqlString(ingested.firstDate)} + (t * ${ingested.freq.days})::INTEGER) AS date, u AS units FROM clean WHERE NOT unobserved`);
+      SELECT store_id, sku, (DATE ${sqlString(ingested.firstDate)} + (t * ${ingested.freq.days})::INTEGER) AS date, u AS units FROM clean_keyed WHERE NOT unobserved`);
     const span = ingested.report;
     events.stage('evaluate');
     const rows: RealisedRow[] = [];

@@ -23,7 +23,7 @@ export async function writeHistory(conn: DuckDBConnection, ingested: Ingested, f
   const step = ingested.freq.days;
   const sql = `
     SELECT store_id, sku, (DATE ${sqlString(ingested.firstDate)} + (t * ${step})::INTEGER) AS date, u AS units, unobserved AS stockout
-    FROM clean WHERE t >= ${from} ORDER BY sid, t`;
+    FROM clean_keyed WHERE t >= ${from} ORDER BY sid, t`;
   await conn.run(`COPY (${sql}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`);
   const r = await conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(file)})`);
   return r.getRowObjectsJS()[0].n as number;
