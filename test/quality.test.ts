@@ -79,6 +79,15 @@ describe('data-quality rules', () => {
     expect(summed.batches[0].values[4]).toBe(10 + (4 % 7) + 100);
   });
 
+  it('finds a duplicate hidden by a gap (as many rows as periods)', async () => {
+    // Day 10 is missing and day 5 appears twice: the row count matches the span of dates.
+    const rows = [...good.filter((_, i) => i !== 9), 'S1,A,2024-01-05,100'];
+    const r = await check(rows);
+    expect(r.report.rules.duplicate.rows).toBe(1);
+    expect(r.report.gaps.periods).toBe(1);
+    expect(r.rejects.map((x) => x.reason)).toEqual(['duplicate of line 6']);
+  });
+
   it('rejects dates after the as-of date', async () => {
     const { report, rejects } = await check([...good, 'S1,A,2031-01-01,3']);
     expect(report.rules.future_date.rows).toBe(1);
