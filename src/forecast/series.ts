@@ -1,7 +1,7 @@
 import type { FitContext, FittedModel, Model, PointForecast } from '../models/types.js';
 import { classifyDemand, type DemandClass, type DemandProfile } from '../models/classify.js';
 import { imputeUnobserved } from '../models/impute.js';
-import { withEvents, type SeriesEvents } from '../models/events.js';
+import { withEvents, type EffectsCache, type SeriesEvents } from '../models/events.js';
 import { seasonalNaive } from '../models/naive.js';
 import { modelByName, type ModelName } from '../models/library.js';
 import { backtestSeries, type SeriesBacktest } from '../backtest/evaluate.js';
@@ -138,7 +138,8 @@ export function forecastSeries(y: Float64Array, task: SeriesTask, library: Model
   const obs = imputeUnobserved(y);
   const events = seriesEvents && seriesEvents.t.length > 0 ? shiftEvents(seriesEvents, start) : undefined;
   const ctx = events ? { ...task, events } : task;
-  const resolve: ModelResolver = events ? (name) => withEvents(library(name)) : library;
+  const effects: EffectsCache = new Map();
+  const resolve: ModelResolver = events ? (name) => withEvents(library(name), effects) : library;
   const profile = classifyDemand(obs);
   const scale = maseScale(obs);
   const rscale = rmsseScale(obs);

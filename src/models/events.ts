@@ -140,16 +140,29 @@ export interface EventContext extends FitContext {
   readonly events?: SeriesEvents;
 }
 
-/** `model`, fitted on the history with calendar effects divided out and forecasting with them put back. */
-export function withEvents(model: Model): Model {
+/** Effects and the de-evented history of one prefix of a series, shared by every model fitted on it. */
+export type EffectsCache = Map<number, { effects: Float64Array; adjusted: Float64Array }>;
+
+/**
+ * `model`, fitted on the history with calendar effects divided out and forecasting with them
+ * put back. Candidates fitted on the same history (same length: backtest windows and the
+ * final fit are prefixes of one series) share `cache`, so effects are estimated once per window.
+ */
+export function withEvents(model: Model, cache: EffectsCache = new Map()): Model {
   return {
     name: model.name,
     fit(y: Float64Array, ctx: EventContext): FittedModel {
       const ev = ctx.events;
       if (!ev || ev.t.length === 0) return model.fit(y, ctx);
-      const effects = estimateEffects(y, ev);
-      const adjusted = Float64Array.from(y);
-      applyEffects(adjusted, 0, ev, effects, -1);
+      let hit = cache.get(y.length);
+      if (!hit) {
+        const effects = estimateEffects(y, ev);
+        const adjusted = Float64Array.from(y);
+        applyEffects(adjusted, 0, ev, effects, -1);
+        hit = { effects, adjusted };
+        cache.set(y.length, hit);
+      }
+      const { effects, adjusted } = hit;
       const inner = model.fit(adjusted, ctx);
       return {
         label: inner.label,
