@@ -60,7 +60,7 @@ describe('selection', () => {
 });
 
 const task = (over: Partial<SeriesTask> = {}): SeriesTask => ({
-  horizon: 14, season: 7, seasons: [7], windows: 3, metric: 'mase', combine: 3, candidates: DEFAULT_CANDIDATES, ...over,
+  horizon: 14, season: 7, seasons: [7], windows: 3, metric: 'mase', combine: 3, candidates: DEFAULT_CANDIDATES, maxHistory: 1000, ...over,
 });
 
 describe('stock-outs', () => {

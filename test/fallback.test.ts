@@ -11,6 +11,7 @@ const task: SeriesTask = {
   windows: 2,
   metric: 'mase',
   combine: 1,
+  maxHistory: 1000,
   candidates: { smooth: ['ets'], erratic: ['ets'], intermittent: ['tsb'], lumpy: ['tsb'] },
 };
 const weekly = Float64Array.from({ length: 35 }, (_, i) => [3, 5, 8, 5, 4, 9, 12][i % 7]);

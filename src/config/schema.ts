@@ -57,6 +57,8 @@ export const ModelsSchema = z
     windows: z.number().int().min(0).max(20).default(3),
     /** Backtest error that ranks candidates. */
     metric: z.enum(['mase', 'rmsse']).default('mase'),
+    /** Fit on at most this many recent periods. Omitted: three of the longest seasonal cycles (1,095 days, 156 weeks). */
+    maxHistory: z.number().int().min(8).max(100000).optional(),
     /** Combine the best this many candidates, weighted by inverse squared backtest error (1: the single best). */
     combine: z.number().int().min(1).max(10).default(5),
   })

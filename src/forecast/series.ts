@@ -21,6 +21,8 @@ export interface SeriesTask extends FitContext {
   readonly combine: number;
   /** Keep every candidate's backtest forecasts (for the backtest report), not just the selection's. */
   readonly detail?: boolean;
+  /** Fit on at most this many of the latest periods (older history adds cost, not accuracy). */
+  readonly maxHistory: number;
 }
 
 /** What a series was forecast with: models, combination weights (sum 1), fitted parameters. */
@@ -135,14 +137,17 @@ export function forecastSeries(y: Float64Array, task: SeriesTask, library: Model
   const h = task.horizon;
   let start = 0;
   while (start < y.length && Number.isNaN(y[start])) start++;
-  const obs = imputeUnobserved(y);
-  const events = seriesEvents && seriesEvents.t.length > 0 ? shiftEvents(seriesEvents, start) : undefined;
+  const full = imputeUnobserved(y);
+  // The scale of errors comes from the whole history; models see a bounded recent window.
+  const skip = Math.max(0, full.length - task.maxHistory);
+  const obs = full.subarray(skip);
+  const events = seriesEvents && seriesEvents.t.length > 0 ? shiftEvents(seriesEvents, start + skip) : undefined;
   const ctx = events ? { ...task, events } : task;
   const effects: EffectsCache = new Map();
   const resolve: ModelResolver = events ? (name) => withEvents(library(name), effects) : library;
   const profile = classifyDemand(obs);
-  const scale = maseScale(obs);
-  const rscale = rmsseScale(obs);
+  const scale = maseScale(full);
+  const rscale = rmsseScale(full);
   const base = { cls: profile.cls, scale, rscale, candidateErrors: new Map<ModelName, number>() };
   if (obs.length === 0) {
     return { ...base, label: 'zero', point: new Float64Array(h), sd: new Float64Array(h), residuals: new Float64Array(0), score: null, fallback: 'no observed periods', selection: null };

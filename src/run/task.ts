@@ -24,5 +24,7 @@ export function seriesTask(cfg: Config, freq: Frequency): SeriesTask {
     windows: cfg.models.windows,
     metric: cfg.models.metric,
     combine: cfg.models.combine,
+    // Three of the longest cycles: enough for a seasonal decomposition and its backtest windows.
+    maxHistory: cfg.models.maxHistory ?? Math.ceil(3 * Math.max(...seasons)),
   };
 }
