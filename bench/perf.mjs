@@ -17,7 +17,7 @@
 //            retrain workload) at 1 and 2 worker threads;
 //   nightly  a nightly run with stored selections when the CLI has one (issue 6; detected from
 //            `--help`); until then its slot reports "not available" and measures a proxy,
-//            `run --windows 0` (one model per series fitted on the full history, no backtest);
+//            `run` with models.windows 0 (one model per series fitted on the full history, no backtest);
 //   memory   the 10× variant: ingest, and a run with the cheapest config, for peak RSS.
 // Every measurement is a fresh process: wall time, peak RSS (process.resourceUsage, worker
 // threads included), CPU seconds, and the manifest's stage_seconds. Sizes below the full set
@@ -27,7 +27,9 @@
 // Options: --quick, --stages a,b (ingest,retrain,nightly,memory), --sizes 500,2000,full,
 // --ingest-sizes …, --threads 1,2, --repeat N (best of N, default 1; all runs are kept),
 // --config FILE (shelfcast config for run/validate), --memory-limit X (DuckDB, in-process ingest
-// only: the CLI has no setting), --input FILE, --dist DIR, --out DIR, --keep (keep run outputs).
+// only: the CLI has no setting), --input FILE, --dist DIR (compiled engine, default dist/),
+// --snapshot [REF] (build git REF, default HEAD, into bench/data/snap-<sha>/ and measure that:
+// immune to concurrent edits of src/), --out DIR, --keep (keep run outputs).
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
@@ -46,8 +48,6 @@ const sizes = list('--sizes', quick ? '500' : '500,2000');
 const ingestSizes = list('--ingest-sizes', quick ? '500' : '2000,10000');
 const threadsList = list('--threads', '1,2').map(Number);
 const repeat = Number(opt('--repeat', 1));
-const dist = resolve(opt('--dist', join(root, 'dist')));
-const cli = join(dist, 'src/cli/main.js');
 const input = resolve(opt('--input', join(root, 'bench/data/m5.parquet')));
 const outDir = resolve(opt('--out', join(root, 'bench/results')));
 const config = opt('--config') ? ['-c', resolve(opt('--config'))] : [];
@@ -57,7 +57,29 @@ const FULL_SERIES = 30490;
 const log = (s) => process.stderr.write(s + '\n');
 const node = process.execPath;
 
-if (!existsSync(cli)) {
+/**
+ * Build a committed state (default HEAD) into bench/data/snap-<sha>/dist and measure that, so a
+ * long benchmark is not disturbed by edits in the working tree (or by someone's half-done build
+ * in dist/). The snapshot sits inside the repository so that node_modules resolves, and keeps
+ * its own package.json and calendars/ (the engine finds them relative to dist/).
+ */
+function snapshot(ref) {
+  if (ref.startsWith('--')) ref = 'HEAD';
+  const sha = execFileSync('git', ['rev-parse', '--short', ref], { cwd: root }).toString().trim();
+  const dir = join(root, 'bench/data', `snap-${sha}`);
+  if (!existsSync(join(dir, 'dist/src/cli/main.js'))) {
+    log(`building ${ref} (${sha}) into ${dir}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    execFileSync('sh', ['-c', `git archive ${sha} | tar -x -C "${dir}"`], { cwd: root });
+    execFileSync(node, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')], { stdio: 'inherit' });
+  }
+  return join(dir, 'dist');
+}
+const dist = argv.includes('--snapshot') ? snapshot(opt('--snapshot') ?? 'HEAD') : resolve(opt('--dist', join(root, 'dist')));
+const cli = join(dist, 'src/cli/main.js');
+
+if (!existsSync(cli) && !argv.includes('--snapshot')) {
   log('dist/ missing: npm run build');
   execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
 }
@@ -94,14 +116,17 @@ let seq = 0;
 /** Run the CLI in a fresh process through measure.mjs; returns wall, RSS, CPU, manifest. */
 function measureCli(args, { out } = {}) {
   const resFile = join(scratch, `m${++seq}.json`);
+  const load0 = loadavg()[0];
   let stdout = '';
   let error = null;
   try {
-    stdout = execFileSync(node, [join(root, 'bench/perf/measure.mjs'), resFile, cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 }).toString();
+    // cwd = scratch: an in-memory DuckDB spills to ./.tmp, which should not land in the repository.
+    stdout = execFileSync(node, [join(root, 'bench/perf/measure.mjs'), resFile, cli, ...args], { cwd: scratch, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 }).toString();
   } catch (e) {
     error = (e.stderr?.toString() || e.message).split('\n').slice(0, 3).join(' ');
   }
-  const m = existsSync(resFile) ? JSON.parse(readFileSync(resFile, 'utf8')) : { code: null };
+  // The 1-minute load average before and after: the machine is shared, so this says how noisy a figure is.
+  const m = { ...(existsSync(resFile) ? JSON.parse(readFileSync(resFile, 'utf8')) : { code: null }), load1: [+load0.toFixed(2), +loadavg()[0].toFixed(2)] };
   if (error || m.code !== 0) return { ...m, error: error ?? `exit ${m.code}` };
   let manifest = null;
   if (out && existsSync(join(out, 'latest/manifest.json'))) manifest = JSON.parse(readFileSync(join(out, 'latest/manifest.json'), 'utf8'));
@@ -117,7 +142,7 @@ function inProcessIngest(file, threads) {
   if (memoryLimit) args.push('--memory-limit', memoryLimit);
   if (opt('--config')) args.push('--config', resolve(opt('--config')));
   try {
-    execFileSync(node, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(node, args, { cwd: scratch, stdio: ['ignore', 'ignore', 'pipe'] });
     return JSON.parse(readFileSync(json, 'utf8'));
   } catch (e) {
     return { error: (e.stderr?.toString() || e.message).split('\n').slice(0, 3).join(' ') };
@@ -131,7 +156,7 @@ const results = {
   kind: 'perf',
   at: new Date().toISOString(),
   machine: { cpus: availableParallelism(), cpu: cpus()[0]?.model, mem_gb: +(totalmem() / 2 ** 30).toFixed(1), free_gb_at_start: +(freemem() / 2 ** 30).toFixed(1), loadavg_at_start: loadavg().map((x) => +x.toFixed(2)), node: process.version },
-  code: gitState(),
+  code: { ...gitState(), dist },
   plan: { stages, sizes, ingest_sizes: ingestSizes, threads: threadsList, repeat, config: opt('--config') ?? null, memory_limit: memoryLimit ?? null },
   ingest: [], retrain: [], nightly: [], memory: [], extrapolation: {},
 };
@@ -166,9 +191,10 @@ function record(stage, label, size, threads, runs, extra = {}) {
 
 function runCli(command, file, threads, extraArgs = []) {
   const runs = [];
+  const cfgArgs = extraArgs.includes('-c') ? [] : config;
   for (let r = 0; r < repeat; r++) {
     const out = mkdtempSync(join(scratch, 'out-'));
-    runs.push(measureCli([command, '-i', file, '-o', out, '--threads', String(threads), '--freq', 'day', '--quiet', ...config, ...extraArgs], { out }));
+    runs.push(measureCli([command, '-i', file, '-o', out, '--threads', String(threads), '--freq', 'day', '--quiet', ...cfgArgs, ...extraArgs], { out }));
     if (!flag('--keep')) rmSync(out, { recursive: true, force: true });
   }
   return runs;
@@ -224,10 +250,14 @@ if (stages.includes('nightly')) {
     }
   } else {
     log('nightly: no stored-selection mode in the CLI yet (issue 6); measuring the proxy `run --windows 0`');
-    results.nightly_status = 'not available: the CLI has no retrain/stored selections yet (issue 6). Rows labelled proxy are `run --windows 0`: no backtest, one rule-chosen model per series (ets for smooth/erratic, tsb for intermittent/lumpy) fitted on the full history.';
+    results.nightly_status = 'not available: the CLI has no retrain/stored selections yet (issue 6). Rows labelled PROXY are `run` with models.windows 0: no backtest, one rule-chosen model per series (ets for smooth/erratic, tsb for intermittent/lumpy) fitted on the full history, then calibration and publish as usual.';
+    // The CLI flag wants windows ≥ 1; the config allows 0. Merge it into the user's config, if any.
+    const base = opt('--config') ? JSON.parse(readFileSync(resolve(opt('--config')), 'utf8')) : {};
+    const proxyConfig = join(scratch, 'nightly-proxy.json');
+    writeFileSync(proxyConfig, JSON.stringify({ ...base, models: { ...(base.models ?? {}), windows: 0 } }));
     for (const size of sizes) {
       const file = dataFor(size);
-      for (const t of threadsList) record('nightly', 'PROXY run --windows 0', size, t, runCli('run', file, t, ['--windows', '0']));
+      for (const t of threadsList) record('nightly', 'PROXY run, models.windows 0', size, t, runCli('run', file, t, ['-c', proxyConfig]));
     }
   }
 }
@@ -288,7 +318,7 @@ rmSync(scratch, { recursive: true, force: true });
 
 const fmt = (v, d = 1) => (v === null || v === undefined || Number.isNaN(v) ? '—' : typeof v === 'number' ? v.toFixed(d) : String(v));
 const p = (s) => process.stdout.write(s + '\n');
-p(`\nshelfcast M5-shape benchmark, ${results.at} (${results.machine.cpus} cores, ${results.machine.mem_gb} GiB, ${results.machine.node}; code ${results.code?.head}${results.code?.dirty_files_in_src ? ` + ${results.code.dirty_files_in_src} uncommitted files in src/workers` : ''}); best of ${repeat}`);
+p(`\nshelfcast M5-shape benchmark, ${results.at} (${results.machine.cpus} cores, ${results.machine.mem_gb} GiB, ${results.machine.node}; engine ${dist.includes('/snap-') ? `snapshot ${dist.split('/snap-')[1].split('/')[0]}` : `${dist} built from ${results.code?.head}${results.code?.dirty_files_in_src ? ` + ${results.code.dirty_files_in_src} uncommitted files in src/workers` : ''}`}); best of ${repeat}`);
 p('| stage | what | series | rows | threads | wall s (runs) | series/s | M rows/s | peak RSS MB | stage seconds |');
 p('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
