@@ -124,3 +124,23 @@ describe('conformal intervals', () => {
     }
   });
 });
+
+describe('backtest windows', () => {
+  it('fit the oldest window afresh and refit the later ones', () => {
+    const calls: string[] = [];
+    const model = {
+      name: 'spy',
+      fit(y: Float64Array) {
+        calls.push(`fit ${y.length}`);
+        const fitted = {
+          label: 'spy', params: {},
+          forecast: (h: number) => ({ mean: new Float64Array(h).fill(y[y.length - 1]), sd: new Float64Array(h).fill(1) }),
+          refit: (y2: Float64Array) => { calls.push(`refit ${y2.length}`); return fitted; },
+        };
+        return fitted;
+      },
+    };
+    backtestSeries(Float64Array.from({ length: 100 }, (_, i) => i), [model], ctx, 10, [70, 80, 90]);
+    expect(calls).toEqual(['fit 70', 'refit 80', 'refit 90']);
+  });
+});

@@ -1,8 +1,10 @@
-import type { FitContext, Model } from '../models/types.js';
+import type { FitContext, FittedModel, Model } from '../models/types.js';
 
 /**
  * Backtest candidate models on one series: for each window, fit on the history before its
- * origin and forecast h periods. Pure, so the worker, the backtest command and tests all use it.
+ * origin and forecast h periods. The oldest window fits afresh; later windows refit that fit
+ * (same structure, warm-started parameters) where the model can, as statsforecast's and
+ * R's rolling-origin tools do for speed. Pure, so the worker, the backtest command and tests all use it.
  */
 export interface SeriesBacktest {
   readonly origins: readonly number[];
@@ -24,9 +26,12 @@ export function backtestSeries(y: Float64Array, candidates: readonly Model[], ct
     const out = new Float64Array(k * h);
     const unit = new Float64Array(k);
     units.push(null);
+    let fitted = null as FittedModel | null;
     for (let w = 0; w < k; w++) {
       try {
-        const f = model.fit(y.subarray(0, origins[w]), ctx).forecast(h);
+        const yw = y.subarray(0, origins[w]);
+        fitted = fitted?.refit ? fitted.refit(yw, ctx) : model.fit(yw, ctx);
+        const f = fitted.forecast(h);
         for (let i = 0; i < h; i++) {
           const v = Math.max(0, f.mean[i]);
           if (!Number.isFinite(v)) return null;

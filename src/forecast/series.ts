@@ -107,6 +107,8 @@ function fitChosen(names: readonly ModelName[], weights: readonly number[], y: F
   let error = '';
   for (const [k, name] of names.entries()) {
     try {
+      // A fresh fit: the shipped model chooses its structure (ETS form…) with all the data,
+      // while backtest windows refit for speed (BENCHMARKS.md).
       const fitted = library(name).fit(y, task);
       const pf = fitted.forecast(task.horizon);
       if (finite(pf)) fits.push({ name, fitted, pf, w: weights[k] ?? 1 });

@@ -149,33 +149,33 @@ export type EffectsCache = Map<number, { effects: Float64Array; adjusted: Float6
  * final fit are prefixes of one series) share `cache`, so effects are estimated once per window.
  */
 export function withEvents(model: Model, cache: EffectsCache = new Map()): Model {
-  return {
-    name: model.name,
-    fit(y: Float64Array, ctx: EventContext): FittedModel {
-      const ev = ctx.events;
-      if (!ev || ev.t.length === 0) return model.fit(y, ctx);
-      let hit = cache.get(y.length);
-      if (!hit) {
-        const effects = estimateEffects(y, ev);
-        const adjusted = Float64Array.from(y);
-        applyEffects(adjusted, 0, ev, effects, -1);
-        hit = { effects, adjusted };
-        cache.set(y.length, hit);
-      }
-      const { effects, adjusted } = hit;
-      const inner = model.fit(adjusted, ctx);
-      return {
-        label: inner.label,
-        params: inner.params,
-        forecast(h) {
-          const f = inner.forecast(h);
-          const mean = Float64Array.from(f.mean);
-          const sd = Float64Array.from(f.sd);
-          applyEffects(mean, y.length, ev, effects, 1);
-          applyEffects(sd, y.length, ev, effects, 1);
-          return { mean, sd };
-        },
-      };
-    },
+  /** De-event y, fit (or refit `previous`) on it, and re-apply the effects to forecasts. */
+  const fitOn = (y: Float64Array, ctx: EventContext, previous: FittedModel | null): FittedModel => {
+    const ev = ctx.events;
+    if (!ev || ev.t.length === 0) return previous?.refit ? previous.refit(y, ctx) : model.fit(y, ctx);
+    let hit = cache.get(y.length);
+    if (!hit) {
+      const effects = estimateEffects(y, ev);
+      const adjusted = Float64Array.from(y);
+      applyEffects(adjusted, 0, ev, effects, -1);
+      hit = { effects, adjusted };
+      cache.set(y.length, hit);
+    }
+    const { effects, adjusted } = hit;
+    const inner = previous?.refit ? previous.refit(adjusted, ctx) : model.fit(adjusted, ctx);
+    return {
+      label: inner.label,
+      params: inner.params,
+      forecast(h) {
+        const f = inner.forecast(h);
+        const mean = Float64Array.from(f.mean);
+        const sd = Float64Array.from(f.sd);
+        applyEffects(mean, y.length, ev, effects, 1);
+        applyEffects(sd, y.length, ev, effects, 1);
+        return { mean, sd };
+      },
+      refit: (y2, ctx2) => fitOn(y2, ctx2 as EventContext, inner),
+    };
   };
+  return { name: model.name, fit: (y, ctx) => fitOn(y, ctx as EventContext, null) };
 }

@@ -57,23 +57,24 @@ export const multiplicativeSplit: Deseasonalizer = (y, periods) => {
 };
 
 export function seasonallyAdjusted(prefix: string, split: Deseasonalizer, base: Model): Model {
-  return {
-    name: `${prefix}-${base.name}`,
-    fit(y: Float64Array, ctx: FitContext): FittedModel {
-      const s = split(y, ctx.seasons);
-      if (!s) return base.fit(y, { ...ctx, season: 1, seasons: [] });
-      const inner = base.fit(s.adjusted, { ...ctx, season: 1, seasons: [] });
-      return {
-        label: `${prefix}-${inner.label}`,
-        params: inner.params,
-        forecast(h) {
-          const f = inner.forecast(h);
-          const mean = Float64Array.from(f.mean);
-          const sd = Float64Array.from(f.sd);
-          s.restore(mean, sd);
-          return { mean, sd };
-        },
-      };
-    },
+  const plain = (ctx: FitContext): FitContext => ({ ...ctx, season: 1, seasons: [] });
+  /** Decompose y, then fit the base model on what is left — afresh, or by refitting `previous`. */
+  const fitOn = (y: Float64Array, ctx: FitContext, previous: FittedModel | null): FittedModel => {
+    const s = split(y, ctx.seasons);
+    if (!s) return base.fit(y, plain(ctx));
+    const inner = previous?.refit ? previous.refit(s.adjusted, plain(ctx)) : base.fit(s.adjusted, plain(ctx));
+    return {
+      label: `${prefix}-${inner.label}`,
+      params: inner.params,
+      forecast(h) {
+        const f = inner.forecast(h);
+        const mean = Float64Array.from(f.mean);
+        const sd = Float64Array.from(f.sd);
+        s.restore(mean, sd);
+        return { mean, sd };
+      },
+      refit: (y2, ctx2) => fitOn(y2, ctx2, inner),
+    };
   };
+  return { name: `${prefix}-${base.name}`, fit: (y, ctx) => fitOn(y, ctx, null) };
 }

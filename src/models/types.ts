@@ -20,11 +20,18 @@ export interface PointForecast {
 }
 
 export interface FittedModel {
-  /** Family and form, e.g. `ets(A,Ad,N)`, `tsb`, `snaive`. */
+  /** Family and form, e.g. `ets-AAdN`, `tsb`, `snaive`. */
   readonly label: string;
   /** The fitted parameters: plain numbers, storable and reusable. */
   readonly params: Readonly<Record<string, number>>;
   forecast(h: number): PointForecast;
+  /**
+   * Re-estimate on another history of the same series (typically a longer prefix) keeping
+   * the structure this fit chose — ETS's form, say — and starting from its parameters:
+   * what rolling-origin backtests and refits call, much cheaper than a fresh `fit`.
+   * Absent: the model is cheap enough to fit afresh.
+   */
+  refit?(y: Float64Array, ctx: FitContext): FittedModel;
 }
 
 export interface Model {

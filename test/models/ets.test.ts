@@ -26,7 +26,7 @@ describe('automatic ETS', () => {
   it('continues a linear trend', () => {
     const r = rng(1);
     const y = Float64Array.from({ length: 80 }, (_, i) => 100 + 2 * i + gauss(r) * 0.5);
-    const f = ets.fit(y, { season: 1 });
+    const f = ets.fit(y, { season: 1, seasons: [] });
     expect(f.label).toMatch(/^ets-.A/);
     const pf = f.forecast(10);
     expect(pf.mean[9]).toBeGreaterThan(100 + 2 * 89 - 6);
@@ -37,7 +37,7 @@ describe('automatic ETS', () => {
     const r = rng(2);
     const pattern = [0, 10, 20, 5, -5, -15, -15];
     const y = Float64Array.from({ length: 140 }, (_, i) => 200 + pattern[i % 7] + gauss(r));
-    const f = ets.fit(y, { season: 7 });
+    const f = ets.fit(y, { season: 7, seasons: [7] });
     expect(f.label).toMatch(/^ets-..+[AM]$/);
     const pf = f.forecast(7);
     for (let i = 0; i < 7; i++) expect(Math.abs(pf.mean[i] - (200 + pattern[(140 + i) % 7]))).toBeLessThan(3);
@@ -57,5 +57,20 @@ describe('automatic ETS', () => {
   it('leaves out multiplicative forms for data with zeros', () => {
     const y = Float64Array.from({ length: 40 }, (_, i) => i % 5);
     expect(candidateForms(y, 7).every((f) => f.error === 'A' && f.season !== 'M')).toBe(true);
+  });
+});
+
+describe('refit', () => {
+  it('keeps the form and lands near a fresh fit of that form', () => {
+    const r = rng(9);
+    const pattern = [0, 10, 20, 5, -5, -15, -15];
+    const y = Float64Array.from({ length: 210 }, (_, i) => 200 + 0.3 * i + pattern[i % 7] + 2 * gauss(r));
+    const first = ets.fit(y.subarray(0, 150), { season: 7, seasons: [7] });
+    const again = first.refit!(y, { season: 7, seasons: [7] });
+    expect(again.label).toBe(first.label);
+    const fresh = ets.fit(y, { season: 7, seasons: [7] });
+    const a = again.forecast(7).mean;
+    const b = fresh.forecast(7).mean;
+    for (let i = 0; i < 7; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(4);
   });
 });

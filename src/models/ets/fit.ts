@@ -1,4 +1,3 @@
-import type { FittedModel } from '../types.js';
 import { nelderMead } from '../optim/nelder-mead.js';
 import { etsFilter, etsNegLogLik, type EtsForm, type EtsParams } from './filter.js';
 import { initialStates } from './initial.js';
@@ -14,6 +13,8 @@ export interface EtsFit {
   readonly level: number;
   readonly trend: number;
   readonly seasonal: Float64Array;
+  /** The optimiser's solution (unconstrained space), to warm-start a refit. */
+  readonly x: Float64Array;
 }
 
 const logistic = (u: number): number => 1 / (1 + Math.exp(-u));
@@ -24,7 +25,7 @@ const logit = (p: number): number => Math.log(p / (1 - p));
  * initial level and trend. Constraints are imposed by construction (the "usual" region):
  * 0 < alpha < 1, 0 < beta < alpha, 0 < gamma < 1 - alpha, 0.8 < phi < 0.98.
  */
-export function fitEtsForm(y: Float64Array, form: EtsForm, m: number): EtsFit | null {
+export function fitEtsForm(y: Float64Array, form: EtsForm, m: number, start?: ArrayLike<number>): EtsFit | null {
   const n = y.length;
   const seasonal = form.season !== 'N';
   const hasTrend = form.trend !== 'N';
@@ -53,7 +54,11 @@ export function fitEtsForm(y: Float64Array, form: EtsForm, m: number): EtsFit | 
     return { alpha, beta, gamma, phi, l0, b0, s0: init.s0 };
   };
   const objective = (x: Float64Array): number => etsNegLogLik(etsFilter(y, form, m, decode(x), buf), form, n);
-  const best = nelderMead(objective, x0, { maxIter: 60 * x0.length + 100, tol: 1e-7, step: 0.6 });
+  // A warm start (a refit from a neighbouring history) needs a smaller simplex and fewer steps.
+  const warm = start !== undefined && start.length === x0.length;
+  const best = warm
+    ? nelderMead(objective, start, { maxIter: 25 * x0.length + 40, tol: 1e-7, step: 0.15 })
+    : nelderMead(objective, x0, { maxIter: 60 * x0.length + 100, tol: 1e-7, step: 0.6 });
   if (!Number.isFinite(best.fx) || best.fx >= Number.MAX_VALUE) return null;
   const params = decode(best.x);
   const state = etsFilter(y, form, m, params, new Float64Array(Math.max(1, m)));
@@ -65,7 +70,7 @@ export function fitEtsForm(y: Float64Array, form: EtsForm, m: number): EtsFit | 
   const aicc = n - k - 1 > 0 ? aic + (2 * k * (k + 1)) / (n - k - 1) : Infinity;
   const dof = Math.max(1, n - k);
   const sigma2 = form.error === 'A' ? state.sse / dof : state.sseRel / dof;
-  return { form, m, params, aicc, sigma2, level: state.level, trend: state.trend, seasonal: state.seasonal };
+  return { form, m, params, aicc, sigma2, level: state.level, trend: state.trend, seasonal: state.seasonal, x: Float64Array.from(best.x) };
 }
 
 /** Point forecasts and error standard deviations from a fitted model's final states. */
@@ -101,11 +106,3 @@ export function etsLabel(form: EtsForm): string {
   return `ets-${form.error}${form.trend}${form.season}`;
 }
 
-export function etsFitted(fit: EtsFit, nObs: number): FittedModel {
-  const p = fit.params;
-  return {
-    label: etsLabel(fit.form),
-    params: { alpha: p.alpha, beta: p.beta, gamma: p.gamma, phi: p.phi, sigma2: fit.sigma2, aicc: fit.aicc },
-    forecast: (h) => etsForecast(fit, nObs, h),
-  };
-}

@@ -1,6 +1,6 @@
 import type { FitContext, FittedModel, Model } from '../types.js';
 import type { EtsForm, SeasonForm, TrendForm } from './filter.js';
-import { etsFitted, fitEtsForm, type EtsFit } from './fit.js';
+import { etsForecast, etsLabel, fitEtsForm, type EtsFit } from './fit.js';
 
 /** Seasonal ETS is only tried for short cycles: with m > 24 the m-1 seasonal states swamp the data (R's ets refuses too). */
 export const MAX_ETS_SEASON = 24;
@@ -37,6 +37,22 @@ export function fitAutoEts(y: Float64Array, m: number, forms = candidateForms(y,
   }
   if (!best) throw new Error('ets: no form could be fitted');
   return best;
+}
+
+/** A fitted ETS as a model: forecasts, parameters, and a cheap refit of the same form. */
+export function etsFitted(fit: EtsFit, nObs: number): FittedModel {
+  const p = fit.params;
+  return {
+    label: etsLabel(fit.form),
+    params: { alpha: p.alpha, beta: p.beta, gamma: p.gamma, phi: p.phi, sigma2: fit.sigma2, aicc: fit.aicc },
+    forecast: (h) => etsForecast(fit, nObs, h),
+    // Same form, parameters re-optimised from this fit's; a form that no longer fits
+    // (multiplicative on data that now has a zero) falls back to the full search.
+    refit(y) {
+      const again = fitEtsForm(y, fit.form, fit.m, fit.x);
+      return again ? etsFitted(again, y.length) : etsFitted(fitAutoEts(y, fit.m), y.length);
+    },
+  };
 }
 
 export const ets: Model = {
