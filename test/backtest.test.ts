@@ -144,3 +144,18 @@ describe('backtest windows', () => {
     expect(calls).toEqual(['fit 70', 'refit 80', 'refit 90']);
   });
 });
+
+describe('stored selections', () => {
+  it('refit within the registered structure instead of searching again', () => {
+    const r = rng(5);
+    const y = Float64Array.from({ length: 140 }, (_, i) => 100 + 0.5 * i + 10 * Math.sin((2 * Math.PI * i) / 7) + 2 * gaussian(r));
+    const t = task({ combine: 1 });
+    const fresh = forecastSeries(y, t);
+    expect(fresh.selection?.labels.length).toBeGreaterThan(0);
+    const reused = forecastSeries(y, t, undefined, undefined, { models: ['ets'], weights: [1], labels: ['ets-ANN'] });
+    expect(reused.label).toBe('ets-ANN');
+    expect(reused.residuals).toHaveLength(0); // no backtest on a reused selection
+    const decomposed = forecastSeries(y, t, undefined, undefined, { models: ['stl-ets'], weights: [1], labels: ['stl-ets-AAdN'] });
+    expect(decomposed.label).toBe('stl-ets-AAdN');
+  });
+});

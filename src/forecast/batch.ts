@@ -21,11 +21,13 @@ export interface SeriesBatch {
   readonly fixed?: BatchFixed;
 }
 
-/** Indices into MODEL_NAMES and their weights, per series. */
+/** Indices into MODEL_NAMES, their weights and fitted labels, per series. */
 export interface BatchFixed {
   readonly offsets: Int32Array;
   readonly models: Int16Array;
   readonly weights: Float64Array;
+  /** Parallel to `models` ('' where unknown). */
+  readonly labels: string[];
 }
 
 /**
@@ -59,11 +61,13 @@ function fixedSelection(b: SeriesBatch, i: number): FixedSelection | undefined {
   if (!fx || fx.offsets[i] === fx.offsets[i + 1]) return undefined;
   const models: ModelName[] = [];
   const weights: number[] = [];
+  const labels: string[] = [];
   for (let j = fx.offsets[i]; j < fx.offsets[i + 1]; j++) {
     models.push(MODEL_NAMES[fx.models[j]]);
     weights.push(fx.weights[j]);
+    labels.push(fx.labels[j]);
   }
-  return { models, weights };
+  return { models, weights, labels };
 }
 
 /** Encode per-series stored selections (undefined: select afresh) for a batch. */
@@ -71,12 +75,13 @@ export function encodeFixed(selections: readonly (FixedSelection | undefined)[])
   const offsets = new Int32Array(selections.length + 1);
   const models: number[] = [];
   const weights: number[] = [];
+  const labels: string[] = [];
   selections.forEach((sel, i) => {
     offsets[i] = models.length;
-    sel?.models.forEach((m, k) => { models.push(MODEL_NAMES.indexOf(m)); weights.push(sel.weights[k]); });
+    sel?.models.forEach((m, k) => { models.push(MODEL_NAMES.indexOf(m)); weights.push(sel.weights[k]); labels.push(sel.labels?.[k] ?? ''); });
   });
   offsets[selections.length] = models.length;
-  return { offsets, models: Int16Array.from(models), weights: Float64Array.from(weights) };
+  return { offsets, models: Int16Array.from(models), weights: Float64Array.from(weights), labels };
 }
 
 function seriesEvents(b: SeriesBatch, i: number, cal: CalendarTask | undefined): SeriesEvents | undefined {

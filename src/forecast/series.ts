@@ -29,6 +29,8 @@ export interface SeriesTask extends FitContext {
 export interface Selection {
   readonly models: readonly ModelName[];
   readonly weights: readonly number[];
+  /** Each model's fitted label (its structure, e.g. `stl-ets-AAdN`), for cheap refits. */
+  readonly labels: readonly string[];
   readonly params: readonly Readonly<Record<string, number>>[];
 }
 
@@ -36,6 +38,8 @@ export interface Selection {
 export interface FixedSelection {
   readonly models: readonly ModelName[];
   readonly weights: readonly number[];
+  /** Fitted labels of the registered version: models refit within that structure. */
+  readonly labels?: readonly string[];
 }
 
 /** Backtest accuracy of what was selected, on its own windows. */
@@ -102,14 +106,15 @@ interface ChosenFit {
   readonly selection: Selection;
 }
 
-function fitChosen(names: readonly ModelName[], weights: readonly number[], y: Float64Array, task: SeriesTask & { events?: SeriesEvents }, library: ModelResolver): ChosenFit | { error: string } {
+function fitChosen(names: readonly ModelName[], weights: readonly number[], y: Float64Array, task: SeriesTask & { events?: SeriesEvents }, library: ModelResolver, labels?: readonly string[]): ChosenFit | { error: string } {
   const fits: { name: ModelName; fitted: FittedModel; pf: PointForecast; w: number }[] = [];
   let error = '';
   for (const [k, name] of names.entries()) {
     try {
       // A fresh fit: the shipped model chooses its structure (ETS form…) with all the data,
       // while backtest windows refit for speed (BENCHMARKS.md).
-      const fitted = library(name).fit(y, task);
+      const like = labels?.[k];
+      const fitted = library(name).fit(y, like === undefined ? task : { ...task, like });
       const pf = fitted.forecast(task.horizon);
       if (finite(pf)) fits.push({ name, fitted, pf, w: weights[k] ?? 1 });
       else error = `${fitted.label} produced non-finite values`;
@@ -126,7 +131,7 @@ function fitChosen(names: readonly ModelName[], weights: readonly number[], y: F
   // A single model is named by its fitted form (ets-AAdN); a combination by its members'
   // names in alphabetical order, so the same set always reads the same.
   const label = fits.length === 1 ? fits[0].fitted.label : `combo(${fits.map((f) => f.name).sort().join('+')})`;
-  const selection: Selection = { models: fits.map((f) => f.name), weights: fits.map((f) => f.w / total), params: fits.map((f) => f.fitted.params) };
+  const selection: Selection = { models: fits.map((f) => f.name), weights: fits.map((f) => f.w / total), labels: fits.map((f) => f.fitted.label), params: fits.map((f) => f.fitted.params) };
   return { label, pf: { mean, sd }, selection };
 }
 
@@ -177,7 +182,7 @@ export function forecastSeries(y: Float64Array, task: SeriesTask, library: Model
       score = { mase: p.mase, rmsse: p.rmsse, bias: p.bias, absError: p.absError, absActual: p.absActual };
     }
   }
-  const fit = fitChosen(chosen, weights, obs, ctx, resolve);
+  const fit = fitChosen(chosen, weights, obs, ctx, resolve, fixed?.labels);
   if ('label' in fit) {
     return { ...base, label: fit.label, point: fit.pf.mean.map((v) => Math.max(0, v)), sd: fit.pf.sd, residuals, score, selection: fit.selection, ...(detail ? { backtest: detail } : {}) };
   }

@@ -57,7 +57,11 @@ export const multiplicativeSplit: Deseasonalizer = (y, periods) => {
 };
 
 export function seasonallyAdjusted(prefix: string, split: Deseasonalizer, base: Model): Model {
-  const plain = (ctx: FitContext): FitContext => ({ ...ctx, season: 1, seasons: [] });
+  // The inner model sees no season, and the part of an earlier label that was its own.
+  const plain = (ctx: FitContext): FitContext => {
+    const like = ctx.like?.startsWith(`${prefix}-`) ? ctx.like.slice(prefix.length + 1) : undefined;
+    return like === undefined ? { season: 1, seasons: [] } : { season: 1, seasons: [], like };
+  };
   /** Decompose y, then fit the base model on what is left — afresh, or by refitting `previous`. */
   const fitOn = (y: Float64Array, ctx: FitContext, previous: FittedModel | null): FittedModel => {
     const s = split(y, ctx.seasons);

@@ -10,6 +10,12 @@ export interface FitContext {
   readonly season: number;
   /** Every seasonal period worth modelling, main first (daily: [7, 365]; weekly: [52]). */
   readonly seasons: readonly number[];
+  /**
+   * The label of an earlier fit of this model on this series (a registered version): a model
+   * that searches structures (ETS forms) may fit just that one, which is what makes a nightly
+   * refit cheap. Ignored where it does not apply.
+   */
+  readonly like?: string;
 }
 
 /** Point forecast and a parametric standard deviation for each step ahead. */

@@ -41,7 +41,7 @@ export function planReuse(
     else d = 'reused';
     counts[d]++;
     decisions.push(d);
-    fixed.push(v && (d === 'pinned' || d === 'reused') && v.selection.models.length > 0 ? { models: v.selection.models, weights: v.selection.weights } : undefined);
+    fixed.push(v && (d === 'pinned' || d === 'reused') && v.selection.models.length > 0 ? { models: v.selection.models, weights: v.selection.weights, labels: v.selection.labels ?? [] } : undefined);
   }
   return { fixed, decisions, counts };
 }

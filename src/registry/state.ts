@@ -55,7 +55,7 @@ export interface VersionRow {
   readonly selected_at: string;
   readonly label: string;
   readonly demand_class: DemandClass;
-  readonly selection: { models: ModelName[]; weights: number[]; params: Record<string, number>[] };
+  readonly selection: { models: ModelName[]; weights: number[]; labels?: string[]; params: Record<string, number>[] };
   readonly backtest_mase: number | null;
   readonly backtest_rmsse: number | null;
   readonly backtest_bias: number | null;

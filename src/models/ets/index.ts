@@ -55,11 +55,21 @@ export function etsFitted(fit: EtsFit, nObs: number): FittedModel {
   };
 }
 
+/** The form named by a label such as `ets-AAdN`, if it is one this series may use. */
+export function formFromLabel(label: string | undefined, y: Float64Array, m: number): EtsForm | null {
+  const match = label?.match(/^ets-([AM])(N|Ad|A)([NAM])$/);
+  if (!match) return null;
+  const form: EtsForm = { error: match[1] as EtsForm['error'], trend: match[2] as TrendForm, season: match[3] as SeasonForm };
+  const ok = candidateForms(y, m).some((f) => f.error === form.error && f.trend === form.trend && f.season === form.season);
+  return ok ? form : null;
+}
+
 export const ets: Model = {
   name: 'ets',
   fit(y: Float64Array, ctx: FitContext): FittedModel {
     if (y.length < 3) throw new Error('ets: needs at least 3 observations');
     const m = Math.max(1, Math.round(ctx.season));
-    return etsFitted(fitAutoEts(y, m), y.length);
+    const known = formFromLabel(ctx.like, y, m);
+    return etsFitted(fitAutoEts(y, m, known ? [known] : undefined), y.length);
   },
 };
