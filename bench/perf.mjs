@@ -138,7 +138,7 @@ function best(runs) {
 }
 function inProcessIngest(file, threads) {
   const json = join(scratch, `ingest${++seq}.json`);
-  const args = [join(root, 'bench/perf/ingest.mjs'), '--input', file, '--threads', String(threads), '--json', json, '--quiet', '--dist', dist];
+  const args = [join(root, 'bench/perf/ingest.mjs'), '--input', file, '--threads', String(threads), '--json', json, '--quiet', '--dist', dist, '--alt-read'];
   if (memoryLimit) args.push('--memory-limit', memoryLimit);
   if (opt('--config')) args.push('--config', resolve(opt('--config')));
   try {
@@ -184,18 +184,23 @@ function record(stage, label, size, threads, runs, extra = {}) {
     stage_seconds: ms, error: b.error ?? null, ...extra,
   };
   rows.push(row);
-  results[stage].push({ ...row, runs: runs.map(({ manifest, stdout, ...r }) => ({ ...r, stage_seconds: manifest?.stage_seconds, fallbacks: manifest?.fallbacks?.length, series_per_class: manifest?.series_per_class })) });
+  results[stage].push({ ...row, runs: runs.map(({ manifest, stdout, ...r }) => ({ ...r, stdout, stage_seconds: manifest?.stage_seconds, fallbacks: manifest?.fallbacks?.length, series_per_class: manifest?.series_per_class, decisions: manifest?.model_versions?.decisions })) });
   log(`  ${stage} ${label} ${size} × ${threads} thr: ${row.error ? `ERROR ${row.error}` : `${row.wall_s} s (${row.all_wall_s.join(', ')}), ${row.peak_rss_mb} MB, stages ${JSON.stringify(ms)}`}`);
   return row;
 }
 
-function runCli(command, file, threads, extraArgs = []) {
+/** Output folders of the last retrain per (size, threads): the nightly stage runs on them. */
+const retrained = new Map();
+function runCli(command, file, threads, extraArgs = [], keepAs = null) {
   const runs = [];
   const cfgArgs = extraArgs.includes('-c') ? [] : config;
   for (let r = 0; r < repeat; r++) {
     const out = mkdtempSync(join(scratch, 'out-'));
     runs.push(measureCli([command, '-i', file, '-o', out, '--threads', String(threads), '--freq', 'day', '--quiet', ...cfgArgs, ...extraArgs], { out }));
-    if (!flag('--keep')) rmSync(out, { recursive: true, force: true });
+    if (keepAs && !runs[runs.length - 1].error) {
+      if (retrained.has(keepAs)) rmSync(retrained.get(keepAs), { recursive: true, force: true });
+      retrained.set(keepAs, out);
+    } else if (!flag('--keep')) rmSync(out, { recursive: true, force: true });
   }
   return runs;
 }
@@ -229,7 +234,7 @@ if (stages.includes('retrain')) {
   log(`retrain (${hasRetrain ? 'shelfcast retrain' : 'shelfcast run: backtest + selection of every candidate'})`);
   for (const size of sizes) {
     const file = dataFor(size);
-    for (const t of threadsList) record('retrain', hasRetrain ? 'retrain' : 'run (backtest + select)', size, t, runCli(hasRetrain ? 'retrain' : 'run', file, t));
+    for (const t of threadsList) record('retrain', hasRetrain ? 'retrain' : 'run (backtest + select)', size, t, runCli(hasRetrain ? 'retrain' : 'run', file, t, [], hasRetrain && stages.includes('nightly') ? `${size}@${t}` : null));
   }
 }
 
@@ -240,8 +245,12 @@ if (stages.includes('nightly')) {
     for (const size of sizes) {
       const file = dataFor(size);
       for (const t of threadsList) {
-        const out = mkdtempSync(join(scratch, 'nightly-'));
-        measureCli(['retrain', '-i', file, '-o', out, '--threads', String(t), '--freq', 'day', '--quiet', ...config], { out });
+        // The retrain stage's output (its registry) when there is one; else a retrain first, not timed.
+        let out = retrained.get(`${size}@${t}`);
+        if (!out) {
+          out = mkdtempSync(join(scratch, 'nightly-'));
+          measureCli(['retrain', '-i', file, '-o', out, '--threads', String(t), '--freq', 'day', '--quiet', ...config], { out });
+        }
         const runs = [];
         for (let r = 0; r < repeat; r++) runs.push(measureCli(['run', '-i', file, '-o', out, '--threads', String(t), '--freq', 'day', '--quiet', ...config], { out }));
         record('nightly', 'run with stored selections', size, t, runs);
@@ -295,11 +304,19 @@ for (const stage of ['retrain', 'nightly']) {
     if (pts.length === 0) continue;
     const wall = fit(pts.map((r) => [r.series, r.wall_s]));
     const fc = fit(pts.map((r) => [r.series, r.stage_seconds?.forecast ?? r.wall_s]));
+    // CPU seconds of the whole process (all threads): robust to other load on the machine, which
+    // stretches wall times and starves the second thread. Wall at t threads if the cores were ours
+    // and the work split perfectly = CPU / t: a lower bound.
+    const cpu = fit(pts.map((r) => [r.series, r.cpu_s]));
     results.extrapolation[`${stage}@${t}`] = {
       from: pts.map((r) => ({ series: r.series, wall_s: r.wall_s, forecast_s: r.stage_seconds?.forecast })),
       wall_seconds_per_1000_series: +(wall.slope * 1000).toFixed(2),
       forecast_seconds_per_1000_series: +(fc.slope * 1000).toFixed(2),
       wall_s_at_30490: Math.round(wall.intercept + wall.slope * FULL_SERIES),
+      cpu_seconds_per_1000_series: +(cpu.slope * 1000).toFixed(2),
+      cpu_s_at_30490: Math.round(cpu.intercept + cpu.slope * FULL_SERIES),
+      ideal_wall_s_at_30490: Math.round((cpu.intercept + cpu.slope * FULL_SERIES) / t),
+      load1_during: pts.map((r) => results[stage].find((x) => x === r)?.runs?.map((u) => u.load1)).flat(),
       forecast_s_at_30490: Math.round(fc.intercept + fc.slope * FULL_SERIES),
       note: 'linear in series count; ingest and publish grow with rows, see the ingest rows',
     };
@@ -327,7 +344,7 @@ for (const r of rows) {
 }
 for (const [k, v] of Object.entries(results.extrapolation)) {
   if (typeof v === 'number') p(`${k}: ${v}×`);
-  else p(`${k}: ${v.forecast_seconds_per_1000_series} s forecast stage per 1,000 series → 30,490 series ≈ ${v.forecast_s_at_30490} s forecast stage, ${v.wall_s_at_30490} s wall (linear fit over ${v.from.map((x) => x.series).join(', ')} series)`);
+  else p(`${k}: ${v.forecast_seconds_per_1000_series} s forecast stage per 1,000 series → 30,490 series ≈ ${v.forecast_s_at_30490} s forecast stage, ${v.wall_s_at_30490} s wall; ${v.cpu_seconds_per_1000_series} CPU s per 1,000 series → ${v.cpu_s_at_30490} CPU s, ≥ ${v.ideal_wall_s_at_30490} s wall on ${k.split('@')[1]} free core(s) (linear fits over ${v.from.map((x) => x.series).join(', ')} series)`);
 }
 if (results.nightly_status) p(`nightly: ${results.nightly_status}`);
 p(`→ ${file}`);
