@@ -22,6 +22,8 @@ export function backtestSeries(y: Float64Array, candidates: readonly Model[], ct
   const actuals = new Float64Array(k * h);
   for (let w = 0; w < k; w++) actuals.set(y.subarray(origins[w], origins[w] + h), w * h);
   const units: (Float64Array | null)[] = [];
+  // One history array per window, shared by every candidate (so shared work can be cached on it).
+  const prefixes = origins.map((o) => y.subarray(0, o));
   const forecasts = candidates.map((model) => {
     const out = new Float64Array(k * h);
     const unit = new Float64Array(k);
@@ -29,7 +31,7 @@ export function backtestSeries(y: Float64Array, candidates: readonly Model[], ct
     let fitted = null as FittedModel | null;
     for (let w = 0; w < k; w++) {
       try {
-        const yw = y.subarray(0, origins[w]);
+        const yw = prefixes[w];
         fitted = fitted?.refit ? fitted.refit(yw, ctx) : model.fit(yw, ctx);
         const f = fitted.forecast(h);
         for (let i = 0; i < h; i++) {

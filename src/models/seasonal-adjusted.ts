@@ -19,9 +19,25 @@ export interface SeasonalSplit {
 /** Removes the season from y, or returns null when there is none to remove. */
 export type Deseasonalizer = (y: Float64Array, periods: readonly number[]) => SeasonalSplit | null;
 
+/**
+ * Decompositions already made, by history array: several candidates (stl-ets, stl-otm…) fitted
+ * on the same history share one MSTL, the costliest step of a daily series with a yearly cycle.
+ * Callers pass the very same array to every candidate of a window for this to hit.
+ */
+const decompositions = new WeakMap<Float64Array, Map<string, ReturnType<typeof mstl>>>();
+
+function cachedMstl(y: Float64Array, periods: readonly number[]): ReturnType<typeof mstl> {
+  const key = periods.join(',');
+  let byPeriods = decompositions.get(y);
+  if (!byPeriods) { byPeriods = new Map(); decompositions.set(y, byPeriods); }
+  let d = byPeriods.get(key);
+  if (!d) { d = mstl(y, periods); byPeriods.set(key, d); }
+  return d;
+}
+
 /** Additive STL/MSTL over every period with two full cycles of data; the season ahead is the last cycle. */
 export const stlSplit: Deseasonalizer = (y, periods) => {
-  const d = mstl(y, periods);
+  const d = cachedMstl(y, periods);
   if (d.periods.length === 0) return null;
   const n = y.length;
   return {
