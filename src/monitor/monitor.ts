@@ -75,7 +75,7 @@ export async function runMonitor(cfg: Config, newSales: string, events: RunEvent
   const runs = store.list();
   if (runs.length === 0) throw new UserError(`no published runs in ${out} to monitor`);
   const lock = acquireLock(out, 'monitor', now);
-  const conn = await openDuckDb();
+  const conn = await openDuckDb(':memory:', { memory_limit: cfg.memoryLimit });
   try {
     events.stage('ingest');
     const path = resolve(newSales);

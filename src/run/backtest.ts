@@ -42,7 +42,7 @@ export async function runBacktest(cfg: Config, events: RunEvents = silentEvents,
   const out = resolve(cfg.out);
   const inputPath = resolve(cfg.input.path ?? demoInput());
   mkdirSync(out, { recursive: true });
-  const conn = await openDuckDb();
+  const conn = await openDuckDb(':memory:', { memory_limit: cfg.memoryLimit });
   const pool = createForecastPool(cfg.threads ?? defaultThreads());
   let staging: string | null = null;
   try {

@@ -7,8 +7,8 @@ import type { Config } from '../config/schema.js';
  * batches are, how the API is served and when jobs are scheduled must not change a single
  * byte of output, so they are not part of a run's identity.
  */
-export function forecastingSettings(cfg: Config): Omit<Config, 'out' | 'threads' | 'batchSize' | 'server' | 'schedule' | 'lifecycle'> {
-  const { out: _out, threads: _threads, batchSize: _batch, server: _server, schedule: _schedule, lifecycle: _lifecycle, ...rest } = cfg;
+export function forecastingSettings(cfg: Config): Omit<Config, 'out' | 'threads' | 'batchSize' | 'memoryLimit' | 'server' | 'schedule' | 'lifecycle'> {
+  const { out: _out, threads: _threads, batchSize: _batch, memoryLimit: _memory, server: _server, schedule: _schedule, lifecycle: _lifecycle, ...rest } = cfg;
   return rest;
 }
 

@@ -65,7 +65,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
   mkdirSync(out, { recursive: true });
   const lock = acquireLock(out, kind, now);
   let staging: string | null = null;
-  const conn = await openDuckDb();
+  const conn = await openDuckDb(':memory:', { memory_limit: cfg.memoryLimit });
   const threads = cfg.threads ?? defaultThreads();
   const pool = createForecastPool(threads);
   try {

@@ -8,7 +8,7 @@ import { demoInput } from './run.js';
 
 /** Apply the quality rules only: the same checks `run` does before it fits anything. */
 export async function validateInput(cfg: Config, rejectsFile?: string, now = new Date()): Promise<{ report: QualityReport; ok: boolean; reason: string }> {
-  const conn = await openDuckDb();
+  const conn = await openDuckDb(':memory:', { memory_limit: cfg.memoryLimit });
   try {
     const path = resolve(cfg.input.path ?? demoInput());
     const { source, ingested } = await ingest(conn, cfg, path, todayIso(now));
