@@ -97,6 +97,8 @@ export const LifecycleSchema = z
   .object({
     /** A nightly run re-selects a series whose model version is older than this. */
     retrainAfterDays: z.number().min(0).max(366).default(7),
+    /** What a nightly run does with a reused version: keep its parameters and extend the forecast over the new data, or re-estimate them within its structure. */
+    nightly: z.enum(['extend', 'refit']).default('extend'),
     /** Flag drift when realised MASE exceeds the backtest MASE by this fraction (0.5: 50 % worse). */
     driftMargin: z.number().min(0).max(100).default(0.5),
     /** Flag drift when recent actuals' mean moves this many standard errors from the history's. */

@@ -28,6 +28,8 @@ export interface BatchFixed {
   readonly weights: Float64Array;
   /** Parallel to `models` ('' where unknown). */
   readonly labels: string[];
+  /** Parallel to `models`: JSON of the stored parameters ('' to refit them). */
+  readonly params: string[];
 }
 
 /**
@@ -62,12 +64,16 @@ function fixedSelection(b: SeriesBatch, i: number): FixedSelection | undefined {
   const models: ModelName[] = [];
   const weights: number[] = [];
   const labels: string[] = [];
+  const params: Record<string, number>[] = [];
+  let keep = true;
   for (let j = fx.offsets[i]; j < fx.offsets[i + 1]; j++) {
     models.push(MODEL_NAMES[fx.models[j]]);
     weights.push(fx.weights[j]);
     labels.push(fx.labels[j]);
+    if (fx.params[j]) params.push(JSON.parse(fx.params[j]) as Record<string, number>);
+    else keep = false;
   }
-  return { models, weights, labels };
+  return keep ? { models, weights, labels, params } : { models, weights, labels };
 }
 
 /** Encode per-series stored selections (undefined: select afresh) for a batch. */
@@ -76,12 +82,18 @@ export function encodeFixed(selections: readonly (FixedSelection | undefined)[])
   const models: number[] = [];
   const weights: number[] = [];
   const labels: string[] = [];
+  const params: string[] = [];
   selections.forEach((sel, i) => {
     offsets[i] = models.length;
-    sel?.models.forEach((m, k) => { models.push(MODEL_NAMES.indexOf(m)); weights.push(sel.weights[k]); labels.push(sel.labels?.[k] ?? ''); });
+    sel?.models.forEach((m, k) => {
+      models.push(MODEL_NAMES.indexOf(m));
+      weights.push(sel.weights[k]);
+      labels.push(sel.labels?.[k] ?? '');
+      params.push(sel.params?.[k] ? JSON.stringify(sel.params[k]) : '');
+    });
   });
   offsets[selections.length] = models.length;
-  return { offsets, models: Int16Array.from(models), weights: Float64Array.from(weights), labels };
+  return { offsets, models: Int16Array.from(models), weights: Float64Array.from(weights), labels, params };
 }
 
 function seriesEvents(b: SeriesBatch, i: number, cal: CalendarTask | undefined): SeriesEvents | undefined {

@@ -40,6 +40,8 @@ export interface FixedSelection {
   readonly weights: readonly number[];
   /** Fitted labels of the registered version: models refit within that structure. */
   readonly labels?: readonly string[];
+  /** Its fitted parameters: models that can keep them just run their recursions on the new data. */
+  readonly params?: readonly Readonly<Record<string, number>>[];
 }
 
 /** Backtest accuracy of what was selected, on its own windows. */
@@ -106,15 +108,17 @@ interface ChosenFit {
   readonly selection: Selection;
 }
 
-function fitChosen(names: readonly ModelName[], weights: readonly number[], y: Float64Array, task: SeriesTask & { events?: SeriesEvents }, library: ModelResolver, labels?: readonly string[]): ChosenFit | { error: string } {
+function fitChosen(names: readonly ModelName[], weights: readonly number[], y: Float64Array, task: SeriesTask & { events?: SeriesEvents }, library: ModelResolver, fixed?: FixedSelection): ChosenFit | { error: string } {
   const fits: { name: ModelName; fitted: FittedModel; pf: PointForecast; w: number }[] = [];
   let error = '';
   for (const [k, name] of names.entries()) {
     try {
       // A fresh fit: the shipped model chooses its structure (ETS form…) with all the data,
       // while backtest windows refit for speed (BENCHMARKS.md).
-      const like = labels?.[k];
-      const fitted = library(name).fit(y, like === undefined ? task : { ...task, like });
+      const like = fixed?.labels?.[k] || undefined;
+      const reuse = fixed?.params?.[k];
+      const ctx = like === undefined ? task : reuse ? { ...task, like, reuse } : { ...task, like };
+      const fitted = library(name).fit(y, ctx);
       const pf = fitted.forecast(task.horizon);
       if (finite(pf)) fits.push({ name, fitted, pf, w: weights[k] ?? 1 });
       else error = `${fitted.label} produced non-finite values`;
@@ -182,7 +186,7 @@ export function forecastSeries(y: Float64Array, task: SeriesTask, library: Model
       score = { mase: p.mase, rmsse: p.rmsse, bias: p.bias, absError: p.absError, absActual: p.absActual };
     }
   }
-  const fit = fitChosen(chosen, weights, obs, ctx, resolve, fixed?.labels);
+  const fit = fitChosen(chosen, weights, obs, ctx, resolve, fixed);
   if ('label' in fit) {
     return { ...base, label: fit.label, point: fit.pf.mean.map((v) => Math.max(0, v)), sd: fit.pf.sd, residuals, score, selection: fit.selection, ...(detail ? { backtest: detail } : {}) };
   }

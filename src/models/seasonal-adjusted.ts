@@ -76,7 +76,8 @@ export function seasonallyAdjusted(prefix: string, split: Deseasonalizer, base: 
   // The inner model sees no season, and the part of an earlier label that was its own.
   const plain = (ctx: FitContext): FitContext => {
     const like = ctx.like?.startsWith(`${prefix}-`) ? ctx.like.slice(prefix.length + 1) : undefined;
-    return like === undefined ? { season: 1, seasons: [] } : { season: 1, seasons: [], like };
+    if (like === undefined) return { season: 1, seasons: [] };
+    return ctx.reuse ? { season: 1, seasons: [], like, reuse: ctx.reuse } : { season: 1, seasons: [], like };
   };
   /** Decompose y, then fit the base model on what is left — afresh, or by refitting `previous`. */
   const fitOn = (y: Float64Array, ctx: FitContext, previous: FittedModel | null): FittedModel => {

@@ -54,6 +54,8 @@ function run(y: Float64Array, alpha: number, theta: number, l0: number): ThetaSt
 export interface ThetaOptions {
   /** Fix theta (2 = classic Theta); omitted: optimised over [1, 20]. */
   readonly theta?: number;
+  /** Parameters of an earlier fit (alpha, theta, l0) to keep instead of optimising. */
+  readonly reuse?: Readonly<Record<string, number>>;
 }
 
 export function fitTheta(y: Float64Array, opts: ThetaOptions = {}): FittedModel {
@@ -70,8 +72,9 @@ export function fitTheta(y: Float64Array, opts: ThetaOptions = {}): FittedModel 
   for (let i = 1; i < n; i++) scale += Math.abs(y[i] - y[i - 1]);
   scale = scale / (n - 1) || Math.abs(y[0]) || 1;
   const x0 = fixed === undefined ? [0, -2.2, 0] : [0, 0];
-  const best = nelderMead((x) => run(y, ...decode(x)).sse, x0, { maxIter: 300, step: 0.7 });
-  const [alpha, theta, l0] = decode(best.x);
+  const r = opts.reuse;
+  const kept = r && [r.alpha, r.theta, r.l0].every(Number.isFinite) ? ([r.alpha, r.theta, r.l0] as [number, number, number]) : null;
+  const [alpha, theta, l0] = kept ?? decode(nelderMead((x) => run(y, ...decode(x)).sse, x0, { maxIter: 300, step: 0.7 }).x);
   const s = run(y, alpha, theta, l0);
   const sigma = Math.sqrt(s.sse / Math.max(1, n - 1 - x0.length));
   const w = 1 - 1 / theta;
@@ -122,4 +125,4 @@ export function fitClassicTheta(y: Float64Array): FittedModel {
 }
 
 export const theta: Model = { name: 'theta', fit: (y: Float64Array, _ctx: FitContext) => fitClassicTheta(y) };
-export const optimisedTheta: Model = { name: 'otm', fit: (y: Float64Array, _ctx: FitContext) => fitTheta(y) };
+export const optimisedTheta: Model = { name: 'otm', fit: (y: Float64Array, ctx: FitContext) => fitTheta(y, ctx.like === 'otm' && ctx.reuse ? { reuse: ctx.reuse } : {}) };

@@ -16,6 +16,12 @@ export interface FitContext {
    * refit cheap. Ignored where it does not apply.
    */
   readonly like?: string;
+  /**
+   * The fitted parameters of that earlier fit. A model that can may keep them and only run its
+   * recursions over the new data ("extend the forecast", the nightly default); models without
+   * such a shortcut fit as usual.
+   */
+  readonly reuse?: Readonly<Record<string, number>>;
 }
 
 /** Point forecast and a parametric standard deviation for each step ahead. */

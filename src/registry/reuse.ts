@@ -24,6 +24,8 @@ export function planReuse(
   drift: ReadonlyMap<string, string>,
   now: Date,
   retrainAfterDays: number,
+  /** 'extend': keep the registered parameters; 'refit': re-estimate them within the registered structure. */
+  nightly: 'extend' | 'refit' = 'extend',
 ): ReusePlan {
   const counts: Record<Decision, number> = { pinned: 0, reused: 0, new: 0, stale: 0, drift: 0, retrain: 0 };
   const fixed: (FixedSelection | undefined)[] = [];
@@ -41,7 +43,9 @@ export function planReuse(
     else d = 'reused';
     counts[d]++;
     decisions.push(d);
-    fixed.push(v && (d === 'pinned' || d === 'reused') && v.selection.models.length > 0 ? { models: v.selection.models, weights: v.selection.weights, labels: v.selection.labels ?? [] } : undefined);
+    const sel = v?.selection;
+    const reuse = v && (d === 'pinned' || d === 'reused') && sel && sel.models.length > 0;
+    fixed.push(reuse ? { models: sel.models, weights: sel.weights, labels: sel.labels ?? [], ...(nightly === 'extend' ? { params: sel.params } : {}) } : undefined);
   }
   return { fixed, decisions, counts };
 }

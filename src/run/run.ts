@@ -88,7 +88,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
 
     const seriesSettings = seriesTask(cfg, freq);
     const keys = await readSeriesKeys(conn);
-    const reuse = planReuse(kind, keys, state.live, state.drift, now, cfg.lifecycle.retrainAfterDays);
+    const reuse = planReuse(kind, keys, state.live, state.drift, now, cfg.lifecycle.retrainAfterDays, cfg.lifecycle.nightly);
     const stored = kind === 'run' ? await withState(out, (db) => latestCalibration(db, cfg.quantiles, seriesSettings.horizon)) : null;
     // The same data, settings, code and registered versions make the same run, byte for byte.
     const lineage = createHash('sha256').update(kind);

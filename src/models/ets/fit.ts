@@ -73,6 +73,27 @@ export function fitEtsForm(y: Float64Array, form: EtsForm, m: number, start?: Ar
   return { form, m, params, aicc, sigma2, level: state.level, trend: state.trend, seasonal: state.seasonal, x: Float64Array.from(best.x) };
 }
 
+/**
+ * An ETS form with given parameters (a registered version's), no optimisation: one pass of the
+ * recursions over y for the final states and the error variance. Null when the parameters do
+ * not suit the data any more (a multiplicative form meeting a zero).
+ */
+export function etsWithParams(y: Float64Array, form: EtsForm, m: number, p: Readonly<Record<string, number>>): EtsFit | null {
+  const need = ['alpha', 'beta', 'gamma', 'phi', 'l0', 'b0'];
+  if (need.some((k) => !Number.isFinite(p[k]))) return null;
+  const init = initialStates(y, m, form.trend, form.season);
+  const params: EtsParams = { alpha: p.alpha, beta: p.beta, gamma: p.gamma, phi: p.phi, l0: p.l0, b0: p.b0, s0: init.s0 };
+  const state = etsFilter(y, form, m, params, new Float64Array(Math.max(1, m)));
+  if (!state.valid) return null;
+  const n = y.length;
+  // Counted as fitEtsForm does: smoothing, damping, initial states, the variance.
+  const k = 3 + (form.trend !== 'N' ? 2 : 0) + (form.season !== 'N' ? m : 0) + (form.trend === 'Ad' ? 1 : 0);
+  const lik = etsNegLogLik(state, form, n);
+  const aicc = n - k - 1 > 0 ? lik + 2 * k + (2 * k * (k + 1)) / (n - k - 1) : Infinity;
+  const sigma2 = (form.error === 'A' ? state.sse : state.sseRel) / Math.max(1, n - k);
+  return { form, m, params, aicc, sigma2, level: state.level, trend: state.trend, seasonal: state.seasonal, x: new Float64Array(0) };
+}
+
 /** Point forecasts and error standard deviations from a fitted model's final states. */
 export function etsForecast(fit: EtsFit, nObs: number, h: number): { mean: Float64Array; sd: Float64Array } {
   const { form, m, params, level, trend, seasonal } = fit;

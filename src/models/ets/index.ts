@@ -1,6 +1,6 @@
 import type { FitContext, FittedModel, Model } from '../types.js';
 import type { EtsForm, SeasonForm, TrendForm } from './filter.js';
-import { etsForecast, etsLabel, fitEtsForm, type EtsFit } from './fit.js';
+import { etsForecast, etsLabel, etsWithParams, fitEtsForm, type EtsFit } from './fit.js';
 
 /** Seasonal ETS is only tried for short cycles: with m > 24 the m-1 seasonal states swamp the data (R's ets refuses too). */
 export const MAX_ETS_SEASON = 24;
@@ -44,7 +44,7 @@ export function etsFitted(fit: EtsFit, nObs: number): FittedModel {
   const p = fit.params;
   return {
     label: etsLabel(fit.form),
-    params: { alpha: p.alpha, beta: p.beta, gamma: p.gamma, phi: p.phi, sigma2: fit.sigma2, aicc: fit.aicc },
+    params: { alpha: p.alpha, beta: p.beta, gamma: p.gamma, phi: p.phi, l0: p.l0, b0: p.b0, sigma2: fit.sigma2, aicc: fit.aicc },
     forecast: (h) => etsForecast(fit, nObs, h),
     // Same form, parameters re-optimised from this fit's; a form that no longer fits
     // (multiplicative on data that now has a zero) falls back to the full search.
@@ -70,6 +70,8 @@ export const ets: Model = {
     if (y.length < 3) throw new Error('ets: needs at least 3 observations');
     const m = Math.max(1, Math.round(ctx.season));
     const known = formFromLabel(ctx.like, y, m);
+    const kept = known && ctx.reuse ? etsWithParams(y, known, m, ctx.reuse) : null;
+    if (kept) return etsFitted(kept, y.length);
     return etsFitted(fitAutoEts(y, m, known ? [known] : undefined), y.length);
   },
 };
