@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Speed and memory at retail scale (issue 5): the M5-shaped benchmark.
 //
-//   npm run bench                      # default plan, ≈ 15–25 min on the 2-core machine today
-//   npm run bench -- --quick           # 500-series smoke of every stage, ≈ 2–3 min
-//   node bench/perf.mjs --stages retrain --sizes 500,2000,5000 --threads 1,2 --repeat 2
-//   node bench/perf.mjs --stages ingest --sizes full --memory-limit 10GB
-//   node bench/perf.mjs --stages memory       # the 10× variant (304,900 series × 365 days)
+//   npm run bench                      # default plan: ingest of the full set, retrain and nightly
+//                                      # on 2,000 series at 1 and 2 threads (≈ 6 min on 2 cores)
+//   npm run bench -- --quick           # 500-series smoke of every stage, ≈ 1 min
+//   npm run bench -- --sizes full --threads 2 --stages retrain,nightly   # the full 30,490 (≈ 12 min)
+//   npm run bench -- --stages memory   # peak RSS on the M5 set and the 10× variant (304,900 series × 365 days)
 //
 // It generates what is missing (bench/data/m5.parquet: 30,490 series × 1,941 days, 59.2M rows;
 // nested subsets m5-s<N>.parquet of it), then measures with the compiled CLI (dist/; `npm run
@@ -13,23 +13,21 @@
 //   ingest   `shelfcast validate --freq day` (read + data-quality rules) end to end, and the same
 //            ingest in process at 1 and 2 DuckDB threads with a per-statement breakdown and the
 //            time to stream the series out of DuckDB into typed arrays ("read");
-//   retrain  `shelfcast run` (today every run backtests every candidate and selects: the weekly
-//            retrain workload) at 1 and 2 worker threads;
-//   nightly  a nightly run with stored selections when the CLI has one (issue 6; detected from
-//            `--help`); until then its slot reports "not available" and measures a proxy,
-//            `run` with models.windows 0 (one model per series fitted on the full history, no backtest);
-//   memory   the 10× variant: ingest, and a run with the cheapest config, for peak RSS.
+//   retrain  `shelfcast retrain`: backtest and selection over the full model library, intervals,
+//            publish, registration, at 1 and 2 worker threads;
+//   nightly  `shelfcast run` on the retrain's output folder: registered versions reused;
+//   memory   the M5 set and the 10× variant: validate, and a run with the cheapest config.
 // Every measurement is a fresh process: wall time, peak RSS (process.resourceUsage, worker
-// threads included), CPU seconds, and the manifest's stage_seconds. Sizes below the full set
-// are extrapolated linearly to 30,490 series (the fit is printed with its inputs).
+// threads included), CPU seconds, and the manifest's stage_seconds (ingest, calendars,
+// forecast = read + fit + select on the pool, publish = files). Sizes below the full set are
+// also extrapolated linearly to 30,490 series (the fit is printed with its inputs).
 // Results: a table on stdout and bench/results/perf-<time>.json (+ perf-latest.json).
 //
 // Options: --quick, --stages a,b (ingest,retrain,nightly,memory), --sizes 500,2000,full,
-// --memory-sets m5,x10 (which data sets the memory stage runs; x10 lets DuckDB take up to 80 %
-// of RAM: mind others on a shared machine),
-// --ingest-sizes …, --threads 1,2, --repeat N (best of N, default 1; all runs are kept),
-// --config FILE (shelfcast config for run/validate), --memory-limit X (DuckDB, in-process ingest
-// only: the CLI has no setting), --input FILE, --dist DIR (compiled engine, default dist/),
+// --memory-sets m5,x10 (which data sets the memory stage runs), --ingest-sizes …,
+// --threads 1,2, --repeat N (best of N, default 1; all runs are kept),
+// --config FILE (shelfcast config for run/validate), --memory-limit X (DuckDB, in-process ingest),
+// --input FILE, --dist DIR (compiled engine, default dist/),
 // --snapshot [REF] (build git REF, default HEAD, into bench/data/snap-<sha>/ and measure that:
 // immune to concurrent edits of src/), --out DIR, --keep (keep run outputs).
 import { execFileSync } from 'node:child_process';
@@ -46,8 +44,8 @@ const list = (k, d) => String(opt(k, d)).split(',').map((s) => s.trim()).filter(
 
 const quick = flag('--quick');
 const stages = list('--stages', quick ? 'ingest,retrain,nightly' : 'ingest,retrain,nightly');
-const sizes = list('--sizes', quick ? '500' : '500,2000');
-const ingestSizes = list('--ingest-sizes', quick ? '500' : '2000,10000');
+const sizes = list('--sizes', quick ? '500' : '2000');
+const ingestSizes = list('--ingest-sizes', quick ? '500' : 'full');
 const threadsList = list('--threads', '1,2').map(Number);
 const repeat = Number(opt('--repeat', 1));
 const input = resolve(opt('--input', join(root, 'bench/data/m5.parquet')));
@@ -140,7 +138,7 @@ function best(runs) {
 }
 function inProcessIngest(file, threads) {
   const json = join(scratch, `ingest${++seq}.json`);
-  const args = [join(root, 'bench/perf/ingest.mjs'), '--input', file, '--threads', String(threads), '--json', json, '--quiet', '--dist', dist, '--alt-read'];
+  const args = [join(root, 'bench/perf/ingest.mjs'), '--input', file, '--threads', String(threads), '--json', json, '--quiet', '--dist', dist];
   if (memoryLimit) args.push('--memory-limit', memoryLimit);
   if (opt('--config')) args.push('--config', resolve(opt('--config')));
   try {
@@ -150,8 +148,6 @@ function inProcessIngest(file, threads) {
     return { error: (e.stderr?.toString() || e.message).split('\n').slice(0, 3).join(' ') };
   }
 }
-const cliHelp = execFileSync(node, [cli, '--help']).toString();
-const hasRetrain = /^\s+retrain\b/m.test(cliHelp);
 
 const rows = [];
 const results = {
@@ -223,7 +219,7 @@ if (stages.includes('ingest')) {
       const row = {
         stage: 'ingest', label: 'in process (quality rules; then read to typed arrays)', size: String(size), series: b.series ?? seriesOf(size), rows: b.rows ?? rowsOf(size), threads: t,
         wall_s: b.ingest_seconds, all_wall_s: ins.map((x) => x.ingest_seconds), series_per_s: null, rows_per_s: b.rows_per_second, peak_rss_mb: b.peak_rss_mb_self,
-        read_s: b.read?.seconds, statements: b.statements, read_alternatives: b.read_alternatives, duckdb_table_mb: b.duckdb_table_memory_mb, error: b.error ?? null,
+        read_s: b.read?.seconds, statements: b.statements, duckdb_table_mb: b.duckdb_table_memory_mb, error: b.error ?? null,
       };
       rows.push(row);
       results.ingest.push(row);
@@ -233,42 +229,29 @@ if (stages.includes('ingest')) {
 }
 
 if (stages.includes('retrain')) {
-  log(`retrain (${hasRetrain ? 'shelfcast retrain' : 'shelfcast run: backtest + selection of every candidate'})`);
+  log('retrain (backtest + selection over the full model library)');
   for (const size of sizes) {
     const file = dataFor(size);
-    for (const t of threadsList) record('retrain', hasRetrain ? 'retrain' : 'run (backtest + select)', size, t, runCli(hasRetrain ? 'retrain' : 'run', file, t, [], hasRetrain && stages.includes('nightly') ? `${size}@${t}` : null));
+    for (const t of threadsList) record('retrain', 'retrain', size, t, runCli('retrain', file, t, [], stages.includes('nightly') ? `${size}@${t}` : null));
   }
 }
 
 if (stages.includes('nightly')) {
-  if (hasRetrain) {
-    // Issue 6: retrain stores selections; the nightly run reuses them. Measured on the same out folder.
-    log('nightly (run with stored selections)');
-    for (const size of sizes) {
-      const file = dataFor(size);
-      for (const t of threadsList) {
-        // The retrain stage's output (its registry) when there is one; else a retrain first, not timed.
-        let out = retrained.get(`${size}@${t}`);
-        if (!out) {
-          out = mkdtempSync(join(scratch, 'nightly-'));
-          measureCli(['retrain', '-i', file, '-o', out, '--threads', String(t), '--freq', 'day', '--quiet', ...config], { out });
-        }
-        const runs = [];
-        for (let r = 0; r < repeat; r++) runs.push(measureCli(['run', '-i', file, '-o', out, '--threads', String(t), '--freq', 'day', '--quiet', ...config], { out }));
-        record('nightly', 'run with stored selections', size, t, runs);
-        if (!flag('--keep')) rmSync(out, { recursive: true, force: true });
+  // The retrain registers a version per series; the nightly run reuses them (issue 6). Measured
+  // on the retrain stage's output folder, or on a fresh untimed retrain.
+  log('nightly (run with stored selections)');
+  for (const size of sizes) {
+    const file = dataFor(size);
+    for (const t of threadsList) {
+      let out = retrained.get(`${size}@${t}`);
+      if (!out) {
+        out = mkdtempSync(join(scratch, 'nightly-'));
+        measureCli(['retrain', '-i', file, '-o', out, '--threads', String(t), '--freq', 'day', '--quiet', ...config], { out });
       }
-    }
-  } else {
-    log('nightly: no stored-selection mode in the CLI yet (issue 6); measuring the proxy `run --windows 0`');
-    results.nightly_status = 'not available: the CLI has no retrain/stored selections yet (issue 6). Rows labelled PROXY are `run` with models.windows 0: no backtest, one rule-chosen model per series (ets for smooth/erratic, tsb for intermittent/lumpy) fitted on the full history, then calibration and publish as usual.';
-    // The CLI flag wants windows ≥ 1; the config allows 0. Merge it into the user's config, if any.
-    const base = opt('--config') ? JSON.parse(readFileSync(resolve(opt('--config')), 'utf8')) : {};
-    const proxyConfig = join(scratch, 'nightly-proxy.json');
-    writeFileSync(proxyConfig, JSON.stringify({ ...base, models: { ...(base.models ?? {}), windows: 0 } }));
-    for (const size of sizes) {
-      const file = dataFor(size);
-      for (const t of threadsList) record('nightly', 'PROXY run, models.windows 0', size, t, runCli('run', file, t, ['-c', proxyConfig]));
+      const runs = [];
+      for (let r = 0; r < repeat; r++) runs.push(measureCli(['run', '-i', file, '-o', out, '--threads', String(t), '--freq', 'day', '--quiet', ...config], { out }));
+      record('nightly', 'run with stored selections', size, t, runs);
+      if (!flag('--keep')) rmSync(out, { recursive: true, force: true });
     }
   }
 }
@@ -351,5 +334,4 @@ for (const [k, v] of Object.entries(results.extrapolation)) {
   if (typeof v === 'number') p(`${k}: ${v}×`);
   else p(`${k}: ${v.forecast_seconds_per_1000_series} s forecast stage per 1,000 series → 30,490 series ≈ ${v.forecast_s_at_30490} s forecast stage, ${v.wall_s_at_30490} s wall; ${v.cpu_seconds_per_1000_series} CPU s per 1,000 series → ${v.cpu_s_at_30490} CPU s, ≥ ${v.ideal_wall_s_at_30490} s wall on ${k.split('@')[1]} free core(s) (linear fits over ${v.from.map((x) => x.series).join(', ')} series)`);
 }
-if (results.nightly_status) p(`nightly: ${results.nightly_status}`);
 p(`→ ${file}`);

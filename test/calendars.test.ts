@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { parseConfig } from '../src/config/load.js';
 import { runForecast } from '../src/run/run.js';
 import { fiscalLabel, fiscalYearStart, isoDate, weeksInFiscalYear } from '../src/calendars/fiscal454.js';
-import { FeatureRegistry, featureTable, withoutSeasonalRepeats, type PeriodGrid } from '../src/calendars/features.js';
+import { FeatureRegistry, featureTable, mergeTables, PROMO_FEATURE, withoutSeasonalRepeats, type PeriodGrid } from '../src/calendars/features.js';
+import { latestCalendarPriors, withState } from '../src/registry/state.js';
 import { readUserEvents } from '../src/calendars/scoped.js';
 import { CalendarCatalog, shippedCalendarDir } from '../src/calendars/catalog.js';
 import { estimateEffects, withEvents } from '../src/models/events.js';
@@ -88,6 +89,16 @@ describe('per-store calendars', () => {
   });
 });
 
+describe('feature tables', () => {
+  it('merge in (period, feature) order without repeating a pair', () => {
+    const a = { t: Int32Array.from([1, 3, 3, 9]), f: Int32Array.from([0, 0, 2, 1]) };
+    const b = { t: Int32Array.from([0, 3, 9, 12]), f: Int32Array.from([5, 2, 0, 5]) };
+    const m = mergeTables(a, b, { t: Int32Array.from([3]), f: Int32Array.from([1]) });
+    expect([...m.t]).toEqual([0, 1, 3, 3, 3, 9, 9, 12]);
+    expect([...m.f]).toEqual([5, 0, 0, 1, 2, 0, 1, 5]);
+  });
+});
+
 describe('promotions', () => {
   it('a planned promotion lifts that SKU\'s forecast and not another\'s', async () => {
     const r = rng(12);
@@ -104,6 +115,14 @@ describe('promotions', () => {
     const outside = (m: Map<string, number>): number => mean(days('2024-06-20', '2024-06-28').map((d) => m.get(d)!));
     expect(inPromo(a) / outside(a)).toBeGreaterThan(1.35);
     expect(inPromo(b) / outside(b)).toBeLessThan(1.15);
+
+    // The next (nightly) run keeps the pooled effects the first run stored with its calibration
+    // rather than scanning the history again; on the same data it forecasts the same numbers.
+    const stored = await withState(join(dir, 'out'), (db) => latestCalendarPriors(db, 'sku'));
+    expect(stored?.find((p) => p.pool === 'A' && p.feature === PROMO_FEATURE)?.effect).toBeGreaterThan(Math.log(1.3));
+    const nightly = await runForecast(parseConfig({ input: { path: input }, out: join(dir, 'out'), horizon: 28, calendars: { events: plan } }));
+    expect(JSON.parse(readFileSync(join(nightly.dir, 'manifest.json'), 'utf8')).calendars.pooled_effects).toBe('from the last retrain');
+    expect([...forecastOf(nightly.dir, 'S1', 'A')]).toEqual([...a]);
   });
 });
 

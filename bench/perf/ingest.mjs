@@ -3,13 +3,9 @@
 // does not expose it). Runs the engine's own code from dist/: registerSource + applyQualityRules
 // (what `shelfcast validate` and the first stage of `run` do), timing every SQL statement
 // through a wrapped connection; then streams the `clean` table to typed arrays with the
-// engine's readSeriesBatches (the read half of the forecast stage, without workers), and with
-// two alternative readers for comparison:
-//   - "typed": the same ORDER BY sid, t query, values taken from the chunk's typed arrays
-//     instead of one getItem() call per value;
-//   - "typed-unsorted": no ORDER BY (clean was written in sid, t order) + typed arrays.
+// engine's readSeriesBatches (the read half of the forecast stage, without workers).
 //
-//   node bench/perf/ingest.mjs --input bench/data/m5.parquet --threads 2 [--no-read] [--alt-read] [--json out.json]
+//   node bench/perf/ingest.mjs --input bench/data/m5.parquet --threads 2 [--no-read] [--json out.json]
 //     [--memory-limit 8GB] [--profile-dir DIR: each statement's SQL and DuckDB JSON profile]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -88,84 +84,8 @@ if (!flag('--no-read')) {
     n += batch.offsets.length - 1;
     values += batch.values.length;
   }
-  result.read = { reader: 'engine (ORDER BY sid, t; getItem per value; with promo)', seconds: +((performance.now() - t1) / 1000).toFixed(2), series: n, values, query_seconds: statements[0]?.seconds };
+  result.read = { reader: 'engine (typed column buffers, with promo)', seconds: +((performance.now() - t1) / 1000).toFixed(2), series: n, values, query_seconds: statements[0]?.seconds };
   result.rss_after_read_mb = rss();
-}
-
-if (flag('--alt-read')) {
-  // Same data through the chunk's typed arrays (the vector's backing Float64Array / Int32Array).
-  // `chunk.rowCount` is a getter that calls into the native binding: read it once per chunk
-  // (the engine's reader evaluates it in its loop condition, once per row).
-  const readGetItem = async (sql) => {
-    const t = performance.now();
-    const res = await raw.stream(sql);
-    let sum = 0;
-    let count = 0;
-    for (;;) {
-      const chunk = await res.fetchChunk();
-      const rows = chunk ? chunk.rowCount : 0;
-      if (rows === 0) break;
-      const sids = chunk.getColumnVector(0);
-      const us = chunk.getColumnVector(2);
-      for (let r = 0; r < rows; r++) { if (sids.getItem(r) < 0) count--; sum += us.getItem(r); }
-      count += rows;
-    }
-    return { seconds: +((performance.now() - t) / 1000).toFixed(2), rows: count, checksum: sum };
-  };
-  const readTyped = async (sql) => {
-    const t = performance.now();
-    const res = await raw.stream(sql);
-    let sum = 0;
-    let count = 0;
-    let lastSid = -1;
-    let series = 0;
-    for (;;) {
-      const chunk = await res.fetchChunk();
-      const rows = chunk ? chunk.rowCount : 0;
-      if (rows === 0) break;
-      const sid = chunk.getColumnVector(0).items;
-      const u = chunk.getColumnVector(2).items;
-      if (!sid || !u) throw new Error('vector has no typed items (node-api changed?)');
-      for (let r = 0; r < rows; r++) {
-        if (sid[r] !== lastSid) { series++; lastSid = sid[r]; }
-        sum += u[r];
-      }
-      count += rows;
-    }
-    return { seconds: +((performance.now() - t) / 1000).toFixed(2), rows: count, series, checksum: sum };
-  };
-  // One row per series: list(u ORDER BY t) → a chunk carries up to 2,048 whole series, their
-  // values one flat child vector (public getEntryOffset/getEntryLength + the child's typed array).
-  const readLists = async () => {
-    const t = performance.now();
-    const res = await raw.stream(`SELECT sid, min(t) AS t0, list(CASE WHEN unobserved THEN 'NaN'::DOUBLE ELSE u END ORDER BY t) AS u FROM clean GROUP BY sid ORDER BY sid`);
-    let sum = 0;
-    let count = 0;
-    let series = 0;
-    for (;;) {
-      const chunk = await res.fetchChunk();
-      const rows = chunk ? chunk.rowCount : 0;
-      if (rows === 0) break;
-      const lists = chunk.getColumnVector(2);
-      const child = lists.childVector.items;
-      for (let r = 0; r < rows; r++) {
-        const off = lists.getEntryOffset(r);
-        const len = lists.getEntryLength(r);
-        const y = child.subarray(off, off + len); // a series, no copy
-        for (let i = 0; i < y.length; i++) sum += y[i];
-        count += len;
-        series++;
-      }
-    }
-    return { seconds: +((performance.now() - t) / 1000).toFixed(2), rows: count, series, checksum: sum };
-  };
-  const sel = `SELECT sid, t, CASE WHEN unobserved THEN 'NaN'::DOUBLE ELSE u END AS u FROM clean`;
-  result.read_alternatives = {
-    'getItem as the engine, rowCount read once per chunk (ORDER BY sid, t)': await readGetItem(`${sel} ORDER BY sid, t`),
-    'typed (ORDER BY sid, t)': await readTyped(`${sel} ORDER BY sid, t`),
-    'typed (no ORDER BY: clean is already in sid, t order)': await readTyped(sel),
-    'typed lists (one row per series: list(u ORDER BY t) GROUP BY sid)': await readLists(),
-  };
 }
 
 raw.closeSync();
@@ -177,6 +97,5 @@ if (!flag('--quiet')) {
   p(`ingest ${result.rows} rows / ${result.series} series on ${result.threads} DuckDB thread(s): ${result.ingest_seconds} s (${(result.rows_per_second / 1e6).toFixed(2)} M rows/s), RSS ${result.rss_after_ingest_mb} MB, DuckDB tables ${result.duckdb_table_memory_mb} MB`);
   for (const s of result.statements.filter((x) => x.seconds >= 0.05)) p(`  ${s.seconds.toFixed(2).padStart(6)} s  ${s.sql}`);
   if (result.read) p(`read (engine reader): ${result.read.seconds} s for ${result.read.values} values (query ${result.read.query_seconds} s), keys ${result.read_keys_seconds} s, RSS ${result.rss_after_read_mb} MB`);
-  if (result.read_alternatives) for (const [k, v] of Object.entries(result.read_alternatives)) p(`read ${k}: ${v.seconds} s`);
   p(`peak RSS ${result.peak_rss_mb_self} MB`);
 }

@@ -91,12 +91,32 @@ export function featureTable(events: readonly CalendarEvent[], grid: PeriodGrid,
   return { t: Int32Array.from(sorted, (p) => p[0]), f: Int32Array.from(sorted, (p) => p[1]) };
 }
 
-/** Merge feature tables (e.g. a store's calendar and a SKU's promotions). */
+/**
+ * Merge feature tables (e.g. a store's calendar and a SKU's promotions), each sorted by (t, f)
+ * as featureTable makes them, into one sorted table without repeated pairs. Runs once per
+ * series on the main thread, so it merges in place rather than through a map of keys.
+ */
 export function mergeTables(...tables: FeatureTable[]): FeatureTable {
-  const pairs = new Map<string, [number, number]>();
-  for (const tab of tables) for (let i = 0; i < tab.t.length; i++) pairs.set(`${tab.t[i]}:${tab.f[i]}`, [tab.t[i], tab.f[i]]);
-  const sorted = [...pairs.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  return { t: Int32Array.from(sorted, (p) => p[0]), f: Int32Array.from(sorted, (p) => p[1]) };
+  let merged: FeatureTable = { t: new Int32Array(0), f: new Int32Array(0) };
+  for (const tab of tables) merged = mergeTwo(merged, tab);
+  return merged;
+}
+
+function mergeTwo(a: FeatureTable, b: FeatureTable): FeatureTable {
+  const t = new Int32Array(a.t.length + b.t.length);
+  const f = new Int32Array(t.length);
+  let i = 0;
+  let j = 0;
+  let n = 0;
+  while (i < a.t.length || j < b.t.length) {
+    const takeA = j >= b.t.length || (i < a.t.length && (a.t[i] < b.t[j] || (a.t[i] === b.t[j] && a.f[i] <= b.f[j])));
+    const tt = takeA ? a.t[i] : b.t[j];
+    const ff = takeA ? a.f[i++] : b.f[j++];
+    if (n > 0 && t[n - 1] === tt && f[n - 1] === ff) continue;
+    t[n] = tt;
+    f[n++] = ff;
+  }
+  return { t: t.subarray(0, n), f: f.subarray(0, n) };
 }
 
 /**

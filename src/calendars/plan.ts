@@ -11,6 +11,13 @@ import { CalendarCatalog, shippedCalendarDir, type CalendarEvent, type CalendarV
 import { appliesTo, readItems, readStores, readUserEvents, type ScopedEvent } from './scoped.js';
 import { FeatureRegistry, featureTable, mergeTables, PROMO_FEATURE, withoutSeasonalRepeats, type FeatureTable, type PeriodGrid } from './features.js';
 
+/** A pooled calendar effect (log ratio) of one feature in one pool group (SKU, store…). */
+export interface PriorRow {
+  readonly pool: string;
+  readonly feature: string;
+  readonly effect: number;
+}
+
 /**
  * Everything a run knows about calendars: which events each store and SKU gets, as features
  * on the run's period grid; the pooled effect of each feature (the prior a series is shrunk
@@ -115,24 +122,57 @@ export class CalendarPlan {
     }
     const step = this.task().baselineStep;
     const pool = this.poolExpression();
+    // Integer keys through the window and the joins (strings only on the ~1M aggregated rows at
+    // the end), and the promo flag read in the same scan: on the 59M-row M5 set this query is
+    // most of a run's calendar time.
     const rows = await queryRows<{ pool: string; f: number; effect: number }>(conn, `
       WITH base AS (
-        SELECT sid, store_id, sku, t, u,
+        SELECT sid, t, u, promo,
           median(u) OVER (PARTITION BY sid, t % ${step} ORDER BY t ROWS BETWEEN 3 PRECEDING AND 3 FOLLOWING) AS b
-        FROM clean_keyed WHERE t < ${cutoff} AND NOT unobserved),
+        FROM clean WHERE t < ${cutoff} AND NOT unobserved),
+      ev AS (
+        SELECT s.sid, e.t, e.f FROM cal_events e JOIN series s ON s.store_id = e.store_id AND (e.sku IS NULL OR e.sku = s.sku)),
       hits AS (
-        SELECT base.*, e.f FROM base JOIN cal_events e ON e.store_id = base.store_id AND e.t = base.t AND (e.sku IS NULL OR e.sku = base.sku)
+        SELECT base.sid, ev.f, base.u, base.b FROM base JOIN ev USING (sid, t)
         UNION ALL
-        SELECT base.*, ${this.promoId} AS f FROM base JOIN clean c USING (sid, t) WHERE c.promo)
-      SELECT ${pool} AS pool, f::INTEGER AS f, ln(sum(u) / sum(b)) AS effect
-      FROM hits ${this.items ? 'LEFT JOIN cal_items USING (sku)' : ''}
-      GROUP BY ALL HAVING sum(b) > 0 AND sum(u) > 0`);
+        SELECT sid, ${this.promoId} AS f, u, b FROM base WHERE promo),
+      per_series AS (SELECT sid, f, sum(u) AS su, sum(b) AS sb FROM hits GROUP BY sid, f)
+      SELECT ${pool} AS pool, f::INTEGER AS f, ln(sum(su) / sum(sb)) AS effect
+      FROM per_series JOIN series USING (sid) ${this.items ? 'LEFT JOIN cal_items USING (sku)' : ''}
+      GROUP BY ALL HAVING sum(sb) > 0 AND sum(su) > 0`);
     const F = this.registry.size;
     this.priors = new Map();
     for (const r of rows) {
       let p = this.priors.get(r.pool);
       if (!p) { p = new Float64Array(F).fill(NaN); this.priors.set(r.pool, p); }
       p[r.f] = Math.max(-Math.log(10), Math.min(Math.log(10), r.effect));
+    }
+  }
+
+  /** The pooled effects by feature name, to store with the run that estimated them. */
+  priorRows(): PriorRow[] {
+    const rows: PriorRow[] = [];
+    for (const [pool, effects] of [...this.priors].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+      effects.forEach((effect, f) => { if (!Number.isNaN(effect)) rows.push({ pool, feature: this.registry.names[f], effect }); });
+    }
+    return rows;
+  }
+
+  /**
+   * Take the pooled effects an earlier run estimated (a nightly run keeps its retrain's, as it
+   * keeps its interval calibration: re-estimating them scans every row of history). A feature
+   * that run did not know gets no prior, as one too rare to estimate.
+   */
+  usePriors(rows: readonly PriorRow[]): void {
+    const F = this.registry.size;
+    const ids = new Map(this.registry.names.map((name, f) => [name, f]));
+    this.priors = new Map();
+    for (const r of rows) {
+      const f = ids.get(r.feature);
+      if (f === undefined) continue;
+      let p = this.priors.get(r.pool);
+      if (!p) { p = new Float64Array(F).fill(NaN); this.priors.set(r.pool, p); }
+      p[f] = r.effect;
     }
   }
 

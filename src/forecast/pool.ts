@@ -30,8 +30,10 @@ export interface Positioned<T> {
 
 /**
  * Send batches to the pool as transfers and hand results to `deliver` in batch order, so the
- * output is the same whatever the thread count. At most `maxInFlight` batches are out at
- * once, which bounds memory however many series there are.
+ * output is the same whatever the thread count. At most `maxInFlight` batches are with the
+ * workers and at most `maxWaiting` finished ones wait for an earlier, slower batch: that
+ * bounds memory however many series there are, while one slow batch does not idle the other
+ * threads (which it would if a finished batch held its slot until delivered).
  */
 export async function forecastAll<T>(
   pool: Piscina,
@@ -40,6 +42,7 @@ export async function forecastAll<T>(
   deliver: (result: BatchResult, tag: T) => Promise<void> | void,
   calendar?: CalendarTask,
   maxInFlight = pool.options.maxThreads * 2,
+  maxWaiting = 64,
 ): Promise<void> {
   const done = new Map<number, { result: BatchResult; tag: T }>();
   let next = 0;
@@ -59,18 +62,20 @@ export async function forecastAll<T>(
   let delivering: Promise<void> = Promise.resolve();
 
   for await (const { batch, tag } of batches) {
-    while (inFlight >= maxInFlight && !failure) await new Promise<void>((r) => { wake = r; });
+    while ((inFlight >= maxInFlight || done.size >= maxWaiting) && !failure) await new Promise<void>((r) => { wake = r; });
     if (failure) break;
     inFlight++;
     const req: BatchRequest = calendar ? { batch, task, calendar } : { batch, task };
     const p = (pool.run(req, { transferList: batchBuffers(batch) }) as Promise<BatchResult>)
       .then((result) => {
+        inFlight--;
         done.set(result.index, { result, tag });
-        delivering = delivering.then(drain);
+        signal();
+        delivering = delivering.then(drain).then(signal);
         return delivering;
-      })
+      }, (e: unknown) => { inFlight--; throw e; })
       .catch((e: unknown) => { failure ??= e; })
-      .finally(() => { inFlight--; running.delete(p); signal(); });
+      .finally(() => { running.delete(p); signal(); });
     running.add(p);
   }
   await Promise.all([...running]);

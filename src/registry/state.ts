@@ -5,6 +5,7 @@ import { queryRows, sqlString } from '../db/duckdb.js';
 import type { DemandClass } from '../models/classify.js';
 import type { ModelName } from '../models/library.js';
 import type { Calibration } from '../backtest/conformal.js';
+import type { PriorRow } from '../calendars/plan.js';
 
 /**
  * The state database (OUT/state.duckdb): runs, the model version of every series, pins,
@@ -25,6 +26,7 @@ CREATE TABLE IF NOT EXISTS model_versions (
 CREATE TABLE IF NOT EXISTS pins (store_id VARCHAR, sku VARCHAR, version INTEGER, pinned_at TIMESTAMP, PRIMARY KEY (store_id, sku));
 CREATE TABLE IF NOT EXISTS drift (store_id VARCHAR, sku VARCHAR, flagged_at TIMESTAMP, reason VARCHAR, PRIMARY KEY (store_id, sku));
 CREATE TABLE IF NOT EXISTS calibrations (run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, calibration JSON);
+CREATE TABLE IF NOT EXISTS calendar_priors (run_id VARCHAR, pool_by VARCHAR, pool VARCHAR, feature VARCHAR, effect DOUBLE);
 CREATE TABLE IF NOT EXISTS accuracy (
   monitored_at TIMESTAMP, run_id VARCHAR, store_id VARCHAR, sku VARCHAR, model_version INTEGER, points INTEGER,
   mase DOUBLE, abs_error DOUBLE, abs_actual DOUBLE, bias DOUBLE, pinball DOUBLE, coverage DOUBLE);
@@ -179,4 +181,26 @@ export async function recordVersions(conn: DuckDBConnection, runId: string, at: 
 
 export async function storeCalibration(conn: DuckDBConnection, runId: string, at: string, c: Calibration): Promise<void> {
   await conn.run(`INSERT OR REPLACE INTO calibrations VALUES (${sqlString(runId)}, ${sqlString(at)}::TIMESTAMP, ${sqlString(calibrationJson(c))}::JSON)`);
+}
+
+/**
+ * Pooled calendar effects stored with a run's calibration: the newest calibrated run's, if it
+ * pooled the same way (`pool_by`: calendars.pool); null when it stored none.
+ */
+export async function latestCalendarPriors(conn: DuckDBConnection, poolBy: string): Promise<PriorRow[] | null> {
+  const latest = await queryRows<{ run_id: string }>(conn, `SELECT run_id FROM calibrations ORDER BY created_at DESC LIMIT 1`);
+  if (latest.length === 0) return null;
+  const rows = await queryRows<PriorRow & { pool_by: string }>(conn, `SELECT pool_by, pool, feature, effect FROM calendar_priors WHERE run_id = ${sqlString(latest[0].run_id)} ORDER BY pool, feature`);
+  if (rows.length === 0 || rows[0].pool_by !== poolBy) return null;
+  return rows.map(({ pool, feature, effect }) => ({ pool, feature, effect }));
+}
+
+export async function storeCalendarPriors(conn: DuckDBConnection, runId: string, poolBy: string, rows: readonly PriorRow[]): Promise<void> {
+  await conn.run(`DELETE FROM calendar_priors WHERE run_id = ${sqlString(runId)}`);
+  const app = await conn.createAppender('calendar_priors');
+  for (const r of rows) {
+    app.appendVarchar(runId); app.appendVarchar(poolBy); app.appendVarchar(r.pool); app.appendVarchar(r.feature); app.appendDouble(r.effect);
+    app.endRow();
+  }
+  app.closeSync();
 }

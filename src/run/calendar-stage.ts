@@ -4,7 +4,7 @@ import type { Ingested } from '../ingest/index.js';
 import type { SeriesKeys } from '../ingest/series-reader.js';
 import type { SeriesTask } from '../forecast/series.js';
 import type { PeriodSplit } from '../backtest/report.js';
-import { CalendarPlan } from '../calendars/plan.js';
+import { CalendarPlan, type PriorRow } from '../calendars/plan.js';
 import type { PeriodGrid } from '../calendars/features.js';
 
 function grid(cfg: Config, ingested: Ingested, task: SeriesTask): PeriodGrid {
@@ -18,13 +18,17 @@ function learnedCycle(ingested: Ingested, task: SeriesTask): number | null {
 }
 
 /**
- * Build the run's calendar plan (or null when calendars are off) and estimate pooled effects
- * from the history before the backtest span, so backtest scores are not flattered by effects
- * learned from the periods they are measured on.
+ * Build the run's calendar plan (or null when calendars are off) with pooled effects: the
+ * `stored` ones of an earlier run, or estimated from the history before the backtest span, so
+ * backtest scores are not flattered by effects learned from the periods they are measured on.
  */
-export async function calendarStage(conn: DuckDBConnection, cfg: Config, ingested: Ingested, keys: SeriesKeys, task: SeriesTask): Promise<CalendarPlan | null> {
+export async function calendarStage(conn: DuckDBConnection, cfg: Config, ingested: Ingested, keys: SeriesKeys, task: SeriesTask, stored?: readonly PriorRow[] | null): Promise<CalendarPlan | null> {
   if (!cfg.calendars.enabled) return null;
   const plan = CalendarPlan.build(cfg.calendars, grid(cfg, ingested, task), keys, learnedCycle(ingested, task));
+  if (stored) {
+    plan.usePriors(stored);
+    return plan;
+  }
   const span = task.windows * task.horizon;
   const cutoff = ingested.lastT + 1 - span > task.horizon ? ingested.lastT + 1 - span : ingested.lastT + 1;
   await plan.estimatePriors(conn, keys, cutoff);

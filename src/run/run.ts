@@ -19,7 +19,7 @@ import { historyStart, writeHistory } from '../publish/history.js';
 import { describeFiles, writeJson } from '../publish/manifest.js';
 import { createStaging, discardStaging, promote, switchLatest } from '../publish/atomic.js';
 import { acquireLock } from '../registry/lock.js';
-import { driftFlags, latestCalibration, liveVersions, pinnedSeries, recordRun, recordVersions, seriesKey, storeCalibration, withState } from '../registry/state.js';
+import { driftFlags, latestCalendarPriors, latestCalibration, liveVersions, pinnedSeries, recordRun, recordVersions, seriesKey, storeCalendarPriors, storeCalibration, withState } from '../registry/state.js';
 import { planReuse } from '../registry/reuse.js';
 import { codeVersion, packageRoot } from '../version.js';
 import { forecastingSettings, makeRunId } from './run-id.js';
@@ -89,7 +89,13 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     const seriesSettings = seriesTask(cfg, freq);
     const keys = await readSeriesKeys(conn);
     const reuse = planReuse(kind, keys, state.live, state.drift, now, cfg.lifecycle.retrainAfterDays, cfg.lifecycle.nightly);
-    const stored = kind === 'run' ? await withState(out, (db) => latestCalibration(db, cfg.quantiles, seriesSettings.horizon)) : null;
+    // Nightly runs keep what the last retrain learned from the whole history: the interval
+    // calibration and the pooled calendar effects.
+    const learned = kind === 'run'
+      ? await withState(out, async (db) => ({ calibration: await latestCalibration(db, cfg.quantiles, seriesSettings.horizon), priors: await latestCalendarPriors(db, cfg.calendars.pool) }))
+      : null;
+    const stored = learned?.calibration ?? null;
+    const storedPriors = stored ? learned?.priors ?? null : null;
     // The same data, settings, code and registered versions make the same run, byte for byte.
     const lineage = createHash('sha256').update(kind);
     reuse.decisions.forEach((d, sid) => lineage.update(`${d}:${state.live.get(seriesKey(keys.store[sid], keys.sku[sid]))?.version ?? 0};`));
@@ -98,8 +104,9 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     writeJson(join(staging, 'quality.json'), report);
     await writeRejects(conn, source, join(staging, 'rejects.csv'));
 
+    events.stage('calendars');
+    const plan = await calendarStage(conn, cfg, ingested, keys, seriesSettings, storedPriors);
     events.stage('forecast');
-    const plan = await calendarStage(conn, cfg, ingested, keys, seriesSettings);
     const { results, calibration: builder } = await forecastStage(conn, pool, ingested, seriesSettings, cfg, events, keys, plan, (firstSid, count) => encodeFixed(reuse.fixed.slice(firstSid, firstSid + count)));
     const fresh = builder.build(cfg.quantiles);
     // Nightly runs keep the retrain's calibration; a retrain (or a first run) makes a new one.
@@ -124,7 +131,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       'rejects.csv': report.rows_rejected,
     });
     const finished = new Date();
-    const calendars = plan ? { features: plan.featureNames().length, default_location: { country: cfg.calendars.country, region: cfg.calendars.region ?? null }, files: plan.versions() } : null;
+    const calendars = plan ? { features: plan.featureNames().length, default_location: { country: cfg.calendars.country, region: cfg.calendars.region ?? null }, files: plan.versions(), pooled_effects: storedPriors ? 'from the last retrain' : 'estimated by this run' } : null;
     writeJson(join(staging, 'manifest.json'), {
       run_id: runId,
       kind,
@@ -158,7 +165,10 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     const done = new Date(now.getTime() + (finished.getTime() - started)).toISOString();
     await withState(out, async (db) => {
       await recordVersions(db, runId, at, written.newVersions);
-      if (!stored) await storeCalibration(db, runId, done, fresh);
+      if (!stored) {
+        await storeCalibration(db, runId, done, fresh);
+        if (plan) await storeCalendarPriors(db, runId, cfg.calendars.pool, plan.priorRows());
+      }
       await recordRun(db, {
         run_id: runId, kind, started_at: at, finished_at: done, input_path: inputPath,
         input_sha256: fingerprint.sha256, code_version: code, config_hash: configHash(forecastingSettings(cfg) as Config), config: forecastingSettings(cfg),

@@ -43,37 +43,49 @@ export interface FilterResult {
   seasonal: Float64Array;
 }
 
-/** Run the recursions over y. `seasonal` is a scratch buffer of length m, overwritten. */
+/**
+ * Run the recursions over y. `seasonal` is a scratch buffer of length m, overwritten.
+ *
+ * This is the innermost loop of every ETS fit (the optimiser calls it hundreds of times per
+ * form). Two things keep it cheap: the seasonal phase is a counter, not t % m, and the sum of
+ * log(mu) the multiplicative likelihood needs is taken as a running product whose logarithm is
+ * taken only when it would leave a safe range (a logarithm per step doubled the cost).
+ */
 export function etsFilter(y: Float64Array, form: EtsForm, m: number, p: EtsParams, seasonal: Float64Array): FilterResult {
   const { alpha, beta, gamma } = p;
-  const damped = form.trend === 'Ad';
   const hasTrend = form.trend !== 'N';
-  const phi = damped ? p.phi : 1;
-  const seasonForm = form.season;
-  const multSeason = seasonForm === 'M';
+  const phi = form.trend === 'Ad' ? p.phi : 1;
+  const multSeason = form.season === 'M';
+  const addSeason = form.season === 'A';
   const needPositive = form.error === 'M' || multSeason;
-  if (seasonForm !== 'N') seasonal.set(p.s0);
+  if (form.season !== 'N') seasonal.set(p.s0);
+  const period = form.season === 'N' ? 1 : m;
   let l = p.l0;
   let b = hasTrend ? p.b0 : 0;
   let sse = 0;
   let sseRel = 0;
-  let sumLogMu = 0;
+  let logSum = 0;
+  let logProd = 1;
   let valid = true;
+  let phase = 0;
   const n = y.length;
   for (let t = 0; t < n; t++) {
     const lb = l + phi * b;
     let s = 0;
     let mu = lb;
-    const phase = seasonForm === 'N' ? 0 : t % m;
-    if (seasonForm === 'A') { s = seasonal[phase]; mu = lb + s; }
+    if (addSeason) { s = seasonal[phase]; mu = lb + s; }
     else if (multSeason) { s = seasonal[phase]; mu = lb * s; }
-    if (needPositive && !(mu > 0)) { valid = false; break; }
+    if (needPositive) {
+      if (!(mu > 0)) { valid = false; break; }
+      const q = logProd * mu;
+      if (q > 1e-150 && q < 1e150) logProd = q;
+      else { logSum += Math.log(logProd) + Math.log(mu); logProd = 1; }
+    }
     const e = y[t] - mu;
     sse += e * e;
     if (needPositive) {
       const r = e / mu;
       sseRel += r * r;
-      sumLogMu += Math.log(mu);
     }
     if (multSeason) {
       l = lb + (alpha * e) / s;
@@ -82,11 +94,12 @@ export function etsFilter(y: Float64Array, form: EtsForm, m: number, p: EtsParam
     } else {
       l = lb + alpha * e;
       if (hasTrend) b = phi * b + beta * e;
-      if (seasonForm === 'A') seasonal[phase] = s + gamma * e;
+      if (addSeason) seasonal[phase] = s + gamma * e;
     }
     if (!Number.isFinite(l)) { valid = false; break; }
+    if (++phase === period) phase = 0;
   }
-  return { sse, sseRel, sumLogMu, valid, level: l, trend: b, seasonal };
+  return { sse, sseRel, sumLogMu: logSum + Math.log(logProd), valid, level: l, trend: b, seasonal };
 }
 
 /** -2 log-likelihood up to a constant, as R's forecast::ets computes it. */
