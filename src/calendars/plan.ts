@@ -122,21 +122,24 @@ export class CalendarPlan {
     }
     const step = this.task().baselineStep;
     const pool = this.poolExpression();
-    // Integer keys through the window and the joins (strings only on the ~1M aggregated rows at
-    // the end), and the promo flag read in the same scan: on the 59M-row M5 set this query is
-    // most of a run's calendar time.
+    // The baseline of a period is the median of it and its three same-phase neighbours either
+    // side (same weekday in daily data). Only event and promotion periods need it, so the
+    // window fetches the six neighbours of every row (cheap) and the median is taken on the hits
+    // alone: a median window over every row was most of a retrain's calendar time on M5.
+    // Integer keys throughout; strings only on the aggregated rows at the end.
     const rows = await queryRows<{ pool: string; f: number; effect: number }>(conn, `
       WITH base AS (
         SELECT sid, t, u, promo,
-          median(u) OVER (PARTITION BY sid, t % ${step} ORDER BY t ROWS BETWEEN 3 PRECEDING AND 3 FOLLOWING) AS b
-        FROM clean WHERE t < ${cutoff} AND NOT unobserved),
+          [lag(u, 3) OVER w, lag(u, 2) OVER w, lag(u, 1) OVER w, u, lead(u, 1) OVER w, lead(u, 2) OVER w, lead(u, 3) OVER w] AS around
+        FROM clean WHERE t < ${cutoff} AND NOT unobserved
+        WINDOW w AS (PARTITION BY sid, t % ${step} ORDER BY t)),
       ev AS (
         SELECT s.sid, e.t, e.f FROM cal_events e JOIN series s ON s.store_id = e.store_id AND (e.sku IS NULL OR e.sku = s.sku)),
       hits AS (
-        SELECT base.sid, ev.f, base.u, base.b FROM base JOIN ev USING (sid, t)
+        SELECT base.sid, ev.f, base.u, base.around FROM base JOIN ev USING (sid, t)
         UNION ALL
-        SELECT sid, ${this.promoId} AS f, u, b FROM base WHERE promo),
-      per_series AS (SELECT sid, f, sum(u) AS su, sum(b) AS sb FROM hits GROUP BY sid, f)
+        SELECT sid, ${this.promoId} AS f, u, around FROM base WHERE promo),
+      per_series AS (SELECT sid, f, sum(u) AS su, sum(list_median(around)) AS sb FROM hits GROUP BY sid, f)
       SELECT ${pool} AS pool, f::INTEGER AS f, ln(sum(su) / sum(sb)) AS effect
       FROM per_series JOIN series USING (sid) ${this.items ? 'LEFT JOIN cal_items USING (sku)' : ''}
       GROUP BY ALL HAVING sum(sb) > 0 AND sum(su) > 0`);
@@ -182,35 +185,42 @@ export class CalendarPlan {
     const k = batch.offsets.length - 1;
     const F = this.registry.size;
     const offsets = new Int32Array(k + 1);
-    const ts: number[] = [];
-    const fs: number[] = [];
+    const starts = new Int32Array(k);
+    const parts: FeatureTable[] = [];
     const priors = new Float64Array(k * F).fill(NaN);
+    let total = 0;
     for (let i = 0; i < k; i++) {
       const sid = firstSid + i;
       const store = keys.store[sid];
       const sku = keys.sku[sid];
       const len = batch.offsets[i + 1] - batch.offsets[i];
       const t0 = lastT + 1 - len;
-      const tables = [this.location(locationKey(this.locationOf(store))).table];
-      const scoped = this.userEvents.filter((e) => appliesTo(e, store, sku, this.items));
-      if (scoped.length) tables.push(featureTable(scoped, this.grid, this.registry));
+      // Runs once per series on the main thread: cut the store's table to the series' span
+      // first (it is sorted by period), then merge only what is left.
+      const tables = [from(this.location(locationKey(this.locationOf(store))).table, t0)];
+      const scoped = this.userEvents.length ? this.userEvents.filter((e) => appliesTo(e, store, sku, this.items)) : [];
+      if (scoped.length) tables.push(from(featureTable(scoped, this.grid, this.registry), t0));
       if (read.promo) {
         const promoT: number[] = [];
         for (let j = 0; j < len; j++) if (read.promo[batch.offsets[i] + j]) promoT.push(t0 + j);
         if (promoT.length) tables.push({ t: Int32Array.from(promoT), f: new Int32Array(promoT.length).fill(this.promoId) });
       }
       const table = tables.length === 1 ? tables[0] : mergeTables(...tables);
-      offsets[i] = ts.length;
-      for (let j = 0; j < table.t.length; j++) {
-        if (table.t[j] < t0) continue;
-        ts.push(table.t[j] - t0);
-        fs.push(table.f[j]);
-      }
+      parts.push(table);
+      starts[i] = t0;
+      offsets[i] = total;
+      total += table.t.length;
       const p = this.priors.get(this.poolKey(store, sku));
       if (p) priors.set(p, i * F);
     }
-    offsets[k] = ts.length;
-    return { offsets, t: Int32Array.from(ts), f: Int32Array.from(fs), priors };
+    offsets[k] = total;
+    const t = new Int32Array(total);
+    const f = new Int32Array(total);
+    parts.forEach((table, i) => {
+      f.set(table.f, offsets[i]);
+      for (let j = 0; j < table.t.length; j++) t[offsets[i] + j] = table.t[j] - starts[i];
+    });
+    return { offsets, t, f, priors };
   }
 
   /** events.csv: every event date each store sees between two dates (for charts and lineage). */
@@ -270,4 +280,16 @@ export class CalendarPlan {
 
 function locationKey(loc: Location): string {
   return loc.region ? `${loc.country}|${loc.region}` : loc.country;
+}
+
+/** The part of a feature table (sorted by period) from period `t0` on. */
+function from(table: FeatureTable, t0: number): FeatureTable {
+  let lo = 0;
+  let hi = table.t.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (table.t[mid] < t0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === 0 ? table : { t: table.t.subarray(lo), f: table.f.subarray(lo) };
 }
