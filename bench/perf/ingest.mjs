@@ -31,7 +31,8 @@ const { loadConfig } = await imp('src/config/load.js');
 const cfg = loadConfig(opt('--config') ? resolve(opt('--config')) : undefined, { 'input.path': input, freq: opt('--freq', 'day') });
 const options = {};
 if (threads) options.threads = String(threads);
-if (memoryLimit) options.memory_limit = memoryLimit;
+// The engine's own bound (config memoryLimit, default 3GB) unless --memory-limit overrides it.
+options.memory_limit = memoryLimit ?? cfg.memoryLimit;
 const raw = await openDuckDb(':memory:', options);
 
 // Every statement the engine sends, timed, labelled by its first words.
@@ -59,7 +60,7 @@ const conn = new Proxy(raw, {
 });
 
 const rss = () => Math.round(process.memoryUsage().rss / 2 ** 20);
-const result = { kind: 'ingest', input, freq: cfg.freq, threads: threads ? Number(threads) : 'default', memory_limit: memoryLimit ?? 'default' };
+const result = { kind: 'ingest', input, freq: cfg.freq, threads: threads ? Number(threads) : 'default', memory_limit: options.memory_limit };
 const t0 = performance.now();
 const { ingested } = await ingest(conn, cfg, input, new Date().toISOString().slice(0, 10));
 result.ingest_seconds = +((performance.now() - t0) / 1000).toFixed(2);

@@ -11,6 +11,9 @@ import { CalendarCatalog, shippedCalendarDir, type CalendarEvent, type CalendarV
 import { appliesTo, readItems, readStores, readUserEvents, type ScopedEvent } from './scoped.js';
 import { FeatureRegistry, featureTable, mergeTables, PROMO_FEATURE, withoutSeasonalRepeats, type FeatureTable, type PeriodGrid } from './features.js';
 
+/** Rows of history per slice when pooled effects are estimated (bounds DuckDB's memory). */
+const PRIOR_SLICE_ROWS = 8_000_000;
+
 /** A pooled calendar effect (log ratio) of one feature in one pool group (SKU, store…). */
 export interface PriorRow {
   readonly pool: string;
@@ -127,21 +130,28 @@ export class CalendarPlan {
     // window fetches the six neighbours of every row (cheap) and the median is taken on the hits
     // alone: a median window over every row was most of a retrain's calendar time on M5.
     // Integer keys throughout; strings only on the aggregated rows at the end.
+    // In slices of whole series (the window never crosses a series), so memory stays bounded
+    // however many series there are; `clean` is in series order, so each slice reads only its
+    // own row groups.
+    await conn.run(`CREATE OR REPLACE TEMP TABLE cal_sums (sid INTEGER, f INTEGER, su DOUBLE, sb DOUBLE)`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE cal_hits AS SELECT s.sid, e.t, e.f FROM cal_events e JOIN series s ON s.store_id = e.store_id AND (e.sku IS NULL OR e.sku = s.sku)`);
+    const slice = Math.max(1, Math.floor(PRIOR_SLICE_ROWS / Math.max(1, cutoff)));
+    for (let lo = 0; lo < keys.store.length; lo += slice) {
+      await conn.run(`INSERT INTO cal_sums
+        WITH base AS (
+          SELECT sid, t, u, promo, lag(u, 3) OVER w AS b3, lag(u, 2) OVER w AS b2, lag(u, 1) OVER w AS b1,
+            lead(u, 1) OVER w AS a1, lead(u, 2) OVER w AS a2, lead(u, 3) OVER w AS a3
+          FROM clean WHERE sid >= ${lo} AND sid < ${lo + slice} AND t < ${cutoff} AND NOT unobserved
+          WINDOW w AS (PARTITION BY sid, t % ${step} ORDER BY t)),
+        hits AS (
+          SELECT base.*, h.f FROM base JOIN cal_hits h USING (sid, t)
+          UNION ALL
+          SELECT base.*, ${this.promoId} AS f FROM base WHERE promo)
+        SELECT sid, f, sum(u), sum(list_median([b3, b2, b1, u, a1, a2, a3])) FROM hits GROUP BY sid, f`);
+    }
     const rows = await queryRows<{ pool: string; f: number; effect: number }>(conn, `
-      WITH base AS (
-        SELECT sid, t, u, promo,
-          [lag(u, 3) OVER w, lag(u, 2) OVER w, lag(u, 1) OVER w, u, lead(u, 1) OVER w, lead(u, 2) OVER w, lead(u, 3) OVER w] AS around
-        FROM clean WHERE t < ${cutoff} AND NOT unobserved
-        WINDOW w AS (PARTITION BY sid, t % ${step} ORDER BY t)),
-      ev AS (
-        SELECT s.sid, e.t, e.f FROM cal_events e JOIN series s ON s.store_id = e.store_id AND (e.sku IS NULL OR e.sku = s.sku)),
-      hits AS (
-        SELECT base.sid, ev.f, base.u, base.around FROM base JOIN ev USING (sid, t)
-        UNION ALL
-        SELECT sid, ${this.promoId} AS f, u, around FROM base WHERE promo),
-      per_series AS (SELECT sid, f, sum(u) AS su, sum(list_median(around)) AS sb FROM hits GROUP BY sid, f)
       SELECT ${pool} AS pool, f::INTEGER AS f, ln(sum(su) / sum(sb)) AS effect
-      FROM per_series JOIN series USING (sid) ${this.items ? 'LEFT JOIN cal_items USING (sku)' : ''}
+      FROM cal_sums JOIN series USING (sid) ${this.items ? 'LEFT JOIN cal_items USING (sku)' : ''}
       GROUP BY ALL HAVING sum(sb) > 0 AND sum(su) > 0`);
     const F = this.registry.size;
     this.priors = new Map();

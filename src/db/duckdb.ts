@@ -1,13 +1,23 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 
+const spillDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of spillDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 /**
  * A DuckDB connection for one command; in-memory unless a database file is named. Sorts and
- * joins larger than memory spill to the system temp folder, not the current directory.
+ * joins larger than memory spill to a folder of their own under the system temp folder (not
+ * the current directory, and not one shared with another shelfcast process: two commands
+ * spilling to the same files corrupt each other), removed when the process exits.
  */
 export async function openDuckDb(path = ':memory:', options: Record<string, string> = {}): Promise<DuckDBConnection> {
-  const instance = await DuckDBInstance.create(path, { temp_directory: join(tmpdir(), 'shelfcast-duckdb'), ...options });
+  const spill = mkdtempSync(join(tmpdir(), 'shelfcast-duckdb-'));
+  spillDirs.push(spill);
+  const instance = await DuckDBInstance.create(path, { temp_directory: spill, ...options });
   return instance.connect();
 }
 

@@ -48,16 +48,8 @@ export function stl(y: Float64Array, period: number, opts: StlOptions = {}): Dec
 
   const trend = new Float64Array(n);
   const seasonal = new Float64Array(n);
-  const detr = new Float64Array(n);
-  const c = new Float64Array(n + 2 * p);
-  const work1 = new Float64Array(n + 2 * p);
-  const work2 = new Float64Array(n + 2 * p);
-  const low = new Float64Array(n);
-  const deseason = new Float64Array(n);
-  const rw = new Float64Array(n).fill(1);
-  const sub = new Float64Array(Math.ceil(n / p) + 2);
-  const subW = new Float64Array(Math.ceil(n / p) + 2);
-  const subOut = new Float64Array(Math.ceil(n / p) + 2);
+  const { detr, c, work1, work2, low, deseason, rw, sub, subW, subOut } = scratchFor(n, p);
+  rw.fill(1);
 
   for (let outer = 0; outer <= no; outer++) {
     for (let inner = 0; inner < ni; inner++) {
@@ -87,6 +79,41 @@ export function stl(y: Float64Array, period: number, opts: StlOptions = {}): Dec
   const remainder = new Float64Array(n);
   for (let i = 0; i < n; i++) remainder[i] = y[i] - trend[i] - seasonal[i];
   return { trend, seasonal, remainder };
+}
+
+/**
+ * Working arrays, reused across calls with the same length and period: a worker decomposes
+ * thousands of series of one length (MSTL runs STL four times each), and fresh arrays for every
+ * call kept its garbage collector busy. Every array is fully written before it is read.
+ */
+interface Scratch {
+  readonly detr: Float64Array;
+  readonly c: Float64Array;
+  readonly work1: Float64Array;
+  readonly work2: Float64Array;
+  readonly low: Float64Array;
+  readonly deseason: Float64Array;
+  readonly rw: Float64Array;
+  readonly sub: Float64Array;
+  readonly subW: Float64Array;
+  readonly subOut: Float64Array;
+}
+const scratches = new Map<string, Scratch>();
+
+function scratchFor(n: number, p: number): Scratch {
+  const key = `${n}:${p}`;
+  let s = scratches.get(key);
+  if (!s) {
+    if (scratches.size >= 8) scratches.clear();
+    const cycles = Math.ceil(n / p) + 2;
+    s = {
+      detr: new Float64Array(n), c: new Float64Array(n + 2 * p), work1: new Float64Array(n + 2 * p), work2: new Float64Array(n + 2 * p),
+      low: new Float64Array(n), deseason: new Float64Array(n), rw: new Float64Array(n),
+      sub: new Float64Array(cycles), subW: new Float64Array(cycles), subOut: new Float64Array(cycles),
+    };
+    scratches.set(key, s);
+  }
+  return s;
 }
 
 function movingAverage(x: Float64Array, len: number, w: number, out: Float64Array): void {
