@@ -157,8 +157,11 @@ export const ConfigSchema = z
     quantiles: z.array(z.number().gt(0).lt(1)).min(1).max(20).default([0.1, 0.5, 0.9]),
     /** Worker threads. Omitted: one per core. */
     threads: z.number().int().min(1).max(256).optional(),
-    /** DuckDB's memory for ingest; larger data spills to the system temp folder instead of growing the process. */
-    memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(MB|GB|MiB|GiB)$/i, 'expected a size such as 3GB or 2500MB').default('3GB'),
+    /**
+     * DuckDB's memory; larger data spills to the system temp folder instead of growing the
+     * process. 2.5GB keeps a 30,490-series M5 retrain under 4 GB in all (BENCHMARKS.md).
+     */
+    memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(MB|GB|MiB|GiB)$/i, 'expected a size such as 2.5GB or 2500MB').default('2.5GB'),
     /** Series per batch sent to a worker. */
     batchSize: z.number().int().min(1).max(100000).default(200),
     quality: QualitySchema.default(QualitySchema.parse({})),
