@@ -24,10 +24,16 @@ const MAX_LOG_EFFECT = Math.log(10);
 const NEIGHBOURS = 3;
 const BACKFIT_ROUNDS = 3;
 
-function median(xs: number[]): number {
-  xs.sort((a, b) => a - b);
-  const m = xs.length >> 1;
-  return xs.length % 2 ? xs[m] : (xs[m - 1] + xs[m]) / 2;
+/** Median of xs[0..c), sorting that part in place (c is small: insertion sort). */
+function medianOfFirst(xs: Float64Array, c: number): number {
+  for (let i = 1; i < c; i++) {
+    const v = xs[i];
+    let j = i - 1;
+    while (j >= 0 && xs[j] > v) { xs[j + 1] = xs[j]; j--; }
+    xs[j + 1] = v;
+  }
+  const m = c >> 1;
+  return c % 2 ? xs[m] : (xs[m - 1] + xs[m]) / 2;
 }
 
 /** Spread of true effects around their pooled value assumed by the shrinkage: about ×1.5. */
@@ -61,12 +67,18 @@ export function estimateEffects(y: Float64Array, ev: SeriesEvents): Float64Array
   for (let i = 0; i < n; i++) level += y[i];
   const cushion = Math.min(1, 0.5 * (n > 0 ? level / n : 0)) + 1e-9;
   const step = Math.max(1, ev.baselineStep);
+  // Called for every event period and a sample of ordinary ones, in every fit: one scratch
+  // buffer rather than arrays per call (allocation here made parallel workers contend in GC).
+  const near = new Float64Array(2 * NEIGHBOURS + 1);
   const ratioAt = (t: number): number => {
-    const near: number[] = [];
-    for (let k = 1; k <= NEIGHBOURS * 3 && near.length < 2 * NEIGHBOURS; k++) {
-      for (const s of [t - k * step, t + k * step]) if (s >= 0 && s < n && !isEvent[s]) near.push(y[s]);
+    let c = 0;
+    for (let k = 1; k <= NEIGHBOURS * 3 && c < 2 * NEIGHBOURS; k++) {
+      const before = t - k * step;
+      const after = t + k * step;
+      if (before >= 0 && before < n && !isEvent[before]) near[c++] = y[before];
+      if (after >= 0 && after < n && !isEvent[after]) near[c++] = y[after];
     }
-    return near.length < 2 ? NaN : Math.log((y[t] + cushion) / (median(near) + cushion));
+    return c < 2 ? NaN : Math.log((y[t] + cushion) / (medianOfFirst(near, c) + cushion));
   };
   // Log-ratio of each event period to its baseline.
   const periods: number[] = [];
