@@ -129,10 +129,9 @@ export class CalendarPlan {
     // side (same weekday in daily data). Only event and promotion periods need it, so the
     // window fetches the six neighbours of every row (cheap) and the median is taken on the hits
     // alone: a median window over every row was most of a retrain's calendar time on M5.
-    // Integer keys throughout; strings only on the aggregated rows at the end.
-    // In slices of whole series (the window never crosses a series), so memory stays bounded
-    // however many series there are; `clean` is in series order, so each slice reads only its
-    // own row groups.
+    // Integer keys throughout (strings only on the aggregated rows at the end), in slices of
+    // whole series (the window never crosses a series) so that memory stays bounded however
+    // many series there are; `clean` is in series order, so a slice reads only its row groups.
     await conn.run(`CREATE OR REPLACE TEMP TABLE cal_sums (sid INTEGER, f INTEGER, su DOUBLE, sb DOUBLE)`);
     await conn.run(`CREATE OR REPLACE TEMP TABLE cal_hits AS SELECT s.sid, e.t, e.f FROM cal_events e JOIN series s ON s.store_id = e.store_id AND (e.sku IS NULL OR e.sku = s.sku)`);
     const slice = Math.max(1, Math.floor(PRIOR_SLICE_ROWS / Math.max(1, cutoff)));
@@ -153,13 +152,7 @@ export class CalendarPlan {
       SELECT ${pool} AS pool, f::INTEGER AS f, ln(sum(su) / sum(sb)) AS effect
       FROM cal_sums JOIN series USING (sid) ${this.items ? 'LEFT JOIN cal_items USING (sku)' : ''}
       GROUP BY ALL HAVING sum(sb) > 0 AND sum(su) > 0`);
-    const F = this.registry.size;
-    this.priors = new Map();
-    for (const r of rows) {
-      let p = this.priors.get(r.pool);
-      if (!p) { p = new Float64Array(F).fill(NaN); this.priors.set(r.pool, p); }
-      p[r.f] = Math.max(-Math.log(10), Math.min(Math.log(10), r.effect));
-    }
+    this.setPriors(rows.map((r) => ({ pool: r.pool, f: r.f, effect: Math.max(-Math.log(10), Math.min(Math.log(10), r.effect)) })));
   }
 
   /** The pooled effects by feature name, to store with the run that estimated them. */
@@ -177,15 +170,21 @@ export class CalendarPlan {
    * that run did not know gets no prior, as one too rare to estimate.
    */
   usePriors(rows: readonly PriorRow[]): void {
-    const F = this.registry.size;
     const ids = new Map(this.registry.names.map((name, f) => [name, f]));
+    this.setPriors(rows.flatMap((r) => {
+      const f = ids.get(r.feature);
+      return f === undefined ? [] : [{ pool: r.pool, f, effect: r.effect }];
+    }));
+  }
+
+  /** Pooled effects by pool group, one slot per feature id (NaN: none). */
+  private setPriors(rows: readonly { pool: string; f: number; effect: number }[]): void {
+    const F = this.registry.size;
     this.priors = new Map();
     for (const r of rows) {
-      const f = ids.get(r.feature);
-      if (f === undefined) continue;
       let p = this.priors.get(r.pool);
       if (!p) { p = new Float64Array(F).fill(NaN); this.priors.set(r.pool, p); }
-      p[f] = r.effect;
+      p[r.f] = r.effect;
     }
   }
 
