@@ -65,29 +65,32 @@ const timers = new Map();
 const add = (key, ms) => { const t = timers.get(key) ?? { calls: 0, ms: 0 }; t.calls++; t.ms += ms; timers.set(key, t); };
 let current = { n: 0, cls: '' };
 const pending = [];
+// The engine fits the candidates on at most task.maxHistory periods: the final fit is the one
+// on that whole window, every shorter one is a backtest window.
+const phaseOf = (y) => (y.length === Math.min(current.n, task.maxHistory) ? 'final' : 'backtest');
+const timedCall = (name, phase, fn) => {
+  const t0 = cpuMs();
+  try {
+    return fn();
+  } finally {
+    pending.push({ name, phase, ms: cpuMs() - t0 });
+  }
+};
+// A fitted model with its forecast and refit timed; refit is kept (backtest windows after the
+// first refit the previous window's fit, as in the engine), and what it returns is timed too.
+const timedFitted = (name, phase, fitted) => ({
+  label: fitted.label,
+  params: fitted.params,
+  forecast: (h) => timedCall(name, phase, () => fitted.forecast(h)),
+  ...(fitted.refit ? { refit: (y, ctx) => { const ph = phaseOf(y); return timedFitted(name, ph, timedCall(name, ph, () => fitted.refit(y, ctx))); } } : {}),
+});
 const timed = (name) => {
   const model = modelByName(name);
   return {
     name: model.name,
     fit(y, ctx) {
-      const phase = y.length === current.n ? 'final' : 'backtest';
-      const t0 = cpuMs();
-      let fitted;
-      try {
-        fitted = model.fit(y, ctx);
-      } finally {
-        pending.push({ name, phase, ms: cpuMs() - t0 });
-      }
-      return {
-        label: fitted.label,
-        params: fitted.params,
-        forecast(h) {
-          const t1 = cpuMs();
-          const f = fitted.forecast(h);
-          pending.push({ name, phase, ms: cpuMs() - t1 });
-          return f;
-        },
-      };
+      const phase = phaseOf(y);
+      return timedFitted(name, phase, timedCall(name, phase, () => model.fit(y, ctx)));
     },
   };
 };
