@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDuckDb } from '../src/db/duckdb.js';
 import { ingest } from '../src/ingest/index.js';
-import { writeRejects } from '../src/ingest/quality.js';
+import { writeRejects } from '../src/ingest/rejects.js';
 import { parseConfig } from '../src/config/load.js';
 import { readSeriesBatches } from '../src/ingest/series-reader.js';
 import { dailyRows, parseCsv, tempDir, writeCsv } from './helpers/tmp.js';
@@ -131,6 +131,83 @@ describe('data-quality rules', () => {
     const rows = good.map((r) => r.split(',').reverse().join(','));
     const { report } = await check(rows, { input: { columns: { store_id: 'shop', sku: 'item', date: 'day', units: 'qty' } } }, 'qty,day,item,shop');
     expect(report.rows_accepted).toBe(30);
+  });
+});
+
+describe('where the data ends and what is missing (issue 11, issue 12 item 5)', () => {
+  const steady = (store: string, sku: string, n: number, level = 10) => dailyRows(store, sku, '2024-01-01', n, (i) => level + (i % 7));
+
+  it('ends where most series or most sales end, holding back one series\' late rows', async () => {
+    const late = dailyRows('S9', 'NEW', '2024-03-01', 3, () => 5);
+    const r = await check([...steady('S1', 'A', 40), ...steady('S1', 'B', 40), ...steady('S2', 'A', 40), ...late]);
+    expect(r.report.last_date).toBe('2024-02-09');
+    expect(r.report.rules.after_end.rows).toBe(3);
+    expect(r.rejects.map((x) => x.rule)).toEqual(['after_end', 'after_end', 'after_end']);
+    expect(r.rejects[0].reason).toContain('after the data\'s end 2024-02-09');
+    // The late series had no other row: it is dropped, and the ids of the rest stay dense.
+    expect(r.report.series_dropped).toEqual({ series: 1, examples: [{ store_id: 'S9', sku: 'NEW' }] });
+    expect(r.report.series).toBe(3);
+    expect(Array.from(r.batches[0].offsets)).toEqual([0, 40, 80, 120]);
+  });
+
+  it('follows the volume when most series are slow sellers that did not sell lately', async () => {
+    const slow = Array.from({ length: 5 }, (_, k) => dailyRows('S1', `SLOW${k}`, '2024-01-01', 30, () => 1));
+    const r = await check([...steady('S1', 'FAST', 40, 100), ...slow.flat()]);
+    expect(r.report.last_date).toBe('2024-02-09');
+  });
+
+  it('treats a long implausible run of missing days as an outage, not as zero sales', async () => {
+    // Daily rows for two years, except three months missing in the second.
+    const later = { quality: { asOf: '2026-12-31' } };
+    const rows = steady('S1', 'A', 730).filter((_, i) => i < 400 || i >= 490);
+    const r = await check(rows, later);
+    expect(r.report.outages).toMatchObject({ runs: 1, periods: 90, series: 1 });
+    expect(r.report.gaps.periods).toBe(0);
+    expect(Number.isNaN(r.batches[0].values[450])).toBe(true);
+    // The same run of days missing every year is a seasonal absence: gaps, zero sales.
+    const seasonal = steady('S1', 'A', 730).filter((_, i) => i % 365 < 200 || i % 365 >= 290);
+    const s = await check(seasonal, later);
+    expect(s.report.outages.runs).toBe(0);
+    expect(s.report.gaps.periods).toBe(180);
+  });
+
+  it('treats rare long gaps of a sparse series as sales of zero', async () => {
+    // A slow seller with a row on one day in three, and one run of 20 days without.
+    const rows = steady('S1', 'A', 300).filter((_, i) => i % 3 === 0 && (i < 100 || i > 120));
+    const r = await check(rows, { freq: 'day' });
+    expect(r.report.outages.runs).toBe(0);
+    expect(r.report.gaps.periods).toBe(298 - rows.length);
+  });
+});
+
+describe('absurd values and how numbers are written', () => {
+  const base = dailyRows('S1', 'A', '2024-01-01', 120, (i) => 20 + (i % 5));
+
+  it('rejects a value far above the series\' usual highs and leaves its period unobserved', async () => {
+    const rows = base.map((l, i) => (i === 60 ? l.replace(/,\d+$/, ',1000000') : l));
+    const r = await check(rows);
+    expect(r.report.rules.outlier).toEqual({ rows: 1, action: 'rejected (period unobserved)' });
+    expect(Number.isNaN(r.batches[0].values[60])).toBe(true);
+    expect(r.rejects[0]).toMatchObject({ rule: 'outlier', action: 'rejected' });
+    const capped = await check(rows, { quality: { outliers: { action: 'cap' } } });
+    expect(capped.batches[0].values[60]).toBe(240);
+    expect(capped.report.rows_corrected).toBe(1);
+    // A peak ten times a normal day, as on a holiday, is not an outlier.
+    expect((await check(base.map((l, i) => (i % 30 === 7 ? l.replace(/,\d+$/, ',200') : l)))).report.rules.outlier.rows).toBe(0);
+  });
+
+  it('rejects values no store could sell (beyond 1e15)', async () => {
+    const r = await check(base.map((l, i) => (i === 3 ? l.replace(/,\d+$/, ',1e308') : l)));
+    expect(r.rejects[0]).toMatchObject({ rule: 'bad_units', action: 'rejected' });
+  });
+
+  it('stops on "." thousands separators instead of reading 1.500 as 1.5, and reads them when told', async () => {
+    const rows = base.map((l, i) => l.replace(/,(\d+)$/, (_, u) => `,${i % 2 ? '1.' + String(u).padStart(3, '0') : u}`));
+    await expect(check(rows)).rejects.toThrow(/units such as "1\.0\d\d" \(line \d+\) look like "\." thousands separators.*input\.csv\.thousands/);
+    const told = await check(rows, { input: { csv: { thousands: '.', decimal: ',' } } });
+    expect(told.batches[0].values[1]).toBe(1021);
+    const decimals = await check(rows, { input: { csv: { decimal: '.' } } });
+    expect(decimals.batches[0].values[1]).toBe(1.021);
   });
 });
 

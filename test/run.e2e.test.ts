@@ -62,7 +62,10 @@ describe('end-to-end run on the demo data', () => {
     expect(q.rules.duplicate.rows).toBe(1);
     expect(q.rules.bad_date.rows).toBe(1);
     expect(q.rules.negative_units.rows).toBeGreaterThan(0);
-    expect(parseCsv(readFileSync(join(summary.dir, 'rejects.csv'), 'utf8'))).toHaveLength(2);
+    const rows = parseCsv(readFileSync(join(summary.dir, 'rejects.csv'), 'utf8'));
+    expect(rows.filter((r) => r.action === 'rejected').map((r) => r.rule).sort()).toEqual(['bad_date', 'duplicate']);
+    // Corrected rows are listed too, with what was done to them.
+    expect(rows.filter((r) => r.action === 'set to 0')).toHaveLength(q.rules.negative_units.rows);
   });
 
   it('writes Parquet with the same rows as the CSV', async () => {

@@ -276,8 +276,9 @@ describe('shelfcast serve API', () => {
 
     const dir = tempDir();
     const input = writeCsv(dir, 'sales.csv', 'store_id,sku,date,units', [
-      ...dailyRows('N1', 'NEW-SKU', '2025-01-01', 90, (i) => 10 + (i % 7)),
-      ...dailyRows('N2', 'NEW-SKU', '2025-01-01', 90, (i) => 20 + (i % 5)),
+      // Newer than the demo data: a feed that ends before the published run's would be refused.
+      ...dailyRows('N1', 'NEW-SKU', '2025-12-01', 90, (i) => 10 + (i % 7)),
+      ...dailyRows('N2', 'NEW-SKU', '2025-12-01', 90, (i) => 20 + (i % 5)),
     ]);
     const fresh = await runForecast(parseConfig({ out, input: { path: input }, threads: 1, horizon: 7, models: { windows: 1, combine: 1 } }));
 

@@ -120,13 +120,18 @@ export class CalibrationBuilder {
 export function seriesQuantiles(cal: Calibration, cls: DemandClass, point: ArrayLike<number>, sd: ArrayLike<number>, unit: ArrayLike<number>): Float64Array[] {
   const { levels, horizon } = cal;
   const table = cal.byClass[cls] ?? cal.pooled;
-  const z = table ? null : levels.map(normalQuantile);
   const qs = levels.map(() => new Float64Array(horizon));
+  const gauss = levels.map(normalQuantile);
   for (let s = 0; s < horizon; s++) {
     let floor = 0;
+    // A series without a usable unit (no spread measured, or an overflow) falls back to its
+    // model's own spread, and one without that to the point: never a NaN or an infinity.
+    const u = unit[s] > 0 && Number.isFinite(unit[s]) ? unit[s] : null;
+    const spread = Number.isFinite(sd[s]) ? sd[s] : 0;
     for (let k = 0; k < levels.length; k++) {
-      const offset = table ? unit[s] * table[s * levels.length + k] : (z as number[])[k] * sd[s];
+      const offset = table && u !== null ? u * table[s * levels.length + k] : gauss[k] * spread;
       let v = point[s] + offset;
+      if (!Number.isFinite(v)) v = point[s];
       if (!(v >= floor)) v = floor; // NaN, negative, or below the previous level
       qs[k][s] = v;
       floor = v;

@@ -28,7 +28,9 @@ export function selectModels(bt: SeriesBacktest, metric: SelectionMetric, combin
   if (ranked.length === 0) return null;
   const chosen = ranked.slice(0, Math.max(1, combine)).map(([, i]) => i);
   const forecast = new Float64Array(bt.actuals.length);
-  const raw = chosen.map((i) => 1 / Math.max(errors[i], 1e-12) ** 2);
+  // Relative to the best error, so that huge errors cannot underflow every weight to 0 (0/0).
+  const best = Math.max(errors[chosen[0]], Number.MIN_VALUE);
+  const raw = chosen.map((i) => (best / Math.max(errors[i], Number.MIN_VALUE)) ** 2);
   const tot = raw.reduce((a, b) => a + b, 0);
   const weights = raw.map((w) => w / tot);
   chosen.forEach((i, k) => {

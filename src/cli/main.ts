@@ -88,6 +88,7 @@ function formatRunSummary(s: RunSummary): string {
     `  models: ${models}\n` +
     (s.fallbacks ? `  fallbacks: ${s.fallbacks} series (listed in manifest.json)\n` : '') +
     (s.rowsRejected ? `  rejected rows: ${s.rowsRejected} (rejects.csv)\n` : '') +
+    s.warnings.map((w) => `  warning: ${w}\n`).join('') +
     `  files: ${s.dir}\n`
   );
 }

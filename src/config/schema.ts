@@ -6,6 +6,15 @@ import { MODEL_NAMES } from '../models/library.js';
  * run` works with no file at all; the parsed `Config` type is what the rest of the engine sees.
  */
 
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
 
 export const ColumnsSchema = z
@@ -20,6 +29,16 @@ export const ColumnsSchema = z
   })
   .strict();
 
+export const CsvSchema = z
+  .object({
+    /** Decimal mark of numbers in the file. Omitted: '.', and a file whose numbers look like '.' thousands groups ("1.500") stops with a question. */
+    decimal: z.enum(['.', ',']).optional(),
+    /** Thousands separator of numbers in the file (none by default). */
+    thousands: z.enum(['', ',', '.', ' ', "'"]).optional(),
+  })
+  .strict()
+  .refine((c) => c.thousands === undefined || c.thousands === '' || c.thousands !== (c.decimal ?? '.'), { message: 'the thousands separator must differ from the decimal mark' });
+
 export const InputSchema = z
   .object({
     /** CSV, Parquet or DuckDB database file. Omitted: the bundled demo data. */
@@ -28,6 +47,14 @@ export const InputSchema = z
     /** Table (or view) name inside a DuckDB database file. */
     table: z.string().min(1).default('sales'),
     columns: ColumnsSchema.default(ColumnsSchema.parse({})),
+    /**
+     * IANA zone of the stores (e.g. Europe/Berlin): a timestamp-with-zone column becomes the
+     * calendar date it has there. Omitted: timestamps that are all at one time of day are read
+     * as local midnights, others in UTC.
+     */
+    timezone: z.string().min(1).refine(isTimeZone, 'expected an IANA time zone such as Europe/Berlin').optional(),
+    /** How numbers are written in a CSV file. */
+    csv: CsvSchema.default({}),
   })
   .strict();
 
@@ -42,8 +69,20 @@ export const QualitySchema = z
     /** Rows dated after `asOf` (default: today). */
     futureDates: z.enum(['reject', 'keep']).default('reject'),
     asOf: isoDate.optional(),
-    /** Stop before publishing when more than this share of rows is rejected. */
+    /** Stop before publishing when more than this share of rows is rejected or corrected (set to 0, capped, unobserved). */
     maxRejectedShare: z.number().min(0).max(1).default(0.05),
+    /**
+     * A value more than `factor` times a series' usual highs (its 99th percentile, never its
+     * own maximum) is a typo or a unit mix-up: `reject` it (the period is unobserved, not zero),
+     * `cap` it at that bound, or `keep` it.
+     */
+    outliers: z.object({ action: z.enum(['reject', 'cap', 'keep']).default('reject'), factor: z.number().min(2).max(1e6).default(10) }).strict().default({ action: 'reject', factor: 10 }),
+    /** Missing periods in a row that make an outage (unobserved, not zero sales) when the series' own row rate cannot explain them. Omitted: 14 days, 4 weeks. */
+    outageMinPeriods: z.number().int().min(2).max(10000).optional(),
+    /** A store with no rows at the data's end where it usually has some: `warn` (its series' latest periods are unobserved) or `stop` before publishing. */
+    missingStores: z.enum(['warn', 'stop']).default('warn'),
+    /** A feed that ends before the data of the last published run: `stop` before publishing (default), or `warn`. */
+    olderFeed: z.enum(['stop', 'warn']).default('stop'),
   })
   .strict();
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 
 const spillDirs: string[] = [];
 process.once('exit', () => {
@@ -17,8 +17,27 @@ process.once('exit', () => {
 export async function openDuckDb(path = ':memory:', options: Record<string, string> = {}): Promise<DuckDBConnection> {
   const spill = mkdtempSync(join(tmpdir(), 'shelfcast-duckdb-'));
   spillDirs.push(spill);
-  const instance = await DuckDBInstance.create(path, { temp_directory: spill, ...options });
+  const instance = await createInstance(path, { temp_directory: spill, ...options });
   return instance.connect();
+}
+
+/**
+ * A DuckDB instance whose results do not depend on the machine: DuckDB takes its time zone
+ * from the process (`TZ`), and casting a TIMESTAMPTZ to DATE uses it, so the same Parquet
+ * file gave other dates on another server. Every instance runs in UTC; the data's own zone is
+ * applied explicitly where a timestamp becomes a date (ingest/parse.ts).
+ */
+export async function createInstance(path: string, options: Record<string, string> = {}): Promise<DuckDBInstance> {
+  const instance = await DuckDBInstance.create(path, options);
+  const conn = await instance.connect();
+  try {
+    // The time-zone setting needs the built-in ICU extension, which is loaded on first use,
+    // so it cannot go in the creation options.
+    await conn.run(`SET GLOBAL TimeZone = 'UTC'`);
+  } finally {
+    conn.closeSync();
+  }
+  return instance;
 }
 
 /** Quote a SQL string literal. */

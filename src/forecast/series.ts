@@ -81,6 +81,8 @@ export interface SeriesForecast {
 /** Turns a configured model name into the model; tests substitute their own. */
 export type ModelResolver = (name: ModelName) => Model;
 
+const finiteOrNaN = (x: number): number => (Number.isFinite(x) ? x : NaN);
+
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
 function finite(pf: PointForecast): boolean {
@@ -130,6 +132,7 @@ function fitChosen(names: readonly ModelName[], weights: readonly number[], y: F
   const h = task.horizon;
   const mean = new Float64Array(h);
   const sd = new Float64Array(h);
+  if (!(fits.reduce((a, f) => a + f.w, 0) > 0)) for (const f of fits) f.w = 1;
   const total = fits.reduce((a, f) => a + f.w, 0);
   for (const { pf, w } of fits) for (let i = 0; i < h; i++) { mean[i] += (pf.mean[i] * w) / total; sd[i] += (pf.sd[i] * w) / total; }
   // A single model is named by its fitted form (ets-AAdN); a combination by its members'
@@ -157,8 +160,9 @@ export function forecastSeries(y: Float64Array, task: SeriesTask, library: Model
   const effects: EffectsCache = new Map();
   const resolve: ModelResolver = events ? (name) => withEvents(library(name), effects) : library;
   const profile = classifyDemand(obs);
-  const scale = maseScale(full);
-  const rscale = rmsseScale(full);
+  // Scales overflow only on absurd values (near the largest double); NaN means "no scale".
+  const scale = finiteOrNaN(maseScale(full));
+  const rscale = finiteOrNaN(rmsseScale(full));
   const base = { cls: profile.cls, scale, rscale, candidateErrors: new Map<ModelName, number>() };
   if (obs.length === 0) {
     return { ...base, label: 'zero', point: new Float64Array(h), sd: new Float64Array(h), residuals: new Float64Array(0), score: null, fallback: 'no observed periods', selection: null };
@@ -188,14 +192,42 @@ export function forecastSeries(y: Float64Array, task: SeriesTask, library: Model
   }
   const fit = fitChosen(chosen, weights, obs, ctx, resolve, fixed);
   if ('label' in fit) {
-    return { ...base, label: fit.label, point: fit.pf.mean.map((v) => Math.max(0, v)), sd: fit.pf.sd, residuals, score, selection: fit.selection, ...(detail ? { backtest: detail } : {}) };
+    const f: SeriesForecast = { ...base, label: fit.label, point: fit.pf.mean.map((v) => Math.max(0, v)), sd: fit.pf.sd, residuals, score, selection: fit.selection, ...(detail ? { backtest: detail } : {}) };
+    if (finiteResult(f)) return f;
+    return fallback(obs, task, base, `${fit.label} produced non-finite values`);
   }
-  let reason = fit.error;
+  return fallback(obs, task, base, fit.error);
+}
+
+/** Every number finite: what a published row promises, whatever the input or the models did. */
+function finiteResult(f: SeriesForecast): boolean {
+  return finite({ mean: f.point, sd: f.sd });
+}
+
+/**
+ * Seasonal naive when the selection fails; when that fails or overflows too (values near
+ * the largest double), the median of the recent observations, flat, which is finite for any
+ * finite input.
+ */
+function fallback(obs: Float64Array, task: SeriesTask, base: Pick<SeriesForecast, 'cls' | 'scale' | 'rscale' | 'candidateErrors'>, why: string): SeriesForecast {
+  const h = task.horizon;
+  const none = { residuals: new Float64Array(0), score: null, selection: null } as const;
+  let reason = why;
   try {
     const fb = seasonalNaive.fit(obs, task).forecast(h);
-    if (finite(fb)) return { ...base, label: 'snaive', point: fb.mean.map((v) => Math.max(0, v)), sd: fb.sd, residuals: new Float64Array(0), score: null, fallback: reason, selection: null };
+    if (finite(fb)) return { ...base, ...none, label: 'snaive', point: fb.mean.map((v) => Math.max(0, v)), sd: fb.sd, fallback: reason };
+    reason += '; snaive: non-finite values';
   } catch (e) {
     reason += `; snaive: ${message(e)}`;
   }
-  return { ...base, label: 'zero', point: new Float64Array(h), sd: new Float64Array(h), residuals: new Float64Array(0), score: null, fallback: reason, selection: null };
+  const level = recentMedian(obs, Math.max(28, 2 * task.season));
+  if (Number.isFinite(level)) return { ...base, ...none, label: 'median', point: new Float64Array(h).fill(Math.max(0, level)), sd: new Float64Array(h), fallback: reason };
+  return { ...base, ...none, label: 'zero', point: new Float64Array(h), sd: new Float64Array(h), fallback: reason };
+}
+
+function recentMedian(y: Float64Array, span: number): number {
+  const xs = Array.from(y.subarray(Math.max(0, y.length - span))).sort((a, b) => a - b);
+  if (xs.length === 0) return NaN;
+  const m = xs.length >> 1;
+  return xs.length % 2 ? xs[m] : xs[m - 1] / 2 + xs[m] / 2;
 }

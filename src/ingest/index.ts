@@ -5,10 +5,11 @@ import { applyQualityRules, type Ingested } from './quality.js';
 
 export type { Source } from './source.js';
 export type { Ingested, QualityReport } from './quality.js';
+export { writeRejects } from './rejects.js';
 
 /** Read the configured source into DuckDB and apply the data-quality rules. */
 export async function ingest(conn: DuckDBConnection, cfg: Config, inputPath: string, today: string): Promise<{ source: Source; ingested: Ingested }> {
   const source = await registerSource(conn, { ...cfg.input, path: inputPath });
-  const ingested = await applyQualityRules(conn, source, cfg.quality, cfg.freq, today);
+  const ingested = await applyQualityRules(conn, source, cfg.input, cfg.quality, cfg.freq, today);
   return { source, ingested };
 }

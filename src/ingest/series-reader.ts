@@ -28,6 +28,18 @@ export async function readSeriesKeys(conn: DuckDBConnection): Promise<SeriesKeys
   return { store: rows.map((r) => r.store_id), sku: rows.map((r) => r.sku) };
 }
 
+/** Unobserved runs of periods per series id, from the quality rules. */
+async function unobservedSpans(conn: DuckDBConnection): Promise<Map<number, [number, number][]>> {
+  const rows = await queryRows<{ sid: number; t0: number; t1: number }>(conn, `SELECT sid, t0, t1 FROM unobserved_spans ORDER BY sid, t0`);
+  const out = new Map<number, [number, number][]>();
+  for (const r of rows) {
+    const list = out.get(r.sid);
+    if (list) list.push([r.t0, r.t1]);
+    else out.set(r.sid, [[r.t0, r.t1]]);
+  }
+  return out;
+}
+
 export interface ReadOptions {
   /** Index of the data set's last period: every series is extended to it. */
   readonly lastT: number;
@@ -48,9 +60,12 @@ export interface ReadBatch {
 /**
  * Stream the `clean` table in series order and yield batches of whole series as typed
  * arrays. Memory is bounded by one batch plus DuckDB's chunk, not by the data set.
- * Series ids within a batch are consecutive, starting at `firstSid`.
+ * Series ids are 0..n−1 (the quality rules keep them dense), so within a batch they are
+ * consecutive, starting at `firstSid`. Periods without a row are `gapValue`, periods in
+ * `unobserved_spans` (outages, missing stores…) NaN.
  */
 export async function* readSeriesBatches(conn: DuckDBConnection, opts: ReadOptions): AsyncGenerator<ReadBatch> {
+  const spans = await unobservedSpans(conn);
   // `clean` was written in (sid, t) order and DuckDB keeps insertion order, so no re-sort;
   // the loop below checks the order it relies on.
   const result = await conn.stream(`SELECT sid, t, CASE WHEN unobserved THEN 'NaN'::DOUBLE ELSE u END AS u, COALESCE(promo, false)::UTINYINT AS promo FROM clean`);
@@ -80,6 +95,7 @@ export async function* readSeriesBatches(conn: DuckDBConnection, opts: ReadOptio
   };
   const finish = (): void => {
     if (!cur) return;
+    for (const [t0, t1] of spans.get(curSid) ?? []) cur.fill(NaN, Math.max(0, t0 - curT0), Math.max(0, t1 - curT0 + 1));
     if (pending.length === 0) pendingFirst = curSid;
     pending.push({ values: cur, promo: curPromo });
   };
@@ -96,7 +112,9 @@ export async function* readSeriesBatches(conn: DuckDBConnection, opts: ReadOptio
       const sid = sids[r];
       const t = ts[r];
       if (sid !== curSid) {
-        if (sid < curSid) throw new Error(`series ${sid} after ${curSid}: the clean table is out of order`);
+        // Batches and publish place series by id, so a missing id would shift every later
+        // series onto another's store and SKU: fail loudly instead.
+        if (sid !== curSid + 1) throw new Error(`series ${sid} after ${curSid}: the clean table is out of order or its ids are not dense`);
         finish();
         if (pending.length >= opts.batchSize) yield flush();
         curSid = sid;

@@ -16,6 +16,8 @@ export interface Source {
   readonly format: SourceFormat;
   /** Column names present in the source. */
   readonly available: readonly string[];
+  /** DuckDB type of each column (VARCHAR for every CSV column). */
+  readonly types: Readonly<Record<string, string>>;
   /** Source column for each role; optional roles default to a column of the same name. */
   readonly columns: ResolvedColumns;
   /** How a row number reads to a human: CSV rows are file lines (header is line 1). */
@@ -69,8 +71,9 @@ export async function registerSource(conn: DuckDBConnection, input: InputConfig 
   } catch (e) {
     throw new UserError(`input ${path}: cannot read as ${format}${format === 'duckdb' ? ` table ${input.table}` : ''}: ${firstLine(e)}`);
   }
-  const cols = await queryRows<{ column_name: string }>(conn, `SELECT column_name FROM (DESCRIBE src) WHERE column_name <> 'src_row'`);
+  const cols = await queryRows<{ column_name: string; column_type: string }>(conn, `SELECT column_name, column_type FROM (DESCRIBE src) WHERE column_name <> 'src_row'`);
   const available = cols.map((c) => c.column_name);
+  const types = Object.fromEntries(cols.map((c) => [c.column_name, c.column_type]));
   const columns: ResolvedColumns = { ...input.columns };
   for (const role of OPTIONAL_ROLES) if (columns[role] === undefined && available.includes(role)) columns[role] = role;
   const wanted = Object.entries(input.columns).filter(([, v]) => v !== undefined) as [string, string][];
@@ -79,7 +82,7 @@ export async function registerSource(conn: DuckDBConnection, input: InputConfig 
     const list = missing.map(([role, name]) => (role === name ? `"${name}"` : `"${name}" (for ${role})`)).join(', ');
     throw new UserError(`input ${path}: missing required column ${list}; found ${available.map((c) => `"${c}"`).join(', ')} (map columns with input.columns in the config)`);
   }
-  return { path, format, available, columns, rowLabel: format === 'csv' ? 'line' : 'row' };
+  return { path, format, available, types, columns, rowLabel: format === 'csv' ? 'line' : 'row' };
 }
 
 function firstLine(e: unknown): string {

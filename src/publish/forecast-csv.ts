@@ -23,12 +23,27 @@ export class ForecastCsvWriter extends CsvWriter {
 
   /** `version`: the series' model version in the registry (null: none, e.g. a fallback). */
   addSeries(store: string, sku: string, model: string, point: ArrayLike<number>, quantiles: readonly ArrayLike<number>[], version: number | null): void {
+    // The last gate before a number reaches an ERP: the engine guarantees finite,
+    // non-negative, non-crossing rows, and a bug that breaks that must stop the run.
+    assertPublishable(store, sku, point, quantiles);
     const prefix = `${this.runId},${csvField(store)},${csvField(sku)},`;
     const suffix = `,${csvField(model)},${version ?? ''}`;
     for (let s = 0; s < this.targetDates.length; s++) {
       let line = `${prefix}${this.targetDates[s]},${s + 1},${formatNumber(point[s])}`;
       for (const q of quantiles) line += ',' + formatNumber(q[s]);
       this.add(line + suffix + this.fiscalSuffix[s]);
+    }
+  }
+}
+
+function assertPublishable(store: string, sku: string, point: ArrayLike<number>, quantiles: readonly ArrayLike<number>[]): void {
+  for (let s = 0; s < point.length; s++) {
+    let prev = 0;
+    const ok = (v: number): boolean => Number.isFinite(v) && v >= prev && Math.abs(v) < 1e15;
+    if (!(Number.isFinite(point[s]) && point[s] >= 0 && point[s] < 1e15)) throw new Error(`${store}/${sku} step ${s + 1}: forecast ${point[s]} is not publishable`);
+    for (const q of quantiles) {
+      if (!ok(q[s])) throw new Error(`${store}/${sku} step ${s + 1}: quantile ${q[s]} is not finite, non-negative and non-crossing`);
+      prev = q[s];
     }
   }
 }

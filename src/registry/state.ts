@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { queryRows, sqlString } from '../db/duckdb.js';
+import { createInstance, queryRows, sqlString } from '../db/duckdb.js';
 import type { DemandClass } from '../models/classify.js';
 import type { ModelName } from '../models/library.js';
 import type { Calibration } from '../backtest/conformal.js';
@@ -33,7 +32,7 @@ CREATE TABLE IF NOT EXISTS accuracy (
 `;
 
 export async function withState<T>(out: string, fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-  const instance = await DuckDBInstance.create(join(out, STATE_FILE));
+  const instance = await createInstance(join(out, STATE_FILE));
   const conn = await instance.connect();
   try {
     await conn.run(SCHEMA);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { configHash } from '../config/load.js';
@@ -7,7 +7,8 @@ import { UserError } from '../errors.js';
 import { openDuckDb } from '../db/duckdb.js';
 import { ingest } from '../ingest/index.js';
 import { assertInputFile } from '../ingest/source.js';
-import { rejectShareProblem, writeRejects } from '../ingest/quality.js';
+import { qualityWarnings, rejectShareProblem, type QualityReport } from '../ingest/quality.js';
+import { writeRejects } from '../ingest/rejects.js';
 import { fingerprintInput } from '../ingest/fingerprint.js';
 import { readSeriesKeys } from '../ingest/series-reader.js';
 import { targetDates, todayIso } from '../ingest/dates.js';
@@ -42,6 +43,8 @@ export interface RunSummary {
   /** How many series were re-selected, reused, pinned… (see registry/reuse.ts). */
   readonly decisions: Record<string, number>;
   readonly fallbacks: number;
+  /** What the data-quality rules want a person to know (also in quality.json). */
+  readonly warnings: readonly string[];
   readonly seconds: number;
 }
 
@@ -80,7 +83,9 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     const { report, freq } = ingested;
     const code = codeVersion();
     events.info(`${report.rows_read} rows read, ${report.rows_rejected} rejected, ${report.series} series, ${freq.name === 'day' ? 'daily' : 'weekly'} ${report.first_date} → ${report.last_date}`);
-    const problem = rejectShareProblem(report, cfg.quality.maxRejectedShare);
+    const warnings = qualityWarnings(report);
+    for (const w of warnings) events.info(`warning: ${w}`);
+    const problem = rejectShareProblem(report, cfg.quality.maxRejectedShare) ?? gateProblem(cfg, report, out, warnings);
     if (problem) {
       const failed = join(out, 'failed', makeRunId(report.last_date, fingerprint.sha256, cfg, code, 'rejected'));
       mkdirSync(failed, { recursive: true });
@@ -131,7 +136,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       ...(plan ? { 'events.csv': eventRows } : {}),
       ...(fiscal ? { 'forecasts-fiscal.csv': undefined } : {}),
       'quality.json': undefined,
-      'rejects.csv': report.rows_rejected,
+      'rejects.csv': report.rows_rejected + report.rows_corrected,
     });
     const finished = new Date();
     const calendars = plan ? { features: plan.featureNames().length, default_location: { country: cfg.calendars.country, region: cfg.calendars.region ?? null }, files: plan.versions(), pooled_effects: storedPriors ? 'from the last retrain' : 'estimated by this run' } : null;
@@ -156,6 +161,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       model_versions: { decisions: reuse.counts, registered: written.newVersions.length, pins: state.pins, calibration: stored ? 'from the last retrain' : 'from this run' },
       backtest: { windows: seriesSettings.windows, metric: seriesSettings.metric, combine: seriesSettings.combine, selected: summarizeBacktest(results), calibration_errors: calibration.samples },
       fallbacks: written.fallbacks,
+      warnings,
       threads,
       stage_seconds: stages(),
     });
@@ -178,12 +184,40 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
         calendars, series: report.series, retrained: written.newVersions.length, reused: reuse.counts.reused, pinned: reuse.counts.pinned, dir,
       });
     });
-    return { runId, kind, dir, series: report.series, rows: written.rows, rowsRejected: report.rows_rejected, seriesPerModel: sortKeys(written.perModel), decisions: reuse.counts, fallbacks: written.fallbacks.length, seconds: (Date.now() - started) / 1000 };
+    return { runId, kind, dir, series: report.series, rows: written.rows, rowsRejected: report.rows_rejected, seriesPerModel: sortKeys(written.perModel), decisions: reuse.counts, fallbacks: written.fallbacks.length, warnings, seconds: (Date.now() - started) / 1000 };
   } finally {
     if (staging) discardStaging(staging);
     await pool.destroy();
     conn.closeSync();
     lock.release();
+  }
+}
+
+/**
+ * The configurable gates beyond the rejected share: a store missing from the feed's end
+ * (`quality.missingStores: stop`), and a feed that ends before the data of the run already
+ * published (`quality.olderFeed`, stop by default): publishing it would move `latest` back in time.
+ * A gate set to warn adds its line to `warnings`.
+ */
+function gateProblem(cfg: Config, report: QualityReport, out: string, warnings: string[]): string | null {
+  const stores = report.missing_stores.stores;
+  if (cfg.quality.missingStores === 'stop' && stores.length > 0) return `${stores.length} stores have no rows at the data end ${report.last_date} (${stores.slice(0, 5).join(', ')}${stores.length > 5 ? ', …' : ''}), and quality.missingStores = stop`;
+  const published = publishedDataEnd(out);
+  if (published && report.last_date < published.date) {
+    const line = `the feed ends ${report.last_date}, before the data of the published run ${published.runId} (${published.date})`;
+    if (cfg.quality.olderFeed === 'stop') return `${line}; set quality.olderFeed = "warn" to publish it anyway`;
+    warnings.push(line);
+  }
+  return null;
+}
+
+/** Data end of the run `latest` points at, if any. */
+function publishedDataEnd(out: string): { runId: string; date: string } | null {
+  try {
+    const m = JSON.parse(readFileSync(join(out, 'latest', 'manifest.json'), 'utf8')) as { run_id: string; data: { last_date: string } };
+    return { runId: m.run_id, date: m.data.last_date };
+  } catch {
+    return null;
   }
 }
 

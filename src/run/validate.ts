@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { openDuckDb } from '../db/duckdb.js';
 import { ingest, type QualityReport } from '../ingest/index.js';
-import { rejectShareProblem, writeRejects } from '../ingest/quality.js';
+import { rejectShareProblem } from '../ingest/quality.js';
+import { writeRejects } from '../ingest/rejects.js';
 import { todayIso } from '../ingest/dates.js';
 import { demoInput } from './run.js';
 

@@ -1,4 +1,5 @@
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { createInstance } from '../db/duckdb.js';
 
 /**
  * One in-memory DuckDB for the server. Each request gets its own connection (cheap), so
@@ -8,7 +9,7 @@ export class QueryEngine {
   private constructor(private readonly instance: DuckDBInstance) {}
 
   static async open(): Promise<QueryEngine> {
-    return new QueryEngine(await DuckDBInstance.create(':memory:'));
+    return new QueryEngine(await createInstance(':memory:'));
   }
 
   async with<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
