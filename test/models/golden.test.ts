@@ -186,6 +186,29 @@ describe('golden: ETS at R\'s parameters (a)', () => {
     }
   });
 
+  it('reproduces R\'s innovation variance and, for the linear forms, its forecast standard deviations', () => {
+    // forecast: sigma2 = SSE / (n - length(par)), the variance itself not counted among the
+    // parameters there (it is in the AIC). The class-1 sd is exact (Hyndman et al. 2008, table 6.1).
+    for (const { name, c, label } of etsCases) {
+      if (negativeMu(c)) continue;
+      const y = series(name);
+      const fit = etsEvaluate(y, parseForm(c.form), c.m, rParams(c))!;
+      expect(relErr(fit.sigma2, c.sigma2), label).toBeLessThan(EXACT);
+      if (!c.sd) continue;
+      const f = etsForecast(fit, y.length, c.sd.length);
+      expect(maxRelErr(f.sd, c.sd), label).toBeLessThan(EXACT);
+      if (c.sd_forecast) {
+        // ETS(A,N,A): forecast 8.20's class1() gives gamma to the wrong seasonal state (see
+        // r-reference.R), so its own sd differs at h = m, 2m, ... and only there.
+        expect(c.form, label).toBe('ANA');
+        for (let i = 0; i < c.sd.length; i++) {
+          if ((i + 1) % c.m === 0) expect(c.sd_forecast[i], `${label} h=${i + 1}`).toBeGreaterThan(f.sd[i] * (1 + 1e-7));
+          else expect(relErr(f.sd[i], c.sd_forecast[i]), `${label} h=${i + 1}`).toBeLessThan(EXACT);
+        }
+      }
+    }
+  });
+
   it('ETS(M,N,M), ETS(M,A,M): forecast()\'s mean is the point forecast up to h = m, then adds variance terms', () => {
     // class3()'s expectation E[y_{n+h}] exceeds the point forecast once h > m (the seasonal and
     // level errors multiply). shelfcast forecasts the point forecast; the gap is small but real.
@@ -294,6 +317,18 @@ describe('golden: thetaf', () => {
       expect(relErr(ses.loglik, t.ses_loglik), name).toBeLessThan(EXACT);
       expect(relErr(fitted.params.drift, t.drift), name).toBeLessThan(EXACT);
       expect(maxRelErr(mean, t.mean), name).toBeLessThan(EXACT);
+    }
+  });
+
+  it('reproduces thetaf\'s interval widths: exactly without a season, scaled by the seasonal index with one (a)', () => {
+    // thetaf: se_h = sigma sqrt(1 + (h - 1) alpha^2) on the adjusted scale, with forecast's SES
+    // sigma2 = SSE / (n - 2). Reseasonalising, forecast keeps that se; shelfcast multiplies it by
+    // the seasonal index as it does the mean, so its relative width follows the season.
+    for (const [name, t] of cases) {
+      const { y, sd } = thetaAtR(name, t);
+      const idx = t.seasonal ? multiplicativeIndices(y, t.m) : null;
+      const expected = t.sd.map((v, i) => (idx ? v * idx[(y.length + i) % t.m] : v));
+      expect(maxRelErr(sd, expected), name).toBeLessThan(EXACT);
     }
   });
 

@@ -81,7 +81,8 @@ export function etsEvaluate(y: Float64Array, form: EtsForm, m: number, params: E
   const k = 3 + (form.trend !== 'N' ? 2 : 0) + (form.season !== 'N' ? m : 0) + (form.trend === 'Ad' ? 1 : 0);
   const lik = etsNegLogLik(state, form, n);
   const aicc = n - k - 1 > 0 ? lik + 2 * k + (2 * k * (k + 1)) / (n - k - 1) : Infinity;
-  const sigma2 = (form.error === 'A' ? state.sse : state.sseRel) / Math.max(1, n - k);
+  // R's sigma2 divides by n minus the parameters other than the variance itself (k - 1).
+  const sigma2 = (form.error === 'A' ? state.sse : state.sseRel) / Math.max(1, n - k + 1);
   return { form, m, params, aicc, loglik: -0.5 * lik, sigma2, level: state.level, trend: state.trend, seasonal: state.seasonal, x: new Float64Array(0) };
 }
 
