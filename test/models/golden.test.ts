@@ -364,6 +364,12 @@ describe('golden: STL and MSTL against stats::stl and forecast::mstl (a)', () =>
     }
   });
 
+  it('s.window = "periodic": one seasonal pattern, the mean of each cycle position, as stats::stl makes it', () => {
+    for (const [name, cases] of Object.entries(ref.stl)) {
+      for (const c of cases.filter((c) => c.s_window === 'periodic')) check(name, series(name), ref.series[name].m, c);
+    }
+  });
+
   it('MSTL with two periods (taylor, 48 and 336)', () => {
     const y = Float64Array.from(ref.mstl.y);
     const d = mstl(y, ref.mstl.periods);
