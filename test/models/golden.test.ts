@@ -370,6 +370,12 @@ describe('golden: STL and MSTL against stats::stl and forecast::mstl (a)', () =>
     }
   });
 
+  it('a long series: the loess keeps degree 1 only where the window\'s spread exceeds 0.001 (n - 1), as stl.f', () => {
+    // sunspot.month, n = 3177: the 13-point low-pass smoother is then a local mean in R.
+    const { name, m, cases } = ref.stl_long;
+    for (const c of cases) check(name, Float64Array.from(ref.stl_long.y), m, c);
+  });
+
   it('MSTL with two periods (taylor, 48 and 336)', () => {
     const y = Float64Array.from(ref.mstl.y);
     const d = mstl(y, ref.mstl.periods);

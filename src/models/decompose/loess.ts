@@ -45,8 +45,10 @@ export function loessAt(y: ArrayLike<number>, n: number, span: number, degree: 0
   if (degree === 0) return my;
   const mx = sx / sw;
   const vxx = sxx / sw - mx * mx;
-  // Fall back to the local mean when the points are (almost) at one position.
-  if (vxx <= 1e-9 * (h * h + 1)) return my;
+  // The reference Fortran (stlest) keeps degree 1 only where the weighted spread of the window
+  // exceeds 0.001 (n - 1), n the length of the series smoothed: on a long series a short window
+  // (STL's low-pass smoother for a weekly cycle in daily data beyond ~1150 days) is a local mean.
+  if (!(h > 0) || Math.sqrt(Math.max(0, vxx)) <= 0.001 * (n - 1)) return my;
   const slope = (sxy / sw - mx * my) / vxx;
   return my + slope * (x - mx);
 }
