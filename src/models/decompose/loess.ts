@@ -60,13 +60,14 @@ export function loessSmooth(y: ArrayLike<number>, n: number, span: number, degre
   let prev = -1;
   for (let i = 0; i < n; i += step) {
     out[i] = loessAt(y, n, span, degree, i, rw);
-    if (Number.isNaN(out[i])) out[i] = prev >= 0 ? out[prev] : y[i];
+    // No weight in the window (robustness weights all zero there): the data value, as stl.f.
+    if (Number.isNaN(out[i])) out[i] = y[i];
     if (prev >= 0) interpolate(out, prev, i);
     prev = i;
   }
   if (prev !== n - 1) {
     out[n - 1] = loessAt(y, n, span, degree, n - 1, rw);
-    if (Number.isNaN(out[n - 1])) out[n - 1] = out[prev];
+    if (Number.isNaN(out[n - 1])) out[n - 1] = y[n - 1];
     interpolate(out, prev, n - 1);
   }
 }
