@@ -55,7 +55,8 @@ function fitCroston(y: Float64Array, variant: 'classic' | 'sba', alpha = 0.1): F
   return flat(variant === 'sba' ? 'croston-sba' : 'croston', { alpha }, level, rmse, alpha);
 }
 
-function tsbPass(y: Float64Array, alpha: number, beta: number): { level: number; sse: number } {
+/** One pass of TSB at given smoothing constants (alpha: size, beta: probability): the final rate and the in-sample SSE. */
+export function tsbPass(y: Float64Array, alpha: number, beta: number): { level: number; sse: number } {
   // Start from the whole-history averages so a short series is not dominated by its first value.
   let nz = 0;
   let sum = 0;

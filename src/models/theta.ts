@@ -1,6 +1,6 @@
 import type { FitContext, FittedModel, Model } from './types.js';
 import { nelderMead } from './optim/nelder-mead.js';
-import { etsForecast, fitEtsForm } from './ets/fit.js';
+import { etsForecast, fitEtsForm, type EtsFit } from './ets/fit.js';
 
 /**
  * The Theta method as an optimised state-space model (OTM, Fiorucci, Pellegrini, Louzada,
@@ -101,10 +101,15 @@ export function fitTheta(y: Float64Array, opts: ThetaOptions = {}): FittedModel 
  *   y_{n+h} = SES_{n+h} + b/2 · (h - 1 + (1 - (1 - alpha)^n) / alpha).
  */
 export function fitClassicTheta(y: Float64Array): FittedModel {
-  const n = y.length;
-  if (n < 3) throw new Error('theta: needs at least 3 observations');
+  if (y.length < 3) throw new Error('theta: needs at least 3 observations');
   const ses = fitEtsForm(y, { error: 'A', trend: 'N', season: 'N' }, 1);
   if (!ses) throw new Error('theta: SES could not be fitted');
+  return thetaFromSes(y, ses);
+}
+
+/** The classic Theta forecast from a given SES (ETS(A,N,N)) fit on y: fitClassicTheta without the fitting. */
+export function thetaFromSes(y: Float64Array, ses: EtsFit): FittedModel {
+  const n = y.length;
   let st = 0;
   let sy = 0;
   let stt = 0;

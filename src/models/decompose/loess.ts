@@ -45,8 +45,10 @@ export function loessAt(y: ArrayLike<number>, n: number, span: number, degree: 0
   if (degree === 0) return my;
   const mx = sx / sw;
   const vxx = sxx / sw - mx * mx;
-  // Fall back to the local mean when the points are (almost) at one position.
-  if (vxx <= 1e-9 * (h * h + 1)) return my;
+  // The reference Fortran (stlest) keeps degree 1 only where the weighted spread of the window
+  // exceeds 0.001 (n - 1), n the length of the series smoothed: on a long series a short window
+  // (STL's low-pass smoother for a weekly cycle in daily data beyond ~1150 days) is a local mean.
+  if (!(h > 0) || Math.sqrt(Math.max(0, vxx)) <= 0.001 * (n - 1)) return my;
   const slope = (sxy / sw - mx * my) / vxx;
   return my + slope * (x - mx);
 }
@@ -58,13 +60,14 @@ export function loessSmooth(y: ArrayLike<number>, n: number, span: number, degre
   let prev = -1;
   for (let i = 0; i < n; i += step) {
     out[i] = loessAt(y, n, span, degree, i, rw);
-    if (Number.isNaN(out[i])) out[i] = prev >= 0 ? out[prev] : y[i];
+    // No weight in the window (robustness weights all zero there): the data value, as stl.f.
+    if (Number.isNaN(out[i])) out[i] = y[i];
     if (prev >= 0) interpolate(out, prev, i);
     prev = i;
   }
   if (prev !== n - 1) {
     out[n - 1] = loessAt(y, n, span, degree, n - 1, rw);
-    if (Number.isNaN(out[n - 1])) out[n - 1] = out[prev];
+    if (Number.isNaN(out[n - 1])) out[n - 1] = y[n - 1];
     interpolate(out, prev, n - 1);
   }
 }

@@ -76,6 +76,16 @@ export function stl(y: Float64Array, period: number, opts: StlOptions = {}): Dec
     }
     if (outer < no) robustnessWeights(y, trend, seasonal, rw);
   }
+  // The loess with a span of 10 n + 1 is nearly, not exactly, constant along each cycle-subseries:
+  // like stats::stl, make the periodic component exactly periodic, the mean at each cycle position.
+  if (periodic) {
+    for (let k = 0; k < p; k++) {
+      let sum = 0;
+      let count = 0;
+      for (let i = k; i < n; i += p) { sum += seasonal[i]; count++; }
+      for (let i = k; i < n; i += p) seasonal[i] = sum / count;
+    }
+  }
   const remainder = new Float64Array(n);
   for (let i = 0; i < n; i++) remainder[i] = y[i] - trend[i] - seasonal[i];
   return { trend, seasonal, remainder };

@@ -8,6 +8,8 @@ export interface EtsFit {
   readonly m: number;
   readonly params: EtsParams;
   readonly aicc: number;
+  /** Log-likelihood as R's forecast::ets reports it (concentrated, no constants): -0.5 · etsNegLogLik. */
+  readonly loglik: number;
   /** Innovation variance: raw for additive error, relative for multiplicative error. */
   readonly sigma2: number;
   readonly level: number;
@@ -25,12 +27,14 @@ const logit = (p: number): number => Math.log(p / (1 - p));
  * initial level and trend. Constraints are imposed by construction (the "usual" region):
  * 0 < alpha < 1, 0 < beta < alpha, 0 < gamma < 1 - alpha, 0.8 < phi < 0.98.
  */
-export function fitEtsForm(y: Float64Array, form: EtsForm, m: number, start?: ArrayLike<number>): EtsFit | null {
+export function fitEtsForm(y: Float64Array, form: EtsForm, m: number, start?: ArrayLike<number>, seasonalStart?: Float64Array): EtsFit | null {
   const n = y.length;
   const seasonal = form.season !== 'N';
   const hasTrend = form.trend !== 'N';
   const damped = form.trend === 'Ad';
-  const init = initialStates(y, m, form.trend, form.season);
+  const heuristic = initialStates(y, m, form.trend, form.season);
+  // Seasonal starts are not optimised: the heuristic ones, or the caller's (the golden tests give R's).
+  const init = seasonalStart ? { ...heuristic, s0: seasonalStart } : heuristic;
   let scale = 0;
   for (let i = 1; i < n; i++) scale += Math.abs(y[i] - y[i - 1]);
   scale = scale / Math.max(1, n - 1) || Math.abs(init.l0) || 1;
@@ -60,38 +64,37 @@ export function fitEtsForm(y: Float64Array, form: EtsForm, m: number, start?: Ar
     ? nelderMead(objective, start, { maxIter: 25 * x0.length + 40, tol: 1e-7, step: 0.15 })
     : nelderMead(objective, x0, { maxIter: 60 * x0.length + 100, tol: 1e-7, step: 0.6 });
   if (!Number.isFinite(best.fx) || best.fx >= Number.MAX_VALUE) return null;
-  const params = decode(best.x);
-  const state = etsFilter(y, form, m, params, new Float64Array(Math.max(1, m)));
-  if (!state.valid) return null;
-  // Parameters counted as R does: smoothing, damping, initial states, plus the variance.
-  const k = x0.length + (seasonal ? m - 1 : 0) + 1;
-  const lik = best.fx;
-  const aic = lik + 2 * k;
-  const aicc = n - k - 1 > 0 ? aic + (2 * k * (k + 1)) / (n - k - 1) : Infinity;
-  const dof = Math.max(1, n - k);
-  const sigma2 = form.error === 'A' ? state.sse / dof : state.sseRel / dof;
-  return { form, m, params, aicc, sigma2, level: state.level, trend: state.trend, seasonal: state.seasonal, x: Float64Array.from(best.x) };
+  const fit = etsEvaluate(y, form, m, decode(best.x));
+  return fit && { ...fit, x: Float64Array.from(best.x) };
 }
 
 /**
- * An ETS form with given parameters (a registered version's), no optimisation: one pass of the
- * recursions over y for the final states and the error variance. Null when the parameters do
- * not suit the data any more (a multiplicative form meeting a zero).
+ * One ETS form at fully given parameters and initial states, no optimisation: one pass of the
+ * recursions for the final states, the likelihood, AICc and error variance. Null when the
+ * parameters do not suit the data (a multiplicative form whose one-step forecast reaches zero).
+ */
+export function etsEvaluate(y: Float64Array, form: EtsForm, m: number, params: EtsParams): EtsFit | null {
+  const state = etsFilter(y, form, m, params, new Float64Array(Math.max(1, m)));
+  if (!state.valid) return null;
+  const n = y.length;
+  // Parameters counted as R does: smoothing, damping, initial states, plus the variance.
+  const k = 3 + (form.trend !== 'N' ? 2 : 0) + (form.season !== 'N' ? m : 0) + (form.trend === 'Ad' ? 1 : 0);
+  const lik = etsNegLogLik(state, form, n);
+  const aicc = n - k - 1 > 0 ? lik + 2 * k + (2 * k * (k + 1)) / (n - k - 1) : Infinity;
+  // R's sigma2 divides by n minus the parameters other than the variance itself (k - 1).
+  const sigma2 = (form.error === 'A' ? state.sse : state.sseRel) / Math.max(1, n - k + 1);
+  return { form, m, params, aicc, loglik: -0.5 * lik, sigma2, level: state.level, trend: state.trend, seasonal: state.seasonal, x: new Float64Array(0) };
+}
+
+/**
+ * An ETS form with given parameters (a registered version's) and the heuristic seasonal starts,
+ * no optimisation. Null when the parameters do not suit the data any more.
  */
 export function etsWithParams(y: Float64Array, form: EtsForm, m: number, p: Readonly<Record<string, number>>): EtsFit | null {
   const need = ['alpha', 'beta', 'gamma', 'phi', 'l0', 'b0'];
   if (need.some((k) => !Number.isFinite(p[k]))) return null;
   const init = initialStates(y, m, form.trend, form.season);
-  const params: EtsParams = { alpha: p.alpha, beta: p.beta, gamma: p.gamma, phi: p.phi, l0: p.l0, b0: p.b0, s0: init.s0 };
-  const state = etsFilter(y, form, m, params, new Float64Array(Math.max(1, m)));
-  if (!state.valid) return null;
-  const n = y.length;
-  // Counted as fitEtsForm does: smoothing, damping, initial states, the variance.
-  const k = 3 + (form.trend !== 'N' ? 2 : 0) + (form.season !== 'N' ? m : 0) + (form.trend === 'Ad' ? 1 : 0);
-  const lik = etsNegLogLik(state, form, n);
-  const aicc = n - k - 1 > 0 ? lik + 2 * k + (2 * k * (k + 1)) / (n - k - 1) : Infinity;
-  const sigma2 = (form.error === 'A' ? state.sse : state.sseRel) / Math.max(1, n - k);
-  return { form, m, params, aicc, sigma2, level: state.level, trend: state.trend, seasonal: state.seasonal, x: new Float64Array(0) };
+  return etsEvaluate(y, form, m, { alpha: p.alpha, beta: p.beta, gamma: p.gamma, phi: p.phi, l0: p.l0, b0: p.b0, s0: init.s0 });
 }
 
 /** Point forecasts and error standard deviations from a fitted model's final states. */
