@@ -44,7 +44,7 @@ describe('effects learned from history', () => {
   it('follow Thanksgiving week when it moves against the 52-week cycle', () => {
     // Weekly grid ending Fridays from 2009-01-02: Thanksgiving falls in a different week of
     // the 52-week cycle in some years; its feature is kept and its effect estimated.
-    const grid: PeriodGrid = { firstDate: '2009-01-02', stepDays: 7, periods: 6 * 52 + 10, weekLabel: 'end' };
+    const grid: PeriodGrid = { firstDate: '2009-01-02', stepDays: 7, periods: 6 * 52 + 10, history: 6 * 52, weekLabel: 'end' };
     const reg = new FeatureRegistry();
     const catalog = new CalendarCatalog(shippedCalendarDir(), { before: 0, after: 0 });
     const table = withoutSeasonalRepeats(featureTable(catalog.forLocation({ country: 'US' }).filter((e) => e.name === 'Thanksgiving Day'), grid, reg), 52);

@@ -50,20 +50,36 @@ class ScorePool {
     this.weights[step].push(weight);
   }
 
-  /** Offsets [step][level], or null when a step has too few errors to trust. */
+  /**
+   * Offsets [step][level], or null when the whole horizon has too few errors to trust. A step
+   * with too few errors of its own borrows those of the nearest steps until it has enough:
+   * every Sunday step is empty when the stores are closed on Sundays, and one empty step must
+   * not send the whole class to the models' own (uncalibrated) spread.
+   */
   offsets(levels: readonly number[]): Float64Array | null {
-    if (this.scores.some((xs) => xs.length < MIN_CALIBRATION_SAMPLES)) return null;
-    const out = new Float64Array(this.scores.length * levels.length);
-    this.scores.forEach((xs, s) => {
+    const h = this.scores.length;
+    if (this.scores.reduce((a, xs) => a + xs.length, 0) < MIN_CALIBRATION_SAMPLES) return null;
+    const out = new Float64Array(h * levels.length);
+    for (let s = 0; s < h; s++) {
+      let xs = this.scores[s];
+      let ws = this.weights[s];
+      for (let d = 1; xs.length < MIN_CALIBRATION_SAMPLES && d < h; d++) {
+        for (const n of [s - d, s + d]) {
+          if (n < 0 || n >= h) continue;
+          xs = xs.concat(this.scores[n]);
+          ws = ws.concat(this.weights[n]);
+        }
+      }
       levels.forEach((tau, k) => {
-        out[s * levels.length + k] = Math.sign(tau - 0.5) * weightedQuantile(xs, this.weights[s], Math.abs(2 * tau - 1));
+        out[s * levels.length + k] = Math.sign(tau - 0.5) * weightedQuantile(xs, ws, Math.abs(2 * tau - 1));
       });
-    });
+    }
     return out;
   }
 
+  /** Errors collected, over every step. */
   get size(): number {
-    return this.scores[0]?.length ?? 0;
+    return this.scores.reduce((a, xs) => a + xs.length, 0);
   }
 }
 
@@ -108,21 +124,23 @@ export class CalibrationBuilder {
   build(levels: readonly number[]): Calibration {
     const pool = (c: DemandClass): ScorePool => this.pools.get(c) as ScorePool;
     const byClass = Object.fromEntries(DEMAND_CLASSES.map((c) => [c, pool(c).offsets(levels)])) as Record<DemandClass, Float64Array | null>;
-    const samples = Object.fromEntries([...DEMAND_CLASSES.map((c) => [c, pool(c).size * this.horizon]), ['all', this.all.size * this.horizon]]) as Record<DemandClass | 'all', number>;
+    const samples = Object.fromEntries([...DEMAND_CLASSES.map((c) => [c, pool(c).size]), ['all', this.all.size]]) as Record<DemandClass | 'all', number>;
     return { levels, horizon: this.horizon, byClass, pooled: this.all.offsets(levels), samples };
   }
 }
 
 /**
  * Quantile paths for one series: calibrated offsets when its class (or the pool) has them,
- * else Gaussian quantiles from the model's own spread. Non-negative and non-crossing.
+ * else Gaussian quantiles from the model's own spread. Non-negative and non-crossing; 0 on
+ * the steps `closed` marks.
  */
-export function seriesQuantiles(cal: Calibration, cls: DemandClass, point: ArrayLike<number>, sd: ArrayLike<number>, unit: ArrayLike<number>): Float64Array[] {
+export function seriesQuantiles(cal: Calibration, cls: DemandClass, point: ArrayLike<number>, sd: ArrayLike<number>, unit: ArrayLike<number>, closed?: ArrayLike<number>): Float64Array[] {
   const { levels, horizon } = cal;
   const table = cal.byClass[cls] ?? cal.pooled;
   const qs = levels.map(() => new Float64Array(horizon));
   const gauss = levels.map(normalQuantile);
   for (let s = 0; s < horizon; s++) {
+    if (closed?.[s]) continue; // a closed store sells nothing: 0 in every quantile
     let floor = 0;
     // A series without a usable unit (no spread measured, or an overflow) falls back to its
     // model's own spread, and one without that to the point: never a NaN or an infinity.

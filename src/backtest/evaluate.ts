@@ -17,10 +17,15 @@ export interface SeriesBacktest {
   readonly units: (Float64Array | null)[];
 }
 
-export function backtestSeries(y: Float64Array, candidates: readonly Model[], ctx: FitContext, h: number, origins: readonly number[]): SeriesBacktest {
+/**
+ * `observed` is the series as it was seen, NaN where demand was not observed (stock-outs,
+ * outages, closed periods): models are fitted on `y` (imputed) but scored only where demand
+ * was observed, so an interpolated value never decides which model wins.
+ */
+export function backtestSeries(y: Float64Array, candidates: readonly Model[], ctx: FitContext, h: number, origins: readonly number[], observed: Float64Array = y): SeriesBacktest {
   const k = origins.length;
   const actuals = new Float64Array(k * h);
-  for (let w = 0; w < k; w++) actuals.set(y.subarray(origins[w], origins[w] + h), w * h);
+  for (let w = 0; w < k; w++) actuals.set(observed.subarray(origins[w], origins[w] + h), w * h);
   const units: (Float64Array | null)[] = [];
   // One history array per window, shared by every candidate (so shared work can be cached on it).
   const prefixes = origins.map((o) => y.subarray(0, o));
@@ -50,16 +55,18 @@ export function backtestSeries(y: Float64Array, candidates: readonly Model[], ct
   return { origins, h, actuals, forecasts, units };
 }
 
-/** Mean absolute error over every window and step. */
+/** Mean absolute error over every window and step where the actual was observed. */
 export function meanAbsoluteError(actuals: Float64Array, forecast: Float64Array): number {
   let s = 0;
-  for (let i = 0; i < actuals.length; i++) s += Math.abs(forecast[i] - actuals[i]);
-  return actuals.length ? s / actuals.length : NaN;
+  let n = 0;
+  for (let i = 0; i < actuals.length; i++) if (!Number.isNaN(actuals[i])) { s += Math.abs(forecast[i] - actuals[i]); n++; }
+  return n ? s / n : NaN;
 }
 
-/** Root mean squared error over every window and step. */
+/** Root mean squared error over every window and step where the actual was observed. */
 export function rootMeanSquaredError(actuals: Float64Array, forecast: Float64Array): number {
   let s = 0;
-  for (let i = 0; i < actuals.length; i++) s += (forecast[i] - actuals[i]) ** 2;
-  return actuals.length ? Math.sqrt(s / actuals.length) : NaN;
+  let n = 0;
+  for (let i = 0; i < actuals.length; i++) if (!Number.isNaN(actuals[i])) { s += (forecast[i] - actuals[i]) ** 2; n++; }
+  return n ? Math.sqrt(s / n) : NaN;
 }

@@ -34,14 +34,16 @@ export interface PointScores {
   readonly bias: number;
 }
 
-/** Scores of one forecast path against actuals. Scales of 0 give NaN scaled metrics. */
+/** Scores of one forecast path against actuals (NaN actuals, unobserved, are skipped). Scales of 0 give NaN scaled metrics. */
 export function pointScores(actual: ArrayLike<number>, forecast: ArrayLike<number>, mScale: number, rScale: number): PointScores {
-  const h = actual.length;
+  let h = 0;
   let ae = 0;
   let se = 0;
   let e = 0;
   let aa = 0;
-  for (let i = 0; i < h; i++) {
+  for (let i = 0; i < actual.length; i++) {
+    if (Number.isNaN(actual[i])) continue;
+    h++;
     const d = forecast[i] - actual[i];
     ae += Math.abs(d);
     se += d * d;

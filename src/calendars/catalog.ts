@@ -11,7 +11,8 @@ import { calendarError, intField, isoDateField, readCsvFile } from './csv-file.j
  * events and promotions. Every file is validated line by line and fingerprinted for the
  * manifest.
  */
-export type EventKind = 'holiday' | 'event' | 'promo';
+/** `closed`: the store is closed over the event's dates (a refurbishment, a strike): forecasts are 0, history is not demand. */
+export type EventKind = 'holiday' | 'event' | 'promo' | 'closed';
 
 export interface CalendarEvent {
   readonly date: string;

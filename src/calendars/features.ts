@@ -12,6 +12,8 @@ export interface PeriodGrid {
   readonly stepDays: 1 | 7;
   /** Periods covered: history and horizon. */
   readonly periods: number;
+  /** Periods of history (the rest is the horizon). */
+  readonly history: number;
   /** Weekly dates label the last day of their week ('end') or the first ('start'). */
   readonly weekLabel: 'end' | 'start';
 }

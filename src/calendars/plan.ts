@@ -2,14 +2,14 @@ import { resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CalendarsConfig } from '../config/schema.js';
 import type { BatchEvents, CalendarTask } from '../forecast/batch.js';
-import type { ReadBatch, SeriesKeys } from '../ingest/series-reader.js';
+import { PROMO_FLAG, type ReadBatch, type SeriesKeys } from '../ingest/series-reader.js';
 import { queryRows, sqlString } from '../db/duckdb.js';
 import { isoAddDays } from '../ingest/dates.js';
 import { CsvWriter } from '../publish/csv-writer.js';
 import { csvField } from '../publish/format.js';
 import { CalendarCatalog, shippedCalendarDir, type CalendarEvent, type CalendarVersion, type Location } from './catalog.js';
 import { appliesTo, readItems, readStores, readUserEvents, type ScopedEvent } from './scoped.js';
-import { FeatureRegistry, featureTable, mergeTables, PROMO_FEATURE, withoutSeasonalRepeats, type FeatureTable, type PeriodGrid } from './features.js';
+import { eventPeriods, FeatureRegistry, featureTable, mergeTables, PROMO_FEATURE, withoutSeasonalRepeats, type FeatureTable, type PeriodGrid } from './features.js';
 
 /** Rows of history per slice when pooled effects are estimated (bounds DuckDB's memory). */
 const PRIOR_SLICE_ROWS = 8_000_000;
@@ -28,9 +28,19 @@ export interface PriorRow {
  */
 export class CalendarPlan {
   private readonly registry = new FeatureRegistry();
-  private readonly locations = new Map<string, { loc: Location; events: CalendarEvent[]; table: FeatureTable }>();
+  private readonly locations = new Map<string, { loc: Location; events: CalendarEvent[]; raw: FeatureTable; table: FeatureTable }>();
   private priors = new Map<string, Float64Array>();
   private readonly promoId: number;
+  /**
+   * Whether the run knows the promotions ahead. A promotion lift learned from history and
+   * taken out of it is only worth it if it can be put back where promotions will be: without
+   * a plan the forecast would assume none, and fall short on every promotion day.
+   */
+  private readonly plannedPromos: boolean;
+
+  /** The user's closures (`kind: closed`): not effects but periods forecast as 0. */
+  private readonly closureEvents: ScopedEvent[];
+  private readonly userEvents: ScopedEvent[];
 
   private constructor(
     private readonly cfg: CalendarsConfig,
@@ -38,17 +48,25 @@ export class CalendarPlan {
     private readonly catalog: CalendarCatalog,
     private readonly stores: Map<string, Location>,
     private readonly items: Map<string, string> | null,
-    private readonly userEvents: ScopedEvent[],
+    events: ScopedEvent[],
     private readonly seasonalPeriod: number | null,
   ) {
+    this.userEvents = events.filter((e) => e.kind !== 'closed');
+    this.closureEvents = events.filter((e) => e.kind === 'closed');
+    const userEvents = this.userEvents;
     // Register every feature up front, in a fixed order, so ids do not depend on batch order.
     const keys = [...new Set([...stores.values(), this.defaultLocation()].map(locationKey))].sort();
     for (const k of keys) this.location(k);
     featureTable(userEvents, grid, this.registry);
     this.promoId = this.registry.id(PROMO_FEATURE);
+    this.plannedPromos = userEvents.some((e) => e.kind === 'promo' && eventPeriods(e, grid).some(({ t }) => t >= grid.history));
   }
 
-  /** `seasonalPeriod`: the longest cycle the models will learn, if the data spans two of them. */
+  /**
+   * `seasonalPeriod`: the longest cycle the models will learn, if the data spans two of them.
+   * Only weekly data leaves the features that repeat with it to the seasonal model: a yearly
+   * cycle of daily data is smooth and cannot carry a one-day closure or spike (1 May, Christmas).
+   */
   static build(cfg: CalendarsConfig, grid: PeriodGrid, keys: SeriesKeys, seasonalPeriod: number | null): CalendarPlan {
     // Around a holiday the days either side matter in daily data; in weekly data a ±1-day window
     // only spills the holiday into the neighbouring week, where it adds noise (BENCHMARKS.md).
@@ -87,6 +105,21 @@ export class CalendarPlan {
   eventsOf(store: string, sku?: string): CalendarEvent[] {
     const user = this.userEvents.filter((e) => (sku === undefined ? e.sku === undefined && e.category === undefined && (e.store === undefined || e.store === store) : appliesTo(e, store, sku, this.items)));
     return [...(this.location(locationKey(this.locationOf(store))).events), ...user];
+  }
+
+  /** Every holiday and event feature of a store's calendar, history and horizon (closures are learned from them). */
+  storeFeatures(store: string): FeatureTable {
+    return this.location(locationKey(this.locationOf(store))).raw;
+  }
+
+  /** Periods (on the run grid) the user's `kind: closed` events close a store (those scoped to the whole store). */
+  closedPeriods(store: string): number[] {
+    const out: number[] = [];
+    for (const e of this.closureEvents) {
+      if ((e.store !== undefined && e.store !== store) || e.sku !== undefined || e.category !== undefined) continue;
+      for (const { t } of eventPeriods(e, this.grid)) out.push(t);
+    }
+    return out;
   }
 
   /** Periods (on the run grid) in which any of a store's holidays or events falls, aligned or not. */
@@ -140,12 +173,12 @@ export class CalendarPlan {
         WITH base AS (
           SELECT sid, t, u, promo, lag(u, 3) OVER w AS b3, lag(u, 2) OVER w AS b2, lag(u, 1) OVER w AS b1,
             lead(u, 1) OVER w AS a1, lead(u, 2) OVER w AS a2, lead(u, 3) OVER w AS a3
-          FROM clean WHERE sid >= ${lo} AND sid < ${lo + slice} AND t < ${cutoff} AND NOT unobserved
+          FROM clean WHERE sid >= ${lo} AND sid < ${lo + slice} AND t < ${cutoff} AND NOT unobserved AND NOT closed
           WINDOW w AS (PARTITION BY sid, t % ${step} ORDER BY t)),
         hits AS (
           SELECT base.*, h.f FROM base JOIN cal_hits h USING (sid, t)
           UNION ALL
-          SELECT base.*, ${this.promoId} AS f FROM base WHERE promo)
+          SELECT base.*, ${this.promoId} AS f FROM base WHERE promo AND ${this.plannedPromos})
         SELECT sid, f, sum(u), sum(list_median([b3, b2, b1, u, a1, a2, a3])) FROM hits GROUP BY sid, f`);
     }
     const rows = await queryRows<{ pool: string; f: number; effect: number }>(conn, `
@@ -209,9 +242,9 @@ export class CalendarPlan {
       const tables = [from(this.location(locationKey(this.locationOf(store))).table, t0)];
       const scoped = this.userEvents.length ? this.userEvents.filter((e) => appliesTo(e, store, sku, this.items)) : [];
       if (scoped.length) tables.push(from(featureTable(scoped, this.grid, this.registry), t0));
-      if (read.promo) {
+      if (this.plannedPromos) {
         const promoT: number[] = [];
-        for (let j = 0; j < len; j++) if (read.promo[batch.offsets[i] + j]) promoT.push(t0 + j);
+        for (let j = 0; j < len; j++) if (read.flags[batch.offsets[i] + j] & PROMO_FLAG) promoT.push(t0 + j);
         if (promoT.length) tables.push({ t: Int32Array.from(promoT), f: new Int32Array(promoT.length).fill(this.promoId) });
       }
       const table = tables.length === 1 ? tables[0] : mergeTables(...tables);
@@ -255,14 +288,14 @@ export class CalendarPlan {
     return this.cfg.region ? { country: this.cfg.country, region: this.cfg.region } : { country: this.cfg.country };
   }
 
-  private location(key: string): { loc: Location; events: CalendarEvent[]; table: FeatureTable } {
+  private location(key: string): { loc: Location; events: CalendarEvent[]; raw: FeatureTable; table: FeatureTable } {
     let entry = this.locations.get(key);
     if (!entry) {
       const [country, region] = key.split('|');
       const loc: Location = region ? { country, region } : { country };
       const events = this.catalog.forLocation(loc);
       const table = featureTable(events, this.grid, this.registry);
-      entry = { loc, events, table: this.seasonalPeriod ? withoutSeasonalRepeats(table, this.seasonalPeriod) : table };
+      entry = { loc, events, raw: table, table: this.seasonalPeriod && this.grid.stepDays === 7 ? withoutSeasonalRepeats(table, this.seasonalPeriod) : table };
       this.locations.set(key, entry);
     }
     return entry;

@@ -48,7 +48,7 @@ export function readUserEvents(file: string, items: Map<string, string> | null):
     const days = Math.round((Date.parse(end) - Date.parse(start)) / 86400000);
     if (days > 366) throw calendarError(file, r.line, `spans ${days + 1} days; an event or promotion lasts at most a year`);
     const kind = (r.fields.kind || 'event') as EventKind;
-    if (kind !== 'event' && kind !== 'promo') throw calendarError(file, r.line, `kind "${r.fields.kind}" must be event or promo`);
+    if (kind !== 'event' && kind !== 'promo' && kind !== 'closed') throw calendarError(file, r.line, `kind "${r.fields.kind}" must be event, promo or closed`);
     if (r.fields.category && !items) throw calendarError(file, r.line, 'category scope needs an items table (calendars.items: sku,category)');
     // The window covers the whole range: the date is the start, `after` stretches to the end.
     out.push({

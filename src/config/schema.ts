@@ -26,6 +26,8 @@ export const ColumnsSchema = z
     price: z.string().min(1).optional(),
     promo: z.string().min(1).optional(),
     stockout: z.string().min(1).optional(),
+    /** 0 on periods the store was closed: neither zero demand nor a gap (models skip them, forecasts are 0). */
+    open: z.string().min(1).optional(),
   })
   .strict();
 
@@ -132,6 +134,15 @@ export const CalendarsSchema = z
   })
   .strict();
 
+export const ClosuresSchema = z
+  .object({
+    /** A weekday on which a store sold nothing in each of the last this many weeks is closed (daily data; 0: never learn it). */
+    weeks: z.number().int().min(0).max(520).default(8),
+    /** Learn the holidays on which a store sold nothing on every past occurrence (daily data, needs calendars). */
+    holidays: z.boolean().default(true),
+  })
+  .strict();
+
 export const LifecycleSchema = z
   .object({
     /** A nightly run re-selects a series whose model version is older than this. */
@@ -206,6 +217,8 @@ export const ConfigSchema = z
     quality: QualitySchema.default(QualitySchema.parse({})),
     models: ModelsSchema.default(ModelsSchema.parse({})),
     calendars: CalendarsSchema.default(CalendarsSchema.parse({})),
+    /** When stores are closed: forecast 0, and not demand in the history. */
+    closures: ClosuresSchema.default(ClosuresSchema.parse({})),
     lifecycle: LifecycleSchema.default(LifecycleSchema.parse({})),
     schedule: ScheduleSchema.default(ScheduleSchema.parse({})),
     /** `shelfcast serve`: where to listen and who may pull. */

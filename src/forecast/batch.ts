@@ -19,6 +19,14 @@ export interface SeriesBatch {
   readonly events?: BatchEvents;
   /** Stored selections to reuse: series i's models are models[offsets[i] .. offsets[i+1]) (none: select afresh). */
   readonly fixed?: BatchFixed;
+  /** Periods the store is closed, history and horizon (see calendars/closures.ts). */
+  readonly closed?: BatchClosures;
+}
+
+/** Series i's closed periods are t[offsets[i] .. offsets[i+1]), counted from its first value, sorted. */
+export interface BatchClosures {
+  readonly offsets: Int32Array;
+  readonly t: Int32Array;
 }
 
 /** Indices into MODEL_NAMES, their weights and fitted labels, per series. */
@@ -55,7 +63,8 @@ export interface CalendarTask {
 export function batchBuffers(b: SeriesBatch): ArrayBuffer[] {
   const ev = b.events ? [b.events.offsets, b.events.t, b.events.f, b.events.priors] : [];
   const fx = b.fixed ? [b.fixed.offsets, b.fixed.models, b.fixed.weights] : [];
-  return [b.values, b.offsets, ...ev, ...fx].map((a) => a.buffer as ArrayBuffer);
+  const cl = b.closed ? [b.closed.offsets, b.closed.t] : [];
+  return [b.values, b.offsets, ...ev, ...fx, ...cl].map((a) => a.buffer as ArrayBuffer);
 }
 
 function fixedSelection(b: SeriesBatch, i: number): FixedSelection | undefined {
@@ -144,6 +153,8 @@ export interface BatchResult {
   readonly failures: { readonly series: number; readonly reason: string }[];
   /** Per series: JSON of the Selection that produced the forecast ('' for a fallback). */
   readonly selections: string[];
+  /** [series][step] 1 where the store is known to be closed: every quantile is 0. */
+  readonly closed: Uint8Array;
   /** With `task.detail`: every candidate's backtest (see BacktestDetail). */
   readonly detail?: BacktestDetail;
 }
@@ -172,7 +183,7 @@ export function candidateUnion(task: SeriesTask): ModelName[] {
 /** Buffers to transfer (not copy) when a result crosses threads. */
 export function resultBuffers(r: BatchResult): ArrayBuffer[] {
   const detail = r.detail ? [r.detail.actuals, r.detail.forecasts, r.detail.units, r.detail.fromEnd] : [];
-  return [r.point, r.sd, r.scale, r.rscale, r.residuals, r.scores, r.candidateErrors, r.labelIds, r.classIds, ...detail].map((a) => a.buffer as ArrayBuffer);
+  return [r.point, r.sd, r.scale, r.rscale, r.residuals, r.scores, r.candidateErrors, r.labelIds, r.classIds, r.closed, ...detail].map((a) => a.buffer as ArrayBuffer);
 }
 
 /** Forecast every series of a batch. Pure: the worker calls it, and so can a test. */
@@ -195,13 +206,16 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
   const labelIndex = new Map<string, number>();
   const failures: { series: number; reason: string }[] = [];
   const selections: string[] = [];
+  const closed = new Uint8Array(k * h);
   const C = names.length;
   const detail: BacktestDetail | undefined = task.detail
     ? { actuals: new Float64Array(k * w * h).fill(NaN), forecasts: new Float64Array(k * C * w * h).fill(NaN), units: new Float64Array(k * C * w).fill(NaN), fromEnd: new Int32Array(k * w) }
     : undefined;
   for (let i = 0; i < k; i++) {
     const y = batch.values.subarray(batch.offsets[i], batch.offsets[i + 1]);
-    const f = forecastSeries(y, task, library, seriesEvents(batch, i, calendar), fixedSelection(batch, i));
+    const shut = batch.closed ? batch.closed.t.subarray(batch.closed.offsets[i], batch.closed.offsets[i + 1]) : undefined;
+    const f = forecastSeries(y, task, library, seriesEvents(batch, i, calendar), fixedSelection(batch, i), shut);
+    closed.set(f.closed, i * h);
     selections.push(f.selection ? JSON.stringify(f.selection) : '');
     let id = labelIndex.get(f.label);
     if (id === undefined) {
@@ -235,7 +249,7 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
       });
     }
   }
-  return { index: batch.index, point, sd, scale, rscale, residuals, scores, candidateErrors, candidateNames: names, labelIds, labels, classIds, failures, selections, ...(detail ? { detail } : {}) };
+  return { index: batch.index, point, sd, scale, rscale, residuals, scores, candidateErrors, candidateNames: names, labelIds, labels, classIds, failures, selections, closed, ...(detail ? { detail } : {}) };
 }
 
 export function demandClassOf(id: number): DemandClass {

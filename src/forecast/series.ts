@@ -74,6 +74,8 @@ export interface SeriesForecast {
   readonly fallback?: string;
   /** What produced the forecast; null for the fallbacks. */
   readonly selection: Selection | null;
+  /** Per step, 1 where the store is known to be closed (the point is 0; so is every quantile). */
+  readonly closed: Uint8Array;
   /** Every candidate's backtest, when the task asks for detail; `fromEnd[w]` = periods from window w's origin to the end of the history. */
   readonly backtest?: { readonly names: readonly ModelName[]; readonly run: SeriesBacktest; readonly fromEnd: Int32Array };
 }
@@ -147,7 +149,17 @@ function fitChosen(names: readonly ModelName[], weights: readonly number[], y: F
  * windows, keep the best (or combine the best few), refit on the full history. Never throws:
  * if every candidate fails, seasonal naive steps in; with no observed demand at all, zeros.
  */
-export function forecastSeries(y: Float64Array, task: SeriesTask, library: ModelResolver = modelByName, seriesEvents?: SeriesEvents, fixed?: FixedSelection): SeriesForecast {
+export function forecastSeries(y: Float64Array, task: SeriesTask, library: ModelResolver = modelByName, seriesEvents?: SeriesEvents, fixed?: FixedSelection, closed?: Int32Array): SeriesForecast {
+  const h = task.horizon;
+  const shut = new Uint8Array(h);
+  if (closed) for (const t of closed) if (t >= y.length && t < y.length + h) shut[t - y.length] = 1;
+  const f = forecastOpen(y, task, library, seriesEvents, fixed);
+  // A period the store is known to be closed sells nothing, whatever the models say.
+  if (closed && closed.length) for (let s = 0; s < h; s++) if (shut[s]) f.point[s] = 0;
+  return { ...f, closed: shut };
+}
+
+function forecastOpen(y: Float64Array, task: SeriesTask, library: ModelResolver, seriesEvents: SeriesEvents | undefined, fixed: FixedSelection | undefined): Omit<SeriesForecast, 'closed'> {
   const h = task.horizon;
   let start = 0;
   while (start < y.length && Number.isNaN(y[start])) start++;
@@ -155,6 +167,8 @@ export function forecastSeries(y: Float64Array, task: SeriesTask, library: Model
   // The scale of errors comes from the whole history; models see a bounded recent window.
   const skip = Math.max(0, full.length - task.maxHistory);
   const obs = full.subarray(skip);
+  // As observed (NaN where not: stock-outs, outages, closures): what backtests score against.
+  const observed = y.subarray(start + skip);
   const events = seriesEvents && seriesEvents.t.length > 0 ? shiftEvents(seriesEvents, start + skip) : undefined;
   const ctx = events ? { ...task, events } : task;
   const effects: EffectsCache = new Map();
@@ -178,7 +192,7 @@ export function forecastSeries(y: Float64Array, task: SeriesTask, library: Model
     chosen = fixed.models;
     weights = fixed.weights;
   } else if (plan.origins.length > 0 && names.length > 0) {
-    const bt = backtestSeries(obs, names.map(resolve), ctx, h, plan.origins);
+    const bt = backtestSeries(obs, names.map(resolve), ctx, h, plan.origins, observed);
     if (task.detail) detail = { names, run: bt, fromEnd: Int32Array.from(plan.origins, (o) => obs.length - o) };
     const sel = selectModels(bt, task.metric, task.combine);
     names.forEach((n, i) => base.candidateErrors.set(n, sel ? sel.errors[i] : NaN));
@@ -192,7 +206,7 @@ export function forecastSeries(y: Float64Array, task: SeriesTask, library: Model
   }
   const fit = fitChosen(chosen, weights, obs, ctx, resolve, fixed);
   if ('label' in fit) {
-    const f: SeriesForecast = { ...base, label: fit.label, point: fit.pf.mean.map((v) => Math.max(0, v)), sd: fit.pf.sd, residuals, score, selection: fit.selection, ...(detail ? { backtest: detail } : {}) };
+    const f = { ...base, label: fit.label, point: fit.pf.mean.map((v) => Math.max(0, v)), sd: fit.pf.sd, residuals, score, selection: fit.selection, ...(detail ? { backtest: detail } : {}) };
     if (finiteResult(f)) return f;
     return fallback(obs, task, base, `${fit.label} produced non-finite values`);
   }
@@ -200,7 +214,7 @@ export function forecastSeries(y: Float64Array, task: SeriesTask, library: Model
 }
 
 /** Every number finite: what a published row promises, whatever the input or the models did. */
-function finiteResult(f: SeriesForecast): boolean {
+function finiteResult(f: Pick<SeriesForecast, 'point' | 'sd'>): boolean {
   return finite({ mean: f.point, sd: f.sd });
 }
 
@@ -209,7 +223,7 @@ function finiteResult(f: SeriesForecast): boolean {
  * the largest double), the median of the recent observations, flat, which is finite for any
  * finite input.
  */
-function fallback(obs: Float64Array, task: SeriesTask, base: Pick<SeriesForecast, 'cls' | 'scale' | 'rscale' | 'candidateErrors'>, why: string): SeriesForecast {
+function fallback(obs: Float64Array, task: SeriesTask, base: Pick<SeriesForecast, 'cls' | 'scale' | 'rscale' | 'candidateErrors'>, why: string): Omit<SeriesForecast, 'closed'> {
   const h = task.horizon;
   const none = { residuals: new Float64Array(0), score: null, selection: null } as const;
   let reason = why;

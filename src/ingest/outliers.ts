@@ -20,14 +20,14 @@ export async function findOutliers(conn: DuckDBConnection, q: QualityConfig['out
   await conn.run(`CREATE OR REPLACE TEMP TABLE outlier_rows AS
     WITH s AS (
       SELECT sid, max(u) AS mx, sum(u) AS su, count(*) AS n, count(*) FILTER (u > 0) AS npos
-      FROM clean WHERE NOT unobserved GROUP BY sid),
+      FROM clean WHERE NOT unobserved AND NOT closed GROUP BY sid),
     cand AS (SELECT sid, npos FROM s WHERE npos >= ${MIN_POSITIVE} AND (NOT isfinite(su) OR mx > ${f} * (su - mx) / (n - 1))),
     ranked AS (
       SELECT c.sid, c.u, k.npos, row_number() OVER (PARTITION BY c.sid ORDER BY c.u DESC) AS r
-      FROM clean c JOIN cand k USING (sid) WHERE c.u > 0 AND NOT c.unobserved),
+      FROM clean c JOIN cand k USING (sid) WHERE c.u > 0 AND NOT c.unobserved AND NOT c.closed),
     bounds AS (
       SELECT sid, ${f} * max(u) FILTER (r = greatest(2, ceil(0.01 * npos)::INTEGER + 1)) AS bound FROM ranked GROUP BY sid)
-    SELECT c.sid, c.t, c.src_row, c.u, b.bound FROM clean c JOIN bounds b USING (sid) WHERE c.u > b.bound AND NOT c.unobserved`);
+    SELECT c.sid, c.t, c.src_row, c.u, b.bound FROM clean c JOIN bounds b USING (sid) WHERE c.u > b.bound AND NOT c.unobserved AND NOT c.closed`);
   const n = (await queryOne<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM outlier_rows`)).n;
   if (n === 0 || q.action === 'keep') return n;
   if (q.action === 'cap') {

@@ -107,10 +107,10 @@ export async function applyQualityRules(conn: DuckDBConnection, source: Source, 
   if (dupRows === 0 || q.duplicates === 'reject') {
     const keep = dupRows === 0 ? '' : `AND NOT EXISTS (SELECT 1 FROM dups x WHERE x.sid = checked.sid AND x.day = checked.day AND x.first_row <> checked.src_row)`;
     await conn.run(`CREATE OR REPLACE TEMP TABLE clean AS
-      SELECT sid, ${t}, ${units} AS u, stockout AS unobserved, promo, price, src_row FROM checked WHERE ${accepted} ${keep} ORDER BY sid, t`);
+      SELECT sid, ${t}, ${units} AS u, stockout AS unobserved, closed, promo, price, src_row FROM checked WHERE ${accepted} ${keep} ORDER BY sid, t`);
   } else {
     await conn.run(`CREATE OR REPLACE TEMP TABLE clean AS
-      SELECT sid, ${t}, sum(${units}) AS u, bool_or(stockout) AS unobserved, bool_or(promo) AS promo, max(price) AS price, min(src_row) AS src_row
+      SELECT sid, ${t}, sum(${units}) AS u, bool_or(stockout) AS unobserved, bool_and(closed) AS closed, bool_or(promo) AS promo, max(price) AS price, min(src_row) AS src_row
       FROM checked WHERE ${accepted} GROUP BY sid, day ORDER BY sid, t`);
   }
 

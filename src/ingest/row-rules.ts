@@ -17,10 +17,11 @@ export const MAX_UNITS = 1e15;
  */
 export async function checkRows(conn: DuckDBConnection, source: Source, input: InputConfig, q: QualityConfig, asOf: string): Promise<{ dateRule: string }> {
   const c = source.columns;
-  const col = (role: 'promo' | 'stockout' | 'price'): string | null => (c[role] ? sqlIdent(c[role] as string) : null);
+  const col = (role: 'promo' | 'stockout' | 'price' | 'open'): string | null => (c[role] ? sqlIdent(c[role] as string) : null);
   const stockout = col('stockout');
   const promo = col('promo');
   const price = col('price');
+  const open = col('open');
   const flag = (x: string | null): string => (x ? `TRY_CAST(${x} AS BOOLEAN)` : 'NULL::BOOLEAN');
   const flagBad = (x: string | null, name: string): string =>
     x ? `WHEN ${x} IS NOT NULL AND trim(CAST(${x} AS VARCHAR)) <> '' AND TRY_CAST(${x} AS BOOLEAN) IS NULL THEN 'bad_flag:${name}'` : '';
@@ -44,9 +45,10 @@ export async function checkRows(conn: DuckDBConnection, source: Source, input: I
         COALESCE(${flag(stockout)}, false) AS stockout,
         ${flag(promo)} AS promo,
         ${price ? `TRY_CAST(${price} AS DOUBLE)` : 'NULL::DOUBLE'} AS price,
-        ${stockout ?? 'NULL'} AS stockout_raw, ${promo ?? 'NULL'} AS promo_raw
+        COALESCE(NOT ${flag(open)}, false) AS closed,
+        ${stockout ?? 'NULL'} AS stockout_raw, ${promo ?? 'NULL'} AS promo_raw, ${open ?? 'NULL'} AS open_raw
       FROM src)
-    SELECT src_row, s.sid, d, (d - DATE '1970-01-01')::INTEGER AS day, u, stockout, promo, price,
+    SELECT src_row, s.sid, d, (d - DATE '1970-01-01')::INTEGER AS day, u, stockout, promo, price, closed,
       CASE
         WHEN typed.store_id IS NULL THEN 'missing_key:store_id'
         WHEN typed.sku IS NULL THEN 'missing_key:sku'
@@ -54,6 +56,7 @@ export async function checkRows(conn: DuckDBConnection, source: Source, input: I
         WHEN u IS NULL OR isnan(u) OR isinf(u) OR abs(u) > ${MAX_UNITS} THEN 'bad_units:units'
         ${flagBad(stockout ? 'stockout_raw' : null, 'stockout')}
         ${flagBad(promo ? 'promo_raw' : null, 'promo')}
+        ${flagBad(open ? 'open_raw' : null, 'open')}
         ${q.futureDates === 'reject' ? `WHEN d > DATE ${sqlString(asOf)} THEN 'future_date:date'` : ''}
         ${q.negativeUnits === 'reject' ? `WHEN u < 0 THEN 'negative_units:units'` : ''}
       END AS rule

@@ -46,35 +46,42 @@ export interface ReadOptions {
   /** Value for a period with no row: 0, or NaN for unobserved. */
   readonly gapValue: number;
   readonly batchSize: number;
-  /** Also read the promo flag of each period. */
-  readonly promo?: boolean;
 }
+
+/** Bits of `ReadBatch.flags`. */
+export const PROMO_FLAG = 1;
+export const CLOSED_FLAG = 2;
 
 export interface ReadBatch {
   readonly batch: SeriesBatch;
   readonly firstSid: number;
-  /** With `promo`: 1 where the period was on promotion, aligned with batch.values. */
-  readonly promo?: Uint8Array;
+  /**
+   * Per period, aligned with batch.values: PROMO_FLAG where the input's `promo` column was set,
+   * CLOSED_FLAG where its `open` column said the store was closed.
+   */
+  readonly flags: Uint8Array;
 }
 
 /**
  * Stream the `clean` table in series order and yield batches of whole series as typed
  * arrays. Memory is bounded by one batch plus DuckDB's chunk, not by the data set.
  * Series ids are 0..n−1 (the quality rules keep them dense), so within a batch they are
- * consecutive, starting at `firstSid`. Periods without a row are `gapValue`, periods in
- * `unobserved_spans` (outages, missing stores…) NaN.
+ * consecutive, starting at `firstSid`. Periods without a row are `gapValue`; periods in
+ * `unobserved_spans` (outages, missing stores…), stock-outs and closed periods are NaN: a
+ * closed period is neither zero demand nor a gap.
  */
 export async function* readSeriesBatches(conn: DuckDBConnection, opts: ReadOptions): AsyncGenerator<ReadBatch> {
   const spans = await unobservedSpans(conn);
   // `clean` was written in (sid, t) order and DuckDB keeps insertion order, so no re-sort;
   // the loop below checks the order it relies on.
-  const result = await conn.stream(`SELECT sid, t, CASE WHEN unobserved THEN 'NaN'::DOUBLE ELSE u END AS u, COALESCE(promo, false)::UTINYINT AS promo FROM clean`);
-  let pending: { values: Float64Array; promo: Uint8Array | null }[] = [];
+  const result = await conn.stream(`SELECT sid, t, CASE WHEN unobserved OR closed THEN 'NaN'::DOUBLE ELSE u END AS u,
+    (COALESCE(promo, false)::UTINYINT * ${PROMO_FLAG} + closed::UTINYINT * ${CLOSED_FLAG})::UTINYINT AS flags FROM clean`);
+  let pending: { values: Float64Array; flags: Uint8Array }[] = [];
   let pendingFirst = 0;
   let index = 0;
   let curSid = -1;
   let cur: Float64Array | null = null;
-  let curPromo: Uint8Array | null = null;
+  let curFlags: Uint8Array | null = null;
   let curT0 = 0;
   let prevT = -1;
 
@@ -84,20 +91,20 @@ export async function* readSeriesBatches(conn: DuckDBConnection, opts: ReadOptio
     for (let i = 0; i < pending.length; i++) { offsets[i] = total; total += pending[i].values.length; }
     offsets[pending.length] = total;
     const values = new Float64Array(total);
-    const promo = opts.promo ? new Uint8Array(total) : null;
+    const flags = new Uint8Array(total);
     for (let i = 0; i < pending.length; i++) {
       values.set(pending[i].values, offsets[i]);
-      if (promo) promo.set(pending[i].promo as Uint8Array, offsets[i]);
+      flags.set(pending[i].flags, offsets[i]);
     }
-    const out: ReadBatch = { batch: { index: index++, offsets, values }, firstSid: pendingFirst, ...(promo ? { promo } : {}) };
+    const out: ReadBatch = { batch: { index: index++, offsets, values }, firstSid: pendingFirst, flags };
     pending = [];
     return out;
   };
   const finish = (): void => {
-    if (!cur) return;
+    if (!cur || !curFlags) return;
     for (const [t0, t1] of spans.get(curSid) ?? []) cur.fill(NaN, Math.max(0, t0 - curT0), Math.max(0, t1 - curT0 + 1));
     if (pending.length === 0) pendingFirst = curSid;
-    pending.push({ values: cur, promo: curPromo });
+    pending.push({ values: cur, flags: curFlags });
   };
 
   for (;;) {
@@ -107,7 +114,7 @@ export async function* readSeriesBatches(conn: DuckDBConnection, opts: ReadOptio
     const sids = columnItems(chunk.getColumnVector(0), Int32Array, n);
     const ts = columnItems(chunk.getColumnVector(1), Int32Array, n);
     const us = columnItems(chunk.getColumnVector(2), Float64Array, n);
-    const ps = columnItems(chunk.getColumnVector(3), Uint8Array, n);
+    const fs = columnItems(chunk.getColumnVector(3), Uint8Array, n);
     for (let r = 0; r < n; r++) {
       const sid = sids[r];
       const t = ts[r];
@@ -121,12 +128,12 @@ export async function* readSeriesBatches(conn: DuckDBConnection, opts: ReadOptio
         curT0 = t;
         prevT = t - 1;
         cur = new Float64Array(opts.lastT - t + 1).fill(opts.gapValue);
-        curPromo = opts.promo ? new Uint8Array(cur.length) : null;
+        curFlags = new Uint8Array(cur.length);
       }
       if (t <= prevT) throw new Error(`series ${sid}: period ${t} repeats or goes back (after ${prevT}); the duplicate check missed a row`);
       prevT = t;
       (cur as Float64Array)[t - curT0] = us[r];
-      if (curPromo && ps[r]) curPromo[t - curT0] = 1;
+      (curFlags as Uint8Array)[t - curT0] = fs[r];
     }
   }
   finish();

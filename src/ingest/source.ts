@@ -8,7 +8,7 @@ import { queryRows, sqlIdent, sqlString } from '../db/duckdb.js';
 export type SourceFormat = 'csv' | 'parquet' | 'duckdb';
 
 export type ResolvedColumns = InputConfig['columns'];
-const OPTIONAL_ROLES = ['price', 'promo', 'stockout'] as const;
+const OPTIONAL_ROLES = ['price', 'promo', 'stockout', 'open'] as const;
 
 /** A readable sales source, registered in DuckDB as the view `src` with a 1-based `src_row`. */
 export interface Source {

@@ -19,7 +19,7 @@ import { codeVersion } from '../version.js';
 import { makeRunId } from './run-id.js';
 import { seriesTask } from './task.js';
 import { forecastStage } from './forecast-stage.js';
-import { calendarStage, eventSplit } from './calendar-stage.js';
+import { calendarStage, closureStage, eventSplit } from './calendar-stage.js';
 import { demoInput } from './run.js';
 import { silentEvents, type RunEvents } from './events.js';
 
@@ -56,7 +56,8 @@ export async function runBacktest(cfg: Config, events: RunEvents = silentEvents,
     const keys = await readSeriesKeys(conn);
     events.stage('backtest');
     const plan = await calendarStage(conn, cfg, ingested, keys, task);
-    const { results } = await forecastStage(conn, pool, ingested, task, cfg, events, keys, plan);
+    const closures = await closureStage(conn, cfg, ingested, keys, task, plan);
+    const { results } = await forecastStage(conn, pool, ingested, task, cfg, events, keys, plan, closures);
     events.stage('report');
     const { rows, summary } = buildReport(results, cfg.quantiles, task.windows, task.horizon, eventSplit(cfg, ingested, keys, task));
     const id = `bt-${makeRunId(ingested.report.last_date, fingerprint.sha256, cfg, codeVersion())}`;

@@ -5,10 +5,11 @@ import type { SeriesKeys } from '../ingest/series-reader.js';
 import type { SeriesTask } from '../forecast/series.js';
 import type { PeriodSplit } from '../backtest/report.js';
 import { CalendarPlan, type PriorRow } from '../calendars/plan.js';
+import { ClosurePlan } from '../calendars/closure-plan.js';
 import type { PeriodGrid } from '../calendars/features.js';
 
 function grid(cfg: Config, ingested: Ingested, task: SeriesTask): PeriodGrid {
-  return { firstDate: ingested.firstDate, stepDays: ingested.freq.days, periods: ingested.lastT + 1 + task.horizon, weekLabel: cfg.calendars.weekLabel };
+  return { firstDate: ingested.firstDate, stepDays: ingested.freq.days, periods: ingested.lastT + 1 + task.horizon, history: ingested.lastT + 1, weekLabel: cfg.calendars.weekLabel };
 }
 
 /** The longest seasonal cycle the models learn, when the data spans two of them. */
@@ -52,4 +53,9 @@ export function eventSplit(cfg: Config, ingested: Ingested, keys: SeriesKeys, ta
       return set.has(t);
     },
   };
+}
+
+/** Every store's closures for the run: learned from its history, and what the input says. */
+export async function closureStage(conn: DuckDBConnection, cfg: Config, ingested: Ingested, keys: SeriesKeys, task: SeriesTask, plan: CalendarPlan | null): Promise<ClosurePlan> {
+  return ClosurePlan.build(conn, keys, { firstDate: ingested.firstDate, stepDays: ingested.freq.days }, ingested.lastT, task.horizon, cfg.closures, plan);
 }

@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 import type { Ingested } from '../ingest/index.js';
 import { readSeriesBatches, type SeriesKeys } from '../ingest/series-reader.js';
 import type { CalendarPlan } from '../calendars/plan.js';
+import type { ClosurePlan } from '../calendars/closure-plan.js';
 import { forecastAll } from '../forecast/pool.js';
 import { demandClassOf, SCORE_FIELDS, type BatchFixed, type BatchResult } from '../forecast/batch.js';
 import type { SeriesTask } from '../forecast/series.js';
@@ -28,19 +29,20 @@ export interface ForecastOutcome {
  */
 export async function forecastStage(
   conn: DuckDBConnection, pool: Piscina, ingested: Ingested, task: SeriesTask, cfg: Config, events: RunEvents, keys: SeriesKeys,
-  plan: CalendarPlan | null, fixed?: (firstSid: number, count: number) => BatchFixed,
+  plan: CalendarPlan | null, closures: ClosurePlan | null, fixed?: (firstSid: number, count: number) => BatchFixed,
 ): Promise<ForecastOutcome> {
   const results: PlacedResult[] = [];
   const calibration = new CalibrationBuilder(task.horizon, task.windows);
   let done = 0;
   events.progress(0, ingested.series);
-  const batches = readSeriesBatches(conn, { lastT: ingested.lastT, gapValue: cfg.quality.gaps === 'zero' ? 0 : NaN, batchSize: cfg.batchSize, promo: plan !== null });
+  const batches = readSeriesBatches(conn, { lastT: ingested.lastT, gapValue: cfg.quality.gaps === 'zero' ? 0 : NaN, batchSize: cfg.batchSize });
   const tagged = (async function* () {
     for await (const read of batches) {
       const count = read.batch.offsets.length - 1;
       const batch = {
         ...read.batch,
         ...(plan ? { events: plan.forBatch(read, keys, ingested.lastT) } : {}),
+        ...(closures ? { closed: closures.forBatch(read, keys) } : {}),
         ...(fixed ? { fixed: fixed(read.firstSid, count) } : {}),
       };
       yield { batch, tag: read.firstSid };

@@ -9,6 +9,7 @@ import { ForecastCsvWriter, SERIES_COLUMNS, seriesLine } from '../publish/foreca
 import { CsvWriter } from '../publish/csv-writer.js';
 import { seriesKey, type LiveVersion, type NewVersion } from '../registry/state.js';
 import type { ReusePlan } from '../registry/reuse.js';
+import type { ClosurePlan } from '../calendars/closure-plan.js';
 import { calibrationUnit, type PlacedResult } from './forecast-stage.js';
 
 export interface WrittenForecasts {
@@ -27,7 +28,7 @@ export interface WrittenForecasts {
  */
 export async function writeForecastFiles(
   staging: string, runId: string, cfg: Config, task: SeriesTask, dates: readonly string[], fiscal: readonly FiscalLabel[] | null,
-  keys: SeriesKeys, results: readonly PlacedResult[], calibration: Calibration, reuse: ReusePlan, live: ReadonlyMap<string, LiveVersion>,
+  keys: SeriesKeys, results: readonly PlacedResult[], calibration: Calibration, reuse: ReusePlan, live: ReadonlyMap<string, LiveVersion>, closures: ClosurePlan | null,
 ): Promise<WrittenForecasts> {
   const writer = new ForecastCsvWriter(join(staging, 'forecasts.csv'), runId, cfg.quantiles, dates, fiscal);
   const seriesOut = new CsvWriter(join(staging, 'series.csv'), SERIES_COLUMNS);
@@ -59,12 +60,12 @@ export async function writeForecastFiles(
         newVersions.push({ store_id: store, sku, version, label, demand_class: cls, selection: result.selections[i], backtest_mase: score(sc, 'mase'), backtest_rmsse: score(sc, 'rmsse'), backtest_bias: score(sc, 'bias'), scale: result.scale[i] });
       }
       const point = result.point.subarray(i * h, (i + 1) * h);
-      const qs = seriesQuantiles(calibration, cls, point, result.sd.subarray(i * h, (i + 1) * h), calibrationUnit(result, i, h));
+      const qs = seriesQuantiles(calibration, cls, point, result.sd.subarray(i * h, (i + 1) * h), calibrationUnit(result, i, h), result.closed.subarray(i * h, (i + 1) * h));
       writer.addSeries(store, sku, label, point, qs, version);
       const btMase = reused && prev ? prev.backtest_mase ?? NaN : score(sc, 'mase');
       const btRmsse = reused && prev ? prev.backtest_rmsse ?? NaN : score(sc, 'rmsse');
       const btBias = reused && prev ? prev.backtest_bias ?? NaN : score(sc, 'bias');
-      seriesOut.add(seriesLine(store, sku, cls, label, version, reuse.decisions[sid], btMase, btRmsse, btBias, result.scale[i], reasons.get(i) ?? ''));
+      seriesOut.add(seriesLine(store, sku, cls, label, version, reuse.decisions[sid], btMase, btRmsse, btBias, result.scale[i], reasons.get(i) ?? '', closures?.ruleOf(store) ?? ''));
     }
     for (const f of result.failures) {
       const sid = firstSid + f.series;

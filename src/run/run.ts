@@ -25,7 +25,7 @@ import { planReuse } from '../registry/reuse.js';
 import { codeVersion, packageRoot } from '../version.js';
 import { forecastingSettings, makeRunId } from './run-id.js';
 import { seriesTask } from './task.js';
-import { calendarStage } from './calendar-stage.js';
+import { calendarStage, closureStage } from './calendar-stage.js';
 import { forecastStage, summarizeBacktest } from './forecast-stage.js';
 import { writeForecastFiles } from './publish-stage.js';
 import { silentEvents, timedStages, type RunEvents } from './events.js';
@@ -114,8 +114,9 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
 
     events.stage('calendars');
     const plan = await calendarStage(conn, cfg, ingested, keys, seriesSettings, storedPriors);
+    const closures = await closureStage(conn, cfg, ingested, keys, seriesSettings, plan);
     events.stage('forecast');
-    const { results, calibration: builder } = await forecastStage(conn, pool, ingested, seriesSettings, cfg, events, keys, plan, (firstSid, count) => encodeFixed(reuse.fixed.slice(firstSid, firstSid + count)));
+    const { results, calibration: builder } = await forecastStage(conn, pool, ingested, seriesSettings, cfg, events, keys, plan, closures, (firstSid, count) => encodeFixed(reuse.fixed.slice(firstSid, firstSid + count)));
     const fresh = builder.build(cfg.quantiles);
     // Nightly runs keep the retrain's calibration; a retrain (or a first run) makes a new one.
     const calibration = stored ?? fresh;
@@ -123,7 +124,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     events.stage('publish');
     const dates = targetDates(report.last_date, freq.days, seriesSettings.horizon);
     const fiscal = cfg.calendars.fiscal === 'nrf-454' ? dates.map(fiscalLabel) : null;
-    const written = await writeForecastFiles(staging, runId, cfg, seriesSettings, dates, fiscal, keys, results, calibration, reuse, state.live);
+    const written = await writeForecastFiles(staging, runId, cfg, seriesSettings, dates, fiscal, keys, results, calibration, reuse, state.live, closures);
     await forecastCsvToParquet(conn, join(staging, 'forecasts.csv'), join(staging, 'forecasts.parquet'), cfg.quantiles, fiscal !== null);
     if (fiscal) await fiscalAggregate(conn, join(staging, 'forecasts.csv'), join(staging, 'forecasts-fiscal.csv'));
     const historyRows = await writeHistory(conn, ingested, join(staging, 'history.parquet'));
@@ -153,6 +154,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       input: { ...fingerprint, format: source.format, columns: source.columns, rows_read: report.rows_read, rows_rejected: report.rows_rejected },
       data: { frequency: freq.name, first_date: report.first_date, last_date: report.last_date, series: report.series, horizon: seriesSettings.horizon, seasons: seriesSettings.seasons, target_dates: { first: dates[0], last: dates[dates.length - 1] } },
       calendars,
+      closures: closures.summary(),
       quantiles: cfg.quantiles,
       files,
       rows: { forecasts: written.rows, rejected: report.rows_rejected },
