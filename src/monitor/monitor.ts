@@ -74,7 +74,7 @@ export async function runMonitor(cfg: Config, newSales: string, events: RunEvent
   const store = new RunStore(out);
   const runs = store.list();
   if (runs.length === 0) throw new UserError(`no published runs in ${out} to monitor`);
-  const lock = acquireLock(out, 'monitor', now);
+  const lock = await acquireLock(out, 'monitor');
   const conn = await openDuckDb(':memory:', { memory_limit: cfg.memoryLimit });
   try {
     events.stage('ingest');
@@ -127,7 +127,7 @@ export async function runMonitor(cfg: Config, newSales: string, events: RunEvent
     return report;
   } finally {
     conn.closeSync();
-    lock.release();
+    await lock.release();
   }
 }
 

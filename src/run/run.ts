@@ -63,7 +63,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
   const out = resolve(cfg.out);
   const inputPath = resolve(cfg.input.path ?? demoInput());
   mkdirSync(out, { recursive: true });
-  const lock = acquireLock(out, kind, now);
+  const lock = await acquireLock(out, kind);
   let staging: string | null = null;
   const conn = await openDuckDb(':memory:', { memory_limit: cfg.memoryLimit });
   const threads = cfg.threads ?? defaultThreads();
@@ -159,6 +159,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       threads,
       stage_seconds: stages(),
     });
+    lock.assertHeld();
     const dir = promote(out, staging, runId);
     staging = null;
     switchLatest(out, runId);
@@ -183,7 +184,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     if (staging) discardStaging(staging);
     await pool.destroy();
     conn.closeSync();
-    lock.release();
+    await lock.release();
   }
 }
 
