@@ -28,6 +28,8 @@ import { calendarStage } from './calendar-stage.js';
 import { forecastStage, summarizeBacktest } from './forecast-stage.js';
 import { writeForecastFiles } from './publish-stage.js';
 import { silentEvents, timedStages, type RunEvents } from './events.js';
+import { faultPoint } from './fault.js';
+import { throwIfStopped } from './stop.js';
 
 export type RunKind = 'run' | 'retrain';
 
@@ -55,9 +57,11 @@ export function demoInput(): string {
  * re-selecting models by backtest where the registry says so (`retrain`: all; `run`: new,
  * stale, drifting) and reusing registered versions elsewhere; calibrate the intervals; stage
  * the files; register what was selected; then publish the files atomically. Holds the output
- * folder's lock throughout. Throws a UserError (nothing published) on bad input.
+ * folder's lock throughout. Throws a UserError (nothing published) on bad input, and a
+ * RunStopped when `stop` aborts before the run is registered; once it is registered, the run
+ * is published whatever `stop` says, since `latest` must show the run the registry has.
  */
-export async function runForecast(cfg: Config, userEvents: RunEvents = silentEvents, now = new Date(), kind: RunKind = 'run'): Promise<RunSummary> {
+export async function runForecast(cfg: Config, userEvents: RunEvents = silentEvents, now = new Date(), kind: RunKind = 'run', stop?: AbortSignal): Promise<RunSummary> {
   const started = Date.now();
   const { events, stages } = timedStages(userEvents);
   const out = resolve(cfg.out);
@@ -69,7 +73,13 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
   const conn = await openDuckDb(':memory:', { memory_limit: cfg.memoryLimit });
   const threads = cfg.threads ?? defaultThreads();
   const pool = createForecastPool(threads);
+  // Stopping fails the query or batch in progress, so the run reaches its error path now
+  // rather than at the end of a stage that may take minutes.
+  const halt = (): void => { conn.interrupt(); void pool.destroy(); };
+  stop?.addEventListener('abort', halt, { once: true });
   const stage = (name: string): void => {
+    faultPoint(name);
+    throwIfStopped(stop);
     lock.assertHeld();
     events.stage(name);
   };
@@ -165,7 +175,8 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       stage_seconds: stages(),
     });
     // Register first, then publish: `latest` only ever shows a registered run. The last
-    // chance to notice the lease was lost is before the registry commits.
+    // chance to stop, or to notice the lease was lost, is before the registry commits.
+    throwIfStopped(stop);
     lock.assertHeld();
     // The registry keeps the run's own time (`now`, which a scheduler or test may set), so
     // version ages and catch-up decisions follow the schedule rather than the wall clock.
@@ -190,16 +201,24 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     // From here the staging folder is the registered run's only copy until it is renamed: if
     // this process dies or fails before `latest` is switched, the next command finishes it.
     registered = true;
+    faultPoint('registered');
     promote(out, staging, runId);
     staging = null;
+    faultPoint('promoted');
     switchLatest(out, runId);
+    faultPoint('switched');
     return { runId, kind, dir, series: report.series, rows: written.rows, rowsRejected: report.rows_rejected, seriesPerModel: sortKeys(written.perModel), decisions: reuse.counts, fallbacks: written.fallbacks.length, seconds: (Date.now() - started) / 1000 };
   } catch (e) {
-    // Before the run is registered, what fails once its lease was lost (the new holder
+    // Before the run is registered, what fails once it was stopping (an interrupted query, a
+    // destroyed worker) is the stop, and what fails once its lease was lost (the new holder
     // removes this run's staging) is the lost lease.
-    if (!registered) lock.assertHeld();
+    if (!registered) {
+      throwIfStopped(stop);
+      lock.assertHeld();
+    }
     throw e;
   } finally {
+    stop?.removeEventListener('abort', halt);
     if (staging && !registered) discardStaging(staging);
     await pool.destroy();
     conn.closeSync();
