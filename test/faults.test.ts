@@ -1,9 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readFileSync, readdirSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../src/db/duckdb.js';
 import { withState } from '../src/registry/state.js';
 import { tempDir } from './helpers/tmp.js';
@@ -111,6 +111,9 @@ beforeAll(async () => {
   expect(r.code, r.stderr).toBe(0);
   first = runIdOf(r.stdout);
 });
+
+// Seventeen output folders with their state files come to some 60 MB.
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let copies = 0;
 /** An output folder with one published run (`first`), as a nightly job finds it. */
