@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -82,15 +83,16 @@ describe('a week in production, with a real state file', () => {
     expect(later.decisions).toMatchObject({ stale: 2, pinned: 1 });
 
     // While another process holds the lock, a run refuses with a clear message.
-    const lock = acquireLock(out, 'retrain');
+    const lock = await acquireLock(out, 'retrain');
     try {
-      await expect(runForecast(config(join(dir, 'd116.csv')), undefined, day(116))).rejects.toThrow(/another shelfcast retrain \(pid \d+, started .*\) is working on/);
+      await expect(runForecast(config(join(dir, 'd116.csv')), undefined, day(116))).rejects.toThrow(/another shelfcast retrain \(host .+, pid \d+, started .*\) is working on/);
       const cli = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
-      const r = spawnSync(process.execPath, [cli, 'run', '-i', join(dir, 'd116.csv'), '-o', out, '--quiet'], { encoding: 'utf8' });
+      // Not spawnSync: the holder renews its lease from this process's event loop, which must keep running.
+      const r = await promisify(execFile)(process.execPath, [cli, 'run', '-i', join(dir, 'd116.csv'), '-o', out, '--quiet']).then(() => ({ status: 0, stderr: '' }), (e: { code: number; stderr: string }) => ({ status: e.code, stderr: e.stderr }));
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/shelfcast: another shelfcast retrain \(pid \d+/);
+      expect(r.stderr).toMatch(/shelfcast: another shelfcast retrain \(host .+, pid \d+/);
     } finally {
-      lock.release();
+      await lock.release();
     }
 
     // Explain returns the input rows the forecast was fitted on, with their line numbers.

@@ -4,6 +4,7 @@ import { loadConfig, type Overrides } from '../config/load.js';
 import { UserError, errorMessage } from '../errors.js';
 import { runForecast, type RunKind, type RunSummary } from '../run/run.js';
 import { validateInput } from '../run/validate.js';
+import { abortOnSignals, RunStopped } from '../run/stop.js';
 import { formatSummary, runBacktest } from '../run/backtest.js';
 import { terminalEvents } from './progress.js';
 import { codeVersion } from '../version.js';
@@ -122,9 +123,17 @@ one-line reason on bad input or config, 2 on an internal error.`);
       .action(async (o: DataFlags) => {
         const cfg = loadConfig(o.config, overridesFrom(o));
         const events = terminalEvents(process.stderr, o.quiet === true);
-        const s = await runForecast(cfg, events, new Date(), kind);
-        events.close();
+        const stop = abortOnSignals();
+        let s: RunSummary;
+        try {
+          s = await runForecast(cfg, events, new Date(), kind, stop.signal);
+        } finally {
+          events.close();
+          stop.dispose();
+        }
         process.stdout.write(formatRunSummary(s));
+        // The signal came once the run was registered, too late to take it back.
+        if (stop.signal.aborted) throw new RunStopped(`stopped by ${String(stop.signal.reason)} after publishing run ${s.runId}`);
       });
   };
   forecastCommand('run', 'nightly: forecast every series with its registered model version (re-selecting new, stale, drifting ones) and publish the files');

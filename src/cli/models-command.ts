@@ -4,7 +4,7 @@ import { loadConfig } from '../config/load.js';
 import { withState } from '../registry/state.js';
 import { pinVersions, unpin } from '../registry/pins.js';
 import { modelsOverview, seriesVersions } from '../registry/report.js';
-import { acquireLock } from '../registry/lock.js';
+import { lockOutput } from '../publish/recover.js';
 
 const version = (v: string): number | 'previous' => {
   if (v === 'previous') return v;
@@ -32,23 +32,23 @@ export function registerModels(program: Command): void {
     .requiredOption('--to <version>', 'version number, or "previous"', version))
     .action(async (o: OutFlags & { store: string; sku?: string; to: number | 'previous' }) => {
       const out = outDir(o);
-      const lock = acquireLock(out, 'models rollback');
+      const lock = await lockOutput(out, 'models rollback');
       try {
         const pins = await withState(out, (db) => pinVersions(db, o.store, o.sku, o.to, new Date().toISOString()));
         for (const p of pins) process.stdout.write(`pinned store ${p.store_id} sku ${p.sku}: v${p.from} → v${p.to}\n`);
       } finally {
-        lock.release();
+        await lock.release();
       }
     });
   withOut(cmd.command('unpin').description('let pinned series follow retrains again').requiredOption('-s, --store <id>').option('-k, --sku <id>'))
     .action(async (o: OutFlags & { store: string; sku?: string }) => {
       const out = outDir(o);
-      const lock = acquireLock(out, 'models unpin');
+      const lock = await lockOutput(out, 'models unpin');
       try {
         const n = await withState(out, (db) => unpin(db, o.store, o.sku));
         process.stdout.write(`unpinned ${n} series\n`);
       } finally {
-        lock.release();
+        await lock.release();
       }
     });
 }

@@ -11,7 +11,7 @@ import { runDir } from '../publish/atomic.js';
 import { CsvWriter } from '../publish/csv-writer.js';
 import { csvField, formatNumber } from '../publish/format.js';
 import { RunStore } from '../server/run-store.js';
-import { acquireLock } from '../registry/lock.js';
+import { lockOutput } from '../publish/recover.js';
 import { withState } from '../registry/state.js';
 import { silentEvents, type RunEvents } from '../run/events.js';
 import { realisedAccuracy, type RealisedRow } from './realised.js';
@@ -74,7 +74,7 @@ export async function runMonitor(cfg: Config, newSales: string, events: RunEvent
   const store = new RunStore(out);
   const runs = store.list();
   if (runs.length === 0) throw new UserError(`no published runs in ${out} to monitor`);
-  const lock = acquireLock(out, 'monitor', now);
+  const lock = await lockOutput(out, 'monitor', (m) => events.info(m));
   const conn = await openDuckDb(':memory:', { memory_limit: cfg.memoryLimit });
   try {
     events.stage('ingest');
@@ -127,7 +127,7 @@ export async function runMonitor(cfg: Config, newSales: string, events: RunEvent
     return report;
   } finally {
     conn.closeSync();
-    lock.release();
+    await lock.release();
   }
 }
 

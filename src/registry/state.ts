@@ -1,6 +1,10 @@
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBInstance } from '@duckdb/node-api';
 import { createInstance, queryRows, sqlString } from '../db/duckdb.js';
+import { envSeconds } from '../config/env.js';
+import { UserError, errorMessage } from '../errors.js';
 import type { DemandClass } from '../models/classify.js';
 import type { ModelName } from '../models/library.js';
 import type { Calibration } from '../backtest/conformal.js';
@@ -9,7 +13,8 @@ import type { PriorRow } from '../calendars/plan.js';
 /**
  * The state database (OUT/state.duckdb): runs, the model version of every series, pins,
  * drift flags, interval calibrations and realised accuracy. Opened briefly by each command
- * and closed again, so several commands can take turns on one output folder.
+ * and closed again, so several commands can take turns on one output folder; a command that
+ * finds it open elsewhere (DuckDB lets one process write a file) waits for it.
  */
 export const STATE_FILE = 'state.duckdb';
 
@@ -26,13 +31,40 @@ CREATE TABLE IF NOT EXISTS pins (store_id VARCHAR, sku VARCHAR, version INTEGER,
 CREATE TABLE IF NOT EXISTS drift (store_id VARCHAR, sku VARCHAR, flagged_at TIMESTAMP, reason VARCHAR, PRIMARY KEY (store_id, sku));
 CREATE TABLE IF NOT EXISTS calibrations (run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, calibration JSON);
 CREATE TABLE IF NOT EXISTS calendar_priors (run_id VARCHAR, pool_by VARCHAR, pool VARCHAR, feature VARCHAR, effect DOUBLE);
+CREATE TABLE IF NOT EXISTS published (run_id VARCHAR);
 CREATE TABLE IF NOT EXISTS accuracy (
   monitored_at TIMESTAMP, run_id VARCHAR, store_id VARCHAR, sku VARCHAR, model_version INTEGER, points INTEGER,
   mase DOUBLE, abs_error DOUBLE, abs_actual DOUBLE, bias DOUBLE, pinball DOUBLE, coverage DOUBLE);
 `;
 
+/** The state file is open in another process (a command, a BI tool) for longer than we wait. */
+export class StateBusy extends UserError {}
+
+/**
+ * Open the state file, retrying while another process holds it, for at most
+ * SHELFCAST_STATE_WAIT_SECONDS (default 30): long enough for any shelfcast command's brief use,
+ * short enough that a program left open on it is reported rather than waited on all night.
+ */
+async function openState(path: string): Promise<DuckDBInstance> {
+  const waitS = envSeconds('SHELFCAST_STATE_WAIT_SECONDS', 30, 0);
+  const giveUp = Date.now() + waitS * 1000;
+  for (;;) {
+    try {
+      return await createInstance(path);
+    } catch (e) {
+      const message = errorMessage(e);
+      if (!message.includes('Could not set lock on file')) throw e;
+      if (Date.now() >= giveUp) {
+        const holder = /Conflicting lock is held in (.*?\(PID \d+\))/.exec(message)?.[1] ?? 'another process';
+        throw new StateBusy(`${path} is open in ${holder} and stayed busy for ${waitS} s; close it and try again`);
+      }
+    }
+    await sleep(250);
+  }
+}
+
 export async function withState<T>(out: string, fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-  const instance = await createInstance(join(out, STATE_FILE));
+  const instance = await openState(join(out, STATE_FILE));
   const conn = await instance.connect();
   try {
     await conn.run(SCHEMA);
@@ -44,6 +76,34 @@ export async function withState<T>(out: string, fn: (conn: DuckDBConnection) => 
     // Closing the instance releases the file for the next command.
     instance.closeSync();
   }
+}
+
+/** Run `fn` as one transaction: a command killed or failing half-way leaves none of its writes. */
+export async function inTransaction<T>(conn: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
+  await conn.run('BEGIN TRANSACTION');
+  try {
+    const result = await fn();
+    await conn.run('COMMIT');
+    return result;
+  } catch (e) {
+    await conn.run('ROLLBACK');
+    throw e;
+  }
+}
+
+/**
+ * The run `latest` must show: set in the transaction that registers the run, before the link
+ * is switched, so a command killed between the two leaves the registry saying which run to
+ * finish publishing (publish/recover.ts). Null before the first run (or an older registry).
+ */
+export async function publishedRun(conn: DuckDBConnection): Promise<string | null> {
+  const rows = await queryRows<{ run_id: string }>(conn, `SELECT run_id FROM published`);
+  return rows[0]?.run_id ?? null;
+}
+
+export async function setPublishedRun(conn: DuckDBConnection, runId: string): Promise<void> {
+  await conn.run(`DELETE FROM published`);
+  await conn.run(`INSERT INTO published VALUES (${sqlString(runId)})`);
 }
 
 export const seriesKey = (store: string, sku: string): string => `${store}\u0001${sku}`;

@@ -15,6 +15,7 @@ import { csvField, formatNumber } from '../publish/format.js';
 import { writeJson } from '../publish/manifest.js';
 import { CsvWriter } from '../publish/csv-writer.js';
 import { createStaging, discardStaging, promote } from '../publish/atomic.js';
+import { lockOutput } from '../publish/recover.js';
 import { codeVersion } from '../version.js';
 import { makeRunId } from './run-id.js';
 import { seriesTask } from './task.js';
@@ -42,6 +43,8 @@ export async function runBacktest(cfg: Config, events: RunEvents = silentEvents,
   const out = resolve(cfg.out);
   const inputPath = resolve(cfg.input.path ?? demoInput());
   mkdirSync(out, { recursive: true });
+  // It writes to OUT (backtests/, through .staging/) like a run, so it takes turns with runs.
+  const lock = await lockOutput(out, 'backtest', (m) => events.info(m));
   const conn = await openDuckDb(':memory:', { memory_limit: cfg.memoryLimit });
   const pool = createForecastPool(cfg.threads ?? defaultThreads());
   let staging: string | null = null;
@@ -86,6 +89,7 @@ export async function runBacktest(cfg: Config, events: RunEvents = silentEvents,
     if (staging) discardStaging(staging);
     await pool.destroy();
     conn.closeSync();
+    await lock.release();
   }
 }
 

@@ -18,9 +18,9 @@ import { fiscalAggregate, forecastCsvToParquet } from '../publish/parquet.js';
 import { fiscalLabel } from '../calendars/fiscal454.js';
 import { historyStart, writeHistory } from '../publish/history.js';
 import { describeFiles, writeJson } from '../publish/manifest.js';
-import { createStaging, discardStaging, promote, switchLatest } from '../publish/atomic.js';
-import { acquireLock } from '../registry/lock.js';
-import { driftFlags, latestCalendarPriors, latestCalibration, liveVersions, pinnedSeries, recordRun, recordVersions, seriesKey, storeCalendarPriors, storeCalibration, withState } from '../registry/state.js';
+import { createStaging, discardStaging, promote, runDir, switchLatest } from '../publish/atomic.js';
+import { lockOutput } from '../publish/recover.js';
+import { StateBusy, driftFlags, inTransaction, latestCalendarPriors, latestCalibration, liveVersions, pinnedSeries, recordRun, recordVersions, seriesKey, setPublishedRun, storeCalendarPriors, storeCalibration, withState } from '../registry/state.js';
 import { planReuse } from '../registry/reuse.js';
 import { codeVersion, packageRoot } from '../version.js';
 import { forecastingSettings, makeRunId } from './run-id.js';
@@ -29,6 +29,8 @@ import { calendarStage, closureStage } from './calendar-stage.js';
 import { forecastStage, summarizeBacktest } from './forecast-stage.js';
 import { writeForecastFiles } from './publish-stage.js';
 import { silentEvents, timedStages, type RunEvents } from './events.js';
+import { faultPoint } from './fault.js';
+import { throwIfStopped } from './stop.js';
 
 export type RunKind = 'run' | 'retrain';
 
@@ -56,23 +58,36 @@ export function demoInput(): string {
 /**
  * One forecasting run: ingest and check the data; forecast every series on the worker pool,
  * re-selecting models by backtest where the registry says so (`retrain`: all; `run`: new,
- * stale, drifting) and reusing registered versions elsewhere; calibrate the intervals; publish
- * the files atomically; register what was selected. Holds the output folder's lock
- * throughout. Throws a UserError (nothing published) on bad input.
+ * stale, drifting) and reusing registered versions elsewhere; calibrate the intervals; stage
+ * the files; register what was selected; then publish the files atomically. Holds the output
+ * folder's lock throughout. Throws a UserError (nothing published) on bad input, and a
+ * RunStopped when `stop` aborts before the run is registered; once it is registered, the run
+ * is published whatever `stop` says, since `latest` must show the run the registry has.
  */
-export async function runForecast(cfg: Config, userEvents: RunEvents = silentEvents, now = new Date(), kind: RunKind = 'run'): Promise<RunSummary> {
+export async function runForecast(cfg: Config, userEvents: RunEvents = silentEvents, now = new Date(), kind: RunKind = 'run', stop?: AbortSignal): Promise<RunSummary> {
   const started = Date.now();
   const { events, stages } = timedStages(userEvents);
   const out = resolve(cfg.out);
   const inputPath = resolve(cfg.input.path ?? demoInput());
   mkdirSync(out, { recursive: true });
-  const lock = acquireLock(out, kind, now);
+  const lock = await lockOutput(out, kind, (m) => events.info(m));
   let staging: string | null = null;
+  let registered = false;
   const conn = await openDuckDb(':memory:', { memory_limit: cfg.memoryLimit });
   const threads = cfg.threads ?? defaultThreads();
   const pool = createForecastPool(threads);
+  // Stopping fails the query or batch in progress, so the run reaches its error path now
+  // rather than at the end of a stage that may take minutes.
+  const halt = (): void => { conn.interrupt(); void pool.destroy(); };
+  stop?.addEventListener('abort', halt, { once: true });
+  const stage = (name: string): void => {
+    faultPoint(name);
+    throwIfStopped(stop);
+    lock.assertHeld();
+    events.stage(name);
+  };
   try {
-    events.stage('ingest');
+    stage('ingest');
     assertInputFile(inputPath);
     // The registry is read while DuckDB ingests (30,490 versions take seconds of JSON parsing).
     const [{ source, ingested }, fingerprint, state] = await Promise.all([
@@ -112,16 +127,16 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     writeJson(join(staging, 'quality.json'), report);
     await writeRejects(conn, source, join(staging, 'rejects.csv'));
 
-    events.stage('calendars');
+    stage('calendars');
     const plan = await calendarStage(conn, cfg, ingested, keys, seriesSettings, storedPriors);
     const closures = await closureStage(conn, cfg, ingested, keys, seriesSettings, plan);
-    events.stage('forecast');
+    stage('forecast');
     const { results, calibration: builder } = await forecastStage(conn, pool, ingested, seriesSettings, cfg, events, keys, plan, closures, (firstSid, count) => encodeFixed(reuse.fixed.slice(firstSid, firstSid + count)));
     const fresh = builder.build(cfg.quantiles);
     // Nightly runs keep the retrain's calibration; a retrain (or a first run) makes a new one.
     const calibration = stored ?? fresh;
 
-    events.stage('publish');
+    stage('publish');
     const dates = targetDates(report.last_date, freq.days, seriesSettings.horizon);
     const fiscal = cfg.calendars.fiscal === 'nrf-454' ? dates.map(fiscalLabel) : null;
     const written = await writeForecastFiles(staging, runId, cfg, seriesSettings, dates, fiscal, keys, results, calibration, reuse, state.live, closures);
@@ -167,14 +182,16 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       threads,
       stage_seconds: stages(),
     });
-    const dir = promote(out, staging, runId);
-    staging = null;
-    switchLatest(out, runId);
+    // Register first, then publish: `latest` only ever shows a registered run. The last
+    // chance to stop, or to notice the lease was lost, is before the registry commits.
+    throwIfStopped(stop);
+    lock.assertHeld();
     // The registry keeps the run's own time (`now`, which a scheduler or test may set), so
     // version ages and catch-up decisions follow the schedule rather than the wall clock.
     const at = now.toISOString();
     const done = new Date(now.getTime() + (finished.getTime() - started)).toISOString();
-    await withState(out, async (db) => {
+    const dir = runDir(out, runId);
+    await withState(out, (db) => inTransaction(db, async () => {
       await recordVersions(db, runId, at, written.newVersions);
       if (!stored) {
         await storeCalibration(db, runId, done, fresh);
@@ -185,13 +202,35 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
         input_sha256: fingerprint.sha256, code_version: code, config_hash: configHash(forecastingSettings(cfg) as Config), config: forecastingSettings(cfg),
         calendars, series: report.series, retrained: written.newVersions.length, reused: reuse.counts.reused, pinned: reuse.counts.pinned, dir,
       });
+      await setPublishedRun(db, runId);
+    })).catch((e: unknown) => {
+      throw e instanceof StateBusy ? new UserError(`${e.message}; nothing published`) : e;
     });
+    // From here the staging folder is the registered run's only copy until it is renamed: if
+    // this process dies or fails before `latest` is switched, the next command finishes it.
+    registered = true;
+    faultPoint('registered');
+    promote(out, staging, runId);
+    staging = null;
+    faultPoint('promoted');
+    switchLatest(out, runId);
+    faultPoint('switched');
     return { runId, kind, dir, series: report.series, rows: written.rows, rowsRejected: report.rows_rejected, seriesPerModel: sortKeys(written.perModel), decisions: reuse.counts, fallbacks: written.fallbacks.length, warnings, seconds: (Date.now() - started) / 1000 };
+  } catch (e) {
+    // Before the run is registered, what fails once it was stopping (an interrupted query, a
+    // destroyed worker) is the stop, and what fails once its lease was lost (the new holder
+    // removes this run's staging) is the lost lease.
+    if (!registered) {
+      throwIfStopped(stop);
+      lock.assertHeld();
+    }
+    throw e;
   } finally {
-    if (staging) discardStaging(staging);
+    stop?.removeEventListener('abort', halt);
+    if (staging && !registered) discardStaging(staging);
     await pool.destroy();
     conn.closeSync();
-    lock.release();
+    await lock.release();
   }
 }
 
