@@ -10,7 +10,7 @@
 //   --cut       a held-back window of another time: train on train.csv before the date, score on
 //               the set's horizon of train.csv rows from it (e.g. rossmann-daily --cut 2015-04-25,
 //               the six weeks of May Day, Ascension, Whit Monday and Corpus Christi)
-//   --shift-weeks  move each series' dates by a random whole number of weeks (seeded), so that
+//   --shift-weeks  move each series' values 1–12 whole weeks later (seeded per series), so that
 //               calendars carry no signal: calendars on must then score as calendars off
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
@@ -71,28 +71,31 @@ function files(set, spec, work) {
     writeFileSync(test, [lines[0], ...rows.filter(([, d]) => d >= cut && d < end).map(([l]) => l)].join('\n') + '\n');
   }
   if (shift) {
-    // Each series moves by its own whole number of weeks (0–51, seeded by its key), in train
-    // and test alike: weekdays stay, holidays no longer fall where the calendars say.
-    const offsets = new Map();
+    // Each series' values move k whole weeks later in time (k = 1–12, seeded by its key),
+    // keeping the common end of train and test: values keep their weekdays and their yearly
+    // cycle, but holidays no longer fall where the calendars say. The first k weeks of each
+    // series are left empty and its last k weeks dropped.
     const offsetOf = (key) => {
-      if (!offsets.has(key)) {
-        let h = 2166136261;
-        for (const ch of key) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
-        offsets.set(key, 7 * (h % 52));
-      }
-      return offsets.get(key);
+      let h = 2166136261;
+      for (const ch of key) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+      return 7 * (1 + (h % 12));
     };
-    for (const name of ['train', 'test']) {
-      const src = name === 'train' ? train : test;
-      const lines = csvLines(src);
-      const out = join(work, `${name}-shifted.csv`);
-      writeFileSync(out, [lines[0], ...lines.slice(1).map((l) => {
-        const f = l.split(',');
-        f[2] = addDays(f[2], offsetOf(`${f[0]},${f[1]}`));
-        return f.join(',');
-      })].join('\n') + '\n');
-      if (name === 'train') train = out; else test = out;
+    const trainLines = csvLines(train);
+    const header = trainLines[0];
+    const testLines = csvLines(test).slice(1);
+    const lastTrain = trainLines.slice(1).reduce((m, l) => (l.split(',')[2] > m ? l.split(',')[2] : m), '');
+    const lastTest = testLines.reduce((m, l) => (l.split(',')[2] > m ? l.split(',')[2] : m), '');
+    const shifted = { train: [header], test: [header] };
+    for (const l of [...trainLines.slice(1), ...testLines]) {
+      const f = l.split(',');
+      f[2] = addDays(f[2], offsetOf(`${f[0]},${f[1]}`));
+      if (f[2] > lastTest) continue;
+      shifted[f[2] <= lastTrain ? 'train' : 'test'].push(f.join(','));
     }
+    train = join(work, 'train-shifted.csv');
+    test = join(work, 'test-shifted.csv');
+    writeFileSync(train, shifted.train.join('\n') + '\n');
+    writeFileSync(test, shifted.test.join('\n') + '\n');
   }
   return { train, test };
 }

@@ -21,9 +21,11 @@ export interface Selection {
  * (BENCHMARKS.md). Ties keep the earlier candidate, so the ranking is deterministic. Null when
  * no candidate survived the backtest.
  */
-export function selectModels(bt: SeriesBacktest, metric: SelectionMetric, combine: number): Selection | null {
+export function selectModels(bt: SeriesBacktest, metric: SelectionMetric, combine: number, without?: number): Selection | null {
   const score = metric === 'rmsse' ? rootMeanSquaredError : meanAbsoluteError;
-  const errors = bt.forecasts.map((f) => (f ? score(bt.actuals, f) : NaN));
+  // Leaving a window out: its actuals count as unobserved for the ranking and the weights.
+  const actuals = without === undefined ? bt.actuals : bt.actuals.map((a, i) => (Math.floor(i / bt.h) === without ? NaN : a));
+  const errors = bt.forecasts.map((f) => (f ? score(actuals, f) : NaN));
   const ranked = errors.map((e, i) => [e, i] as const).filter(([e]) => Number.isFinite(e)).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   if (ranked.length === 0) return null;
   const chosen = ranked.slice(0, Math.max(1, combine)).map(([, i]) => i);
@@ -38,4 +40,24 @@ export function selectModels(bt: SeriesBacktest, metric: SelectionMetric, combin
     for (let j = 0; j < forecast.length; j++) forecast[j] += f[j] * weights[k];
   });
   return { chosen, errors, forecast, weights };
+}
+
+/**
+ * Errors (actual − forecast, [window][step]) of selections that never saw the window they are
+ * measured on: for each window, the selection made on the other windows (leave one window
+ * out, as cross-conformal prediction does, Vovk 2015). The shipped selection was chosen
+ * because it did well on all the windows, so its own errors there understate what it misses
+ * on new data; calibrating bands on them is what made them too narrow. NaN where a window
+ * has no selection without it (a single window).
+ */
+export function outOfSelectionErrors(bt: SeriesBacktest, metric: SelectionMetric, combine: number): Float64Array {
+  const k = bt.origins.length;
+  const out = new Float64Array(bt.actuals.length).fill(NaN);
+  if (k < 2) return out;
+  for (let w = 0; w < k; w++) {
+    const sel = selectModels(bt, metric, combine, w);
+    if (!sel) continue;
+    for (let i = w * bt.h; i < (w + 1) * bt.h; i++) out[i] = bt.actuals[i] - sel.forecast[i];
+  }
+  return out;
 }

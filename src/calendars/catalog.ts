@@ -21,6 +21,8 @@ export interface CalendarEvent {
   /** Days of the window before and after the date. */
   readonly before: number;
   readonly after: number;
+  /** Days the event itself lasts after its first day (a user event's end − start; 0 for one day). */
+  readonly span?: number;
 }
 
 export interface Location {

@@ -52,10 +52,19 @@ export function periodOfDay(grid: PeriodGrid, d: number): number {
 /** Every promotion shares one effect, whatever it is called: the promo lift. */
 export const PROMO_FEATURE = 'promo';
 
+/**
+ * An event of at least this many days (school holidays, a summer sale, Ramadan) has one effect
+ * over its whole span: the days of a six-week holiday are alike, and one effect per day of its
+ * first week and another for the rest split the evidence for no gain.
+ */
+export const LONG_EVENT_DAYS = 7;
+
 function featureKey(grid: PeriodGrid, e: CalendarEvent, offset: number): string {
   const name = e.name;
   if (e.kind === 'promo') return PROMO_FEATURE;
   if (grid.stepDays === 7) return `${name}@w${offset}`;
+  const span = e.span ?? 0;
+  if (span + 1 >= LONG_EVENT_DAYS && offset >= 0 && offset <= span) return `${name}@during`;
   if (Math.abs(offset) <= 3) return `${name}@${offset}`;
   return `${name}@${offset < 0 ? 'before' : 'after'}`;
 }

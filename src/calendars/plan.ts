@@ -97,6 +97,24 @@ export class CalendarPlan {
     return this.registry.names;
   }
 
+  /**
+   * Which calendar the run's stores follow, most stores first: each location with its store
+   * count, and whether it is the default (`calendars.country`) given to stores not listed in
+   * `calendars.stores`, so a German retailer who forgot `country` reads "US (default)".
+   */
+  storeCalendars(stores: readonly string[]): { location: string; default: boolean; stores: number }[] {
+    const counts = new Map<string, { location: string; default: boolean; stores: number }>();
+    for (const store of new Set(stores)) {
+      const listed = this.stores.get(store);
+      const loc = listed ?? this.defaultLocation();
+      const key = `${locationKey(loc).replace('|', '-')}${listed ? '' : ' (default)'}`;
+      const c = counts.get(key) ?? { location: locationKey(loc).replace('|', '-'), default: !listed, stores: 0 };
+      c.stores++;
+      counts.set(key, c);
+    }
+    return [...counts.values()].sort((a, b) => b.stores - a.stores || (a.location < b.location ? -1 : 1));
+  }
+
   locationOf(store: string): Location {
     return this.stores.get(store) ?? this.defaultLocation();
   }

@@ -57,6 +57,7 @@ export function readUserEvents(file: string, items: Map<string, string> | null):
       kind,
       before: intField(file, r, 'before', 0, 60, 0),
       after: days + intField(file, r, 'after', 0, 60, 0),
+      span: days,
       ...(r.fields.store_id ? { store: r.fields.store_id } : {}),
       ...(r.fields.sku ? { sku: r.fields.sku } : {}),
       ...(r.fields.category ? { category: r.fields.category } : {}),

@@ -87,6 +87,7 @@ function formatRunSummary(s: RunSummary): string {
     `${s.kind} ${s.runId}: ${s.series} series, ${s.rows} forecast rows in ${s.seconds.toFixed(1)} s (${(s.series / s.seconds).toFixed(0)} series/s)\n` +
     `  model versions: ${decisions}\n` +
     `  models: ${models}\n` +
+    `  calendars: ${s.calendars}\n` +
     (s.fallbacks ? `  fallbacks: ${s.fallbacks} series (listed in manifest.json)\n` : '') +
     (s.rowsRejected ? `  rejected rows: ${s.rowsRejected} (rejects.csv)\n` : '') +
     s.warnings.map((w) => `  warning: ${w}\n`).join('') +

@@ -155,6 +155,8 @@ export interface BatchResult {
   readonly selections: string[];
   /** [series][step] 1 where the store is known to be closed: every quantile is 0. */
   readonly closed: Uint8Array;
+  /** Per series: calendar effects that move its forecast (-1: no calendar features). */
+  readonly effects: Int16Array;
   /** With `task.detail`: every candidate's backtest (see BacktestDetail). */
   readonly detail?: BacktestDetail;
 }
@@ -183,12 +185,12 @@ export function candidateUnion(task: SeriesTask): ModelName[] {
 /** Buffers to transfer (not copy) when a result crosses threads. */
 export function resultBuffers(r: BatchResult): ArrayBuffer[] {
   const detail = r.detail ? [r.detail.actuals, r.detail.forecasts, r.detail.units, r.detail.fromEnd] : [];
-  return [r.point, r.sd, r.scale, r.rscale, r.residuals, r.scores, r.candidateErrors, r.labelIds, r.classIds, r.closed, ...detail].map((a) => a.buffer as ArrayBuffer);
+  return [r.point, r.sd, r.scale, r.rscale, r.residuals, r.scores, r.candidateErrors, r.labelIds, r.classIds, r.closed, r.effects, ...detail].map((a) => a.buffer as ArrayBuffer);
 }
 
 /** Forecast every series of a batch. Pure: the worker calls it, and so can a test. */
 export function forecastBatch(req: BatchRequest, library?: ModelResolver): BatchResult {
-  const { batch, task, calendar } = req;
+  const { batch, task } = req;
   const k = seriesCount(batch);
   const h = task.horizon;
   const w = task.windows;
@@ -207,6 +209,7 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
   const failures: { series: number; reason: string }[] = [];
   const selections: string[] = [];
   const closed = new Uint8Array(k * h);
+  const effects = new Int16Array(k);
   const C = names.length;
   const detail: BacktestDetail | undefined = task.detail
     ? { actuals: new Float64Array(k * w * h).fill(NaN), forecasts: new Float64Array(k * C * w * h).fill(NaN), units: new Float64Array(k * C * w).fill(NaN), fromEnd: new Int32Array(k * w) }
@@ -214,8 +217,10 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
   for (let i = 0; i < k; i++) {
     const y = batch.values.subarray(batch.offsets[i], batch.offsets[i + 1]);
     const shut = batch.closed ? batch.closed.t.subarray(batch.closed.offsets[i], batch.closed.offsets[i + 1]) : undefined;
-    const f = forecastSeries(y, task, library, seriesEvents(batch, i, calendar), fixedSelection(batch, i), shut);
+    const events = seriesEvents(batch, i, req.calendar);
+    const f = forecastSeries(y, task, library, events, fixedSelection(batch, i), shut);
     closed.set(f.closed, i * h);
+    effects[i] = f.effects;
     selections.push(f.selection ? JSON.stringify(f.selection) : '');
     let id = labelIndex.get(f.label);
     if (id === undefined) {
@@ -249,7 +254,7 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
       });
     }
   }
-  return { index: batch.index, point, sd, scale, rscale, residuals, scores, candidateErrors, candidateNames: names, labelIds, labels, classIds, failures, selections, closed, ...(detail ? { detail } : {}) };
+  return { index: batch.index, point, sd, scale, rscale, residuals, scores, candidateErrors, candidateNames: names, labelIds, labels, classIds, failures, selections, closed, effects, ...(detail ? { detail } : {}) };
 }
 
 export function demandClassOf(id: number): DemandClass {

@@ -6,7 +6,7 @@ import { seasonalNaive } from '../models/naive.js';
 import { modelByName, type ModelName } from '../models/library.js';
 import { backtestSeries, type SeriesBacktest } from '../backtest/evaluate.js';
 import { planWindows } from '../backtest/windows.js';
-import { selectModels, type SelectionMetric } from '../backtest/select.js';
+import { outOfSelectionErrors, selectModels, type SelectionMetric } from '../backtest/select.js';
 import { maseScale, pointScores, rmsseScale } from '../backtest/metrics.js';
 
 /** What a worker needs to forecast any series of a run. */
@@ -65,7 +65,7 @@ export interface SeriesForecast {
   readonly scale: number;
   /** In-sample root mean squared one-step change (RMSSE denominator). */
   readonly rscale: number;
-  /** Backtest errors (actual − forecast) of the selection, [window][step]; empty without backtest. */
+  /** Backtest errors (actual − forecast), [window][step], each of a selection made without that window (for the interval calibration); empty without backtest. */
   readonly residuals: Float64Array;
   readonly score: BacktestScore | null;
   /** Candidate name → backtest error on the selection metric (NaN: failed). */
@@ -74,6 +74,8 @@ export interface SeriesForecast {
   readonly fallback?: string;
   /** What produced the forecast; null for the fallbacks. */
   readonly selection: Selection | null;
+  /** Calendar effects that move the forecast ahead (0: none the evidence supports; -1: no calendar features). */
+  readonly effects: number;
   /** Per step, 1 where the store is known to be closed (the point is 0; so is every quantile). */
   readonly closed: Uint8Array;
   /** Every candidate's backtest, when the task asks for detail; `fromEnd[w]` = periods from window w's origin to the end of the history. */
@@ -179,13 +181,13 @@ function forecastOpen(y: Float64Array, task: SeriesTask, library: ModelResolver,
   const rscale = finiteOrNaN(rmsseScale(full));
   const base = { cls: profile.cls, scale, rscale, candidateErrors: new Map<ModelName, number>() };
   if (obs.length === 0) {
-    return { ...base, label: 'zero', point: new Float64Array(h), sd: new Float64Array(h), residuals: new Float64Array(0), score: null, fallback: 'no observed periods', selection: null };
+    return { ...base, label: 'zero', point: new Float64Array(h), sd: new Float64Array(h), residuals: new Float64Array(0), score: null, fallback: 'no observed periods', selection: null, effects: -1 };
   }
   const names = task.candidates[profile.cls];
   const plan = planWindows(obs.length, h, task.windows, task.seasons);
   let chosen: readonly ModelName[] = [ruleChoice(profile, obs.length)];
   let weights: readonly number[] = [1];
-  let residuals = new Float64Array(0);
+  let residuals: Float64Array = new Float64Array(0);
   let score: BacktestScore | null = null;
   let detail: SeriesForecast['backtest'];
   if (fixed) {
@@ -199,18 +201,27 @@ function forecastOpen(y: Float64Array, task: SeriesTask, library: ModelResolver,
     if (sel) {
       chosen = sel.chosen.map((i) => names[i]);
       weights = sel.weights;
-      residuals = bt.actuals.map((a, i) => a - sel.forecast[i]);
+      residuals = outOfSelectionErrors(bt, task.metric, task.combine);
       const p = pointScores(bt.actuals, sel.forecast, scale, rscale);
       score = { mase: p.mase, rmsse: p.rmsse, bias: p.bias, absError: p.absError, absActual: p.absActual };
     }
   }
   const fit = fitChosen(chosen, weights, obs, ctx, resolve, fixed);
   if ('label' in fit) {
-    const f = { ...base, label: fit.label, point: fit.pf.mean.map((v) => Math.max(0, v)), sd: fit.pf.sd, residuals, score, selection: fit.selection, ...(detail ? { backtest: detail } : {}) };
+    const f = { ...base, label: fit.label, point: fit.pf.mean.map((v) => Math.max(0, v)), sd: fit.pf.sd, residuals, score, selection: fit.selection, effects: effectsAhead(effects.get(obs.length)?.effects, events, obs.length), ...(detail ? { backtest: detail } : {}) };
     if (finiteResult(f)) return f;
     return fallback(obs, task, base, `${fit.label} produced non-finite values`);
   }
   return fallback(obs, task, base, fit.error);
+}
+
+/** How many calendar effects move the forecast (features with an effect on a period ahead); -1 without calendar features. */
+function effectsAhead(effects: Float64Array | undefined, events: SeriesEvents | undefined, n: number): number {
+  if (!events) return -1;
+  if (!effects) return 0;
+  const used = new Set<number>();
+  for (let i = 0; i < events.t.length; i++) if (events.t[i] >= n && effects[events.f[i]] !== 0) used.add(events.f[i]);
+  return used.size;
 }
 
 /** Every number finite: what a published row promises, whatever the input or the models did. */
@@ -225,7 +236,7 @@ function finiteResult(f: Pick<SeriesForecast, 'point' | 'sd'>): boolean {
  */
 function fallback(obs: Float64Array, task: SeriesTask, base: Pick<SeriesForecast, 'cls' | 'scale' | 'rscale' | 'candidateErrors'>, why: string): Omit<SeriesForecast, 'closed'> {
   const h = task.horizon;
-  const none = { residuals: new Float64Array(0), score: null, selection: null } as const;
+  const none = { residuals: new Float64Array(0), score: null, selection: null, effects: -1 } as const;
   let reason = why;
   try {
     const fb = seasonalNaive.fit(obs, task).forecast(h);

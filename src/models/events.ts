@@ -38,6 +38,8 @@ function medianOfFirst(xs: Float64Array, c: number): number {
 
 /** Spread of true effects around their pooled value assumed by the shrinkage: about ×1.5. */
 const EFFECT_SPREAD = Math.log(1.5);
+/** Posterior standard deviations an effect must be away from 1 (no effect) to be applied. */
+const SIGNIFICANT = 2;
 /** Ordinary periods sampled to measure how noisy a series' ratios are. */
 const NOISE_SAMPLE = 120;
 
@@ -136,6 +138,10 @@ export function estimateEffects(y: Float64Array, ev: SeriesEvents): Float64Array
       effects[f] = Math.max(-MAX_LOG_EFFECT, Math.min(MAX_LOG_EFFECT, e));
     }
   }
+  // An effect the evidence cannot tell from none is none: its posterior spread under the same
+  // normal model is √(σ² / (n_f + w)). Without this, every holiday of a calendar whose dates
+  // carry no signal (or that does not move this series) adds its noise to the forecast.
+  for (let f = 0; f < F; f++) if (Math.abs(effects[f]) < SIGNIFICANT * Math.sqrt(noise / (counts[f] + weight))) effects[f] = 0;
   return effects;
 }
 

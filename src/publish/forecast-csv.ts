@@ -48,14 +48,16 @@ function assertPublishable(store: string, sku: string, point: ArrayLike<number>,
   }
 }
 
-export const SERIES_COLUMNS = ['store_id', 'sku', 'demand_class', 'model', 'model_version', 'selection', 'backtest_mase', 'backtest_rmsse', 'backtest_bias', 'scale', 'fallback', 'closures'];
+export const SERIES_COLUMNS = ['store_id', 'sku', 'demand_class', 'model', 'model_version', 'selection', 'backtest_mase', 'backtest_rmsse', 'backtest_bias', 'scale', 'fallback', 'calendar_effects', 'closures'];
 
 /**
  * One row per series: how it was classified, what it was forecast with (model and registry
  * version), why (selection: retrain, new, stale, drift, reused, pinned), how that scored in
- * backtest, the MASE scale of its history, and the rule that closes its store (closures).
+ * backtest, the MASE scale of its history, how many calendar effects move its forecast (only
+ * those its history and pool support, models/events.ts; empty with calendars off), and the
+ * rule that closes its store (closures).
  */
-export function seriesLine(store: string, sku: string, cls: string, model: string, version: number | null, selection: string, mase: number, rmsse: number, bias: number, scale: number, fallback: string, closures: string): string {
+export function seriesLine(store: string, sku: string, cls: string, model: string, version: number | null, selection: string, mase: number, rmsse: number, bias: number, scale: number, fallback: string, effects: number, closures: string): string {
   const num = (x: number): string => (Number.isFinite(x) ? formatNumber(x) : '');
-  return [csvField(store), csvField(sku), cls, csvField(model), version ?? '', selection, num(mase), num(rmsse), num(bias), num(scale), csvField(fallback), csvField(closures)].join(',');
+  return [csvField(store), csvField(sku), cls, csvField(model), version ?? '', selection, num(mase), num(rmsse), num(bias), num(scale), csvField(fallback), effects < 0 ? '' : effects, csvField(closures)].join(',');
 }

@@ -65,7 +65,7 @@ export async function writeForecastFiles(
       const btMase = reused && prev ? prev.backtest_mase ?? NaN : score(sc, 'mase');
       const btRmsse = reused && prev ? prev.backtest_rmsse ?? NaN : score(sc, 'rmsse');
       const btBias = reused && prev ? prev.backtest_bias ?? NaN : score(sc, 'bias');
-      seriesOut.add(seriesLine(store, sku, cls, label, version, reuse.decisions[sid], btMase, btRmsse, btBias, result.scale[i], reasons.get(i) ?? '', closures?.ruleOf(store) ?? ''));
+      seriesOut.add(seriesLine(store, sku, cls, label, version, reuse.decisions[sid], btMase, btRmsse, btBias, result.scale[i], reasons.get(i) ?? '', result.effects[i], closures?.ruleOf(store) ?? ''));
     }
     for (const f of result.failures) {
       const sid = firstSid + f.series;

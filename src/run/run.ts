@@ -45,6 +45,8 @@ export interface RunSummary {
   /** How many series were re-selected, reused, pinned… (see registry/reuse.ts). */
   readonly decisions: Record<string, number>;
   readonly fallbacks: number;
+  /** Which calendar the stores follow, e.g. "US (default) 4 stores", or "off". */
+  readonly calendars: string;
   /** What the data-quality rules want a person to know (also in quality.json). */
   readonly warnings: readonly string[];
   readonly seconds: number;
@@ -155,7 +157,8 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       'rejects.csv': report.rows_rejected + report.rows_corrected,
     });
     const finished = new Date();
-    const calendars = plan ? { features: plan.featureNames().length, default_location: { country: cfg.calendars.country, region: cfg.calendars.region ?? null }, files: plan.versions(), pooled_effects: storedPriors ? 'from the last retrain' : 'estimated by this run' } : null;
+    const calendarLocations = plan ? plan.storeCalendars(keys.store) : [];
+    const calendars = plan ? { locations: calendarLocations, features: plan.featureNames().length, default_location: { country: cfg.calendars.country, region: cfg.calendars.region ?? null }, files: plan.versions(), pooled_effects: storedPriors ? 'from the last retrain' : 'estimated by this run' } : null;
     writeJson(join(staging, 'manifest.json'), {
       run_id: runId,
       kind,
@@ -215,7 +218,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     faultPoint('promoted');
     switchLatest(out, runId);
     faultPoint('switched');
-    return { runId, kind, dir, series: report.series, rows: written.rows, rowsRejected: report.rows_rejected, seriesPerModel: sortKeys(written.perModel), decisions: reuse.counts, fallbacks: written.fallbacks.length, warnings, seconds: (Date.now() - started) / 1000 };
+    return { runId, kind, dir, series: report.series, rows: written.rows, rowsRejected: report.rows_rejected, seriesPerModel: sortKeys(written.perModel), decisions: reuse.counts, fallbacks: written.fallbacks.length, warnings, calendars: calendarLocations.map((l) => `${l.location}${l.default ? ' (default)' : ''} ${l.stores} stores`).join(', ') || 'off', seconds: (Date.now() - started) / 1000 };
   } catch (e) {
     // Before the run is registered, what fails once it was stopping (an interrupted query, a
     // destroyed worker) is the stop, and what fails once its lease was lost (the new holder
