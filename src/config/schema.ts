@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { MODEL_NAMES } from '../models/library.js';
+import { quantileColumn } from '../publish/format.js';
+import { IsoDate } from '../iso-date.js';
 
 /**
  * The one configuration file, validated at the edge. Every key has a default, so `shelfcast
  * run` works with no file at all; the parsed `Config` type is what the rest of the engine sees.
  */
-
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
 
 export const ColumnsSchema = z
   .object({
@@ -41,7 +41,7 @@ export const QualitySchema = z
     gaps: z.enum(['zero', 'missing']).default('zero'),
     /** Rows dated after `asOf` (default: today). */
     futureDates: z.enum(['reject', 'keep']).default('reject'),
-    asOf: isoDate.optional(),
+    asOf: IsoDate.optional(),
     /** Stop before publishing when more than this share of rows is rejected. */
     maxRejectedShare: z.number().min(0).max(1).default(0.05),
   })
@@ -143,6 +143,22 @@ export const ServerSchema = z
   })
   .strict();
 
+/**
+ * Each level is published as a column named by quantileColumn (4 decimals of a percent), so two
+ * levels closer than that, or one that rounds to p0 or p100, would give duplicate or
+ * meaningless columns.
+ */
+function distinctColumns(levels: number[], ctx: z.RefinementCtx): void {
+  const byColumn = new Map<string, number>([[quantileColumn(0.5), 0.5]]);
+  for (const level of levels) {
+    const column = quantileColumn(level);
+    const other = byColumn.get(column);
+    if (column === 'p0' || column === 'p100') ctx.addIssue({ code: 'custom', message: `${level} would publish as column ${column}; levels must be at least 0.000001 from 0 and 1` });
+    else if (other !== undefined && other !== level) ctx.addIssue({ code: 'custom', message: `${other} and ${level} would both publish as column ${column}${other === 0.5 ? ' (0.5 is always published)' : ''}; give levels that differ by at least 0.000001` });
+    byColumn.set(column, level);
+  }
+}
+
 export const ConfigSchema = z
   .object({
     input: InputSchema.default(InputSchema.parse({})),
@@ -154,7 +170,7 @@ export const ConfigSchema = z
     /** Periods per seasonal cycle. Omitted: 7 for daily data, 52 for weekly. */
     season: z.number().int().min(1).max(400).optional(),
     /** Quantile levels to publish; 0.5 is always included. */
-    quantiles: z.array(z.number().gt(0).lt(1)).min(1).max(20).default([0.1, 0.5, 0.9]),
+    quantiles: z.array(z.number().gt(0).lt(1)).min(1).max(20).default([0.1, 0.5, 0.9]).superRefine(distinctColumns),
     /** Worker threads. Omitted: one per core. */
     threads: z.number().int().min(1).max(256).optional(),
     /**

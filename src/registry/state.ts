@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { queryRows, sqlString } from '../db/duckdb.js';
+import { UserError } from '../errors.js';
+import { queryOne, queryRows, sqlString } from '../db/duckdb.js';
 import type { DemandClass } from '../models/classify.js';
 import type { ModelName } from '../models/library.js';
 import type { Calibration } from '../backtest/conformal.js';
@@ -32,19 +34,44 @@ CREATE TABLE IF NOT EXISTS accuracy (
   mase DOUBLE, abs_error DOUBLE, abs_actual DOUBLE, bias DOUBLE, pinball DOUBLE, coverage DOUBLE);
 `;
 
+/** DuckDB's words for a state file it cannot read as a database: random bytes, truncation, a bad block, a newer format. */
+const UNREADABLE = /not a valid DuckDB database file|Corrupt database file|Could not read enough bytes|database file with version number/;
+
+/** The operator's way out when the registry is lost or unreadable and no backup exists. */
+export const NEW_STATE_HINT = 'pass --new-state to `shelfcast run` or `retrain` to start a new registry (every series is re-selected and versions restart at v1)';
+
 export async function withState<T>(out: string, fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-  const instance = await DuckDBInstance.create(join(out, STATE_FILE));
-  const conn = await instance.connect();
+  const file = join(out, STATE_FILE);
   try {
-    await conn.run(SCHEMA);
-    const result = await fn(conn);
-    await conn.run('CHECKPOINT');
-    return result;
-  } finally {
-    conn.closeSync();
-    // Closing the instance releases the file for the next command.
-    instance.closeSync();
+    const instance = await DuckDBInstance.create(file);
+    const conn = await instance.connect();
+    try {
+      await conn.run(SCHEMA);
+      const result = await fn(conn);
+      await conn.run('CHECKPOINT');
+      return result;
+    } finally {
+      conn.closeSync();
+      // Closing the instance releases the file for the next command.
+      instance.closeSync();
+    }
+  } catch (e) {
+    if (e instanceof Error && UNREADABLE.test(e.message)) {
+      throw new UserError(`${file} is not a state database shelfcast can read (${e.message.split('\n')[0]}): restore it from a backup, or move it aside and ${NEW_STATE_HINT}`);
+    }
+    throw e;
   }
+}
+
+/** The output folder, for commands that only make sense on a registry that exists (models list, rollback…). */
+export function requireState(out: string): string {
+  if (!existsSync(join(out, STATE_FILE))) throw new UserError(`no ${STATE_FILE} in ${out}: nothing has been run there yet (shelfcast run -o ${out}), or -o names the wrong folder`);
+  return out;
+}
+
+/** How many runs the registry has recorded. */
+export async function registeredRunCount(conn: DuckDBConnection): Promise<number> {
+  return (await queryOne<{ n: number }>(conn, 'SELECT count(*)::INTEGER AS n FROM runs')).n;
 }
 
 export const seriesKey = (store: string, sku: string): string => `${store}\u0001${sku}`;

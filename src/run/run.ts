@@ -18,12 +18,15 @@ import { fiscalLabel } from '../calendars/fiscal454.js';
 import { historyStart, writeHistory } from '../publish/history.js';
 import { describeFiles, writeJson } from '../publish/manifest.js';
 import { createStaging, discardStaging, promote, switchLatest } from '../publish/atomic.js';
+import { createOutputFolder } from '../publish/output-folder.js';
 import { acquireLock } from '../registry/lock.js';
-import { driftFlags, latestCalendarPriors, latestCalibration, liveVersions, pinnedSeries, recordRun, recordVersions, seriesKey, storeCalendarPriors, storeCalibration, withState } from '../registry/state.js';
+import { driftFlags, latestCalendarPriors, latestCalibration, liveVersions, pinnedSeries, recordRun, recordVersions, registeredRunCount, seriesKey, storeCalendarPriors, storeCalibration, withState } from '../registry/state.js';
 import { planReuse } from '../registry/reuse.js';
+import { assertStateNotLost } from '../registry/lost-state.js';
 import { codeVersion, packageRoot } from '../version.js';
 import { forecastingSettings, makeRunId } from './run-id.js';
 import { seriesTask } from './task.js';
+import { allSettledOrThrow } from './settle.js';
 import { calendarStage } from './calendar-stage.js';
 import { forecastStage, summarizeBacktest } from './forecast-stage.js';
 import { writeForecastFiles } from './publish-stage.js';
@@ -57,12 +60,17 @@ export function demoInput(): string {
  * the files atomically; register what was selected. Holds the output folder's lock
  * throughout. Throws a UserError (nothing published) on bad input.
  */
-export async function runForecast(cfg: Config, userEvents: RunEvents = silentEvents, now = new Date(), kind: RunKind = 'run'): Promise<RunSummary> {
+export interface RunOptions {
+  /** Start a new registry although runs are published (the operator lost state.duckdb; see registry/lost-state.ts). */
+  readonly newState?: boolean;
+}
+
+export async function runForecast(cfg: Config, userEvents: RunEvents = silentEvents, now = new Date(), kind: RunKind = 'run', options: RunOptions = {}): Promise<RunSummary> {
   const started = Date.now();
   const { events, stages } = timedStages(userEvents);
   const out = resolve(cfg.out);
   const inputPath = resolve(cfg.input.path ?? demoInput());
-  mkdirSync(out, { recursive: true });
+  createOutputFolder(out);
   const lock = acquireLock(out, kind, now);
   let staging: string | null = null;
   const conn = await openDuckDb(':memory:', { memory_limit: cfg.memoryLimit });
@@ -72,11 +80,12 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     events.stage('ingest');
     assertInputFile(inputPath);
     // The registry is read while DuckDB ingests (30,490 versions take seconds of JSON parsing).
-    const [{ source, ingested }, fingerprint, state] = await Promise.all([
+    const [{ source, ingested }, fingerprint, state] = await allSettledOrThrow([
       ingest(conn, cfg, inputPath, todayIso(now)),
       fingerprintInput(inputPath),
-      withState(out, async (db) => ({ live: await liveVersions(db), drift: await driftFlags(db), pins: await pinnedSeries(db) })),
+      withState(out, async (db) => ({ live: await liveVersions(db), drift: await driftFlags(db), pins: await pinnedSeries(db), registered: await registeredRunCount(db) })),
     ]);
+    assertStateNotLost(out, state.registered, options.newState === true);
     const { report, freq } = ingested;
     const code = codeVersion();
     events.info(`${report.rows_read} rows read, ${report.rows_rejected} rejected, ${report.series} series, ${freq.name === 'day' ? 'daily' : 'weekly'} ${report.first_date} → ${report.last_date}`);
