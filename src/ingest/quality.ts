@@ -4,6 +4,8 @@ import { UserError } from '../errors.js';
 import { queryOne, queryRows, sqlIdent, sqlString } from '../db/duckdb.js';
 import type { Source } from './source.js';
 import { inferFrequency, type Frequency } from './frequency.js';
+import { sqlCsvText } from '../publish/csv-sql.js';
+import { publishedName } from '../publish/published-paths.js';
 
 /**
  * Data-quality rules, applied in DuckDB before anything is fitted. Every source row ends in
@@ -183,7 +185,7 @@ export async function applyQualityRules(conn: DuckDBConnection, source: Source, 
   const rowsRejected = [...counts.values()].reduce((a, b) => a + b, 0);
   const lastDate = await queryOne<{ d: string }>(conn, `SELECT strftime(DATE ${sqlString(first)} + ${stats.last_t * freq.days}::INTEGER, '%Y-%m-%d') AS d`);
   const report: QualityReport = {
-    source: source.path,
+    source: publishedName(source.path),
     format: source.format,
     rows_read: read.n,
     rows_accepted: read.n - rowsRejected,
@@ -242,8 +244,8 @@ export async function writeRejects(conn: DuckDBConnection, source: Source, file:
           CAST(s.${sqlIdent(c.date)} AS VARCHAR) AS date, CAST(s.${sqlIdent(c.units)} AS VARCHAR) AS units
         FROM rejected g JOIN src s USING (src_row)
       )
-      SELECT ${sqlString(source.path)} AS file, "${label}", rule_name AS rule, col AS "column", ${reason} AS reason,
-        store_id, sku, date, units
+      SELECT ${sqlString(publishedName(source.path))} AS file, "${label}", rule_name AS rule, col AS "column", ${sqlCsvText(reason)} AS reason,
+        ${['store_id', 'sku', 'date', 'units'].map((col) => `${sqlCsvText(col)} AS ${col}`).join(', ')}
       FROM v ORDER BY "${label}"
     ) TO ${sqlString(file)} (HEADER, DELIMITER ',')`);
 }

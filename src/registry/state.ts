@@ -69,6 +69,12 @@ export function requireState(out: string): string {
   return out;
 }
 
+/** The input a recorded run read, as its full path (manifests carry only the file name). */
+export async function runInputPath(conn: DuckDBConnection, runId: string): Promise<string | null> {
+  const rows = await queryRows<{ input_path: string }>(conn, `SELECT input_path FROM runs WHERE run_id = ${sqlString(runId)} ORDER BY finished_at DESC LIMIT 1`);
+  return rows[0]?.input_path ?? null;
+}
+
 /** How many runs the registry has recorded. */
 export async function registeredRunCount(conn: DuckDBConnection): Promise<number> {
   return (await queryOne<{ n: number }>(conn, 'SELECT count(*)::INTEGER AS n FROM runs')).n;

@@ -19,6 +19,7 @@ import { historyStart, writeHistory } from '../publish/history.js';
 import { describeFiles, writeJson } from '../publish/manifest.js';
 import { createStaging, discardStaging, promote, switchLatest } from '../publish/atomic.js';
 import { createOutputFolder } from '../publish/output-folder.js';
+import { publishedName, publishedSettings } from '../publish/published-paths.js';
 import { acquireLock } from '../registry/lock.js';
 import { driftFlags, latestCalendarPriors, latestCalibration, liveVersions, pinnedSeries, recordRun, recordVersions, registeredRunCount, seriesKey, storeCalendarPriors, storeCalibration, withState } from '../registry/state.js';
 import { planReuse } from '../registry/reuse.js';
@@ -152,9 +153,9 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       duration_s: (finished.getTime() - started) / 1000,
       code_version: code,
       config_hash: configHash(forecastingSettings(cfg) as Config),
-      // Settings only: server tokens never reach a published file.
-      config: forecastingSettings(cfg),
-      input: { ...fingerprint, format: source.format, columns: source.columns, rows_read: report.rows_read, rows_rejected: report.rows_rejected },
+      // Settings only: server tokens never reach a published file, nor the server's folders.
+      config: publishedSettings(forecastingSettings(cfg)),
+      input: { ...fingerprint, path: publishedName(fingerprint.path), format: source.format, columns: source.columns, rows_read: report.rows_read, rows_rejected: report.rows_rejected },
       data: { frequency: freq.name, first_date: report.first_date, last_date: report.last_date, series: report.series, horizon: seriesSettings.horizon, seasons: seriesSettings.seasons, target_dates: { first: dates[0], last: dates[dates.length - 1] } },
       calendars,
       quantiles: cfg.quantiles,
