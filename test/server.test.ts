@@ -91,7 +91,7 @@ describe('shelfcast serve API', () => {
 
   it('describes every route it serves in /openapi.json, and every described path answers', async () => {
     const db = await QueryEngine.open();
-    const app = createApp({ store: new RunStore(out), db, tokens: [], requests: new RequestMetrics(), assets: loadPageAssets(), log: () => {} });
+    const app = createApp({ store: new RunStore(out), db, tokens: [], allowedHosts: [], requests: new RequestMetrics(), assets: loadPageAssets(), log: () => {} });
     const served = [...new Set(app.routes.filter((r) => r.method === 'GET').map((r) => openApiPath(r.path)))].sort();
     db.close();
     const doc = (await (await get('/openapi.json', {}, null)).json()) as { paths: Record<string, { get: { parameters: { name: string; in: string }[] } }> };

@@ -140,6 +140,11 @@ export const ServerSchema = z
     host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(8080),
     tokens: z.array(ApiTokenSchema).default([]),
+    /**
+     * Host names (besides localhost, 127.0.0.1 and [::1]) a tokenless server answers to. Only
+     * loopback names by default, so a web page cannot reach the server through DNS rebinding.
+     */
+    allowedHosts: z.array(z.string().regex(/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/, 'expected a host name without port, e.g. planner.local')).default([]),
   })
   .strict();
 
