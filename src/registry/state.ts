@@ -11,8 +11,9 @@ import type { PriorRow } from '../calendars/plan.js';
 
 /**
  * The state database (OUT/state.duckdb): runs, the model version of every series, pins,
- * drift flags, interval calibrations and realised accuracy. Opened briefly by each command
- * and closed again, so several commands can take turns on one output folder.
+ * drift flags, interval calibrations, the actuals `monitor` received and realised accuracy
+ * (one row per run and series, over every actual known for its target dates). Opened briefly
+ * by each command and closed again, so several commands can take turns on one output folder.
  */
 export const STATE_FILE = 'state.duckdb';
 
@@ -29,6 +30,7 @@ CREATE TABLE IF NOT EXISTS pins (store_id VARCHAR, sku VARCHAR, version INTEGER,
 CREATE TABLE IF NOT EXISTS drift (store_id VARCHAR, sku VARCHAR, flagged_at TIMESTAMP, reason VARCHAR, PRIMARY KEY (store_id, sku));
 CREATE TABLE IF NOT EXISTS calibrations (run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, calibration JSON);
 CREATE TABLE IF NOT EXISTS calendar_priors (run_id VARCHAR, pool_by VARCHAR, pool VARCHAR, feature VARCHAR, effect DOUBLE);
+CREATE TABLE IF NOT EXISTS actuals (store_id VARCHAR, sku VARCHAR, date DATE, units DOUBLE, received_at TIMESTAMP, PRIMARY KEY (store_id, sku, date));
 CREATE TABLE IF NOT EXISTS accuracy (
   monitored_at TIMESTAMP, run_id VARCHAR, store_id VARCHAR, sku VARCHAR, model_version INTEGER, points INTEGER,
   mase DOUBLE, abs_error DOUBLE, abs_actual DOUBLE, bias DOUBLE, pinball DOUBLE, coverage DOUBLE);
