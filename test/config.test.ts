@@ -42,6 +42,14 @@ describe('config', () => {
     expect(() => loadConfig(file)).toThrow(/bad\.json is not valid JSON/);
   });
 
+  it('takes only http(s) webhooks', () => {
+    for (const url of ['file:///etc/passwd', 'ftp://example.com/hook', 'gopher://127.0.0.1:25/', 'javascript:alert(1)']) {
+      expect(() => parseConfig({ lifecycle: { webhook: url } }, 'my.json'), url).toThrow(`my.json: lifecycle.webhook = "${url}": expected an http:// or https:// URL`);
+    }
+    expect(parseConfig({ lifecycle: { webhook: 'https://hooks.example.com/shelfcast' } }).lifecycle.webhook).toBe('https://hooks.example.com/shelfcast');
+    expect(parseConfig({ lifecycle: { webhook: 'http://10.0.0.5:8080/drift' } }).lifecycle.webhook).toBe('http://10.0.0.5:8080/drift');
+  });
+
   it('refuses dates that do not exist', () => {
     expect(() => parseConfig({ quality: { asOf: '2025-02-30' } }, 'my.json')).toThrow('my.json: quality.asOf = "2025-02-30": expected a date that exists, as YYYY-MM-DD');
     expect(() => parseConfig({ quality: { asOf: '2025-13-01' } })).toThrow(/quality\.asOf/);

@@ -105,8 +105,8 @@ export const LifecycleSchema = z
     shiftThreshold: z.number().min(0).max(100).default(4),
     /** Actuals a series needs before its realised accuracy is judged. */
     minPoints: z.number().int().min(1).max(1000).default(4),
-    /** POST drift alerts here (JSON). */
-    webhook: z.url().optional(),
+    /** POST drift alerts here (JSON). Only http(s): a file: or other scheme would make the monitor read or reach what it should not. */
+    webhook: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
   })
   .strict();
 
