@@ -107,6 +107,10 @@ describe('clean failures on the command line', () => {
     expect(readlinkSync(join(filled, 'latest'))).toBe(published);
   });
 
+  it('says a --rejects file cannot be written, naming the flag', () => {
+    expectCleanFailure(run('validate', '-i', input, '--rejects', join(dir, 'no-such-folder', 'rejects.csv')), '--rejects', 'no-such-folder');
+  });
+
   it('says a corrupt state database is unreadable and how to go on', () => {
     const broken = join(dir, 'corrupt');
     cpSync(out, broken, { recursive: true, verbatimSymlinks: true });
