@@ -54,6 +54,11 @@ export function demoInput(): string {
   return join(packageRoot(), 'data', 'demo', 'sales.csv');
 }
 
+export interface RunOptions {
+  /** Start a new registry although runs are published (the operator lost state.duckdb; see registry/lost-state.ts). */
+  readonly newState?: boolean;
+}
+
 /**
  * One forecasting run: ingest and check the data; forecast every series on the worker pool,
  * re-selecting models by backtest where the registry says so (`retrain`: all; `run`: new,
@@ -61,11 +66,6 @@ export function demoInput(): string {
  * the files atomically; register what was selected. Holds the output folder's lock
  * throughout. Throws a UserError (nothing published) on bad input.
  */
-export interface RunOptions {
-  /** Start a new registry although runs are published (the operator lost state.duckdb; see registry/lost-state.ts). */
-  readonly newState?: boolean;
-}
-
 export async function runForecast(cfg: Config, userEvents: RunEvents = silentEvents, now = new Date(), kind: RunKind = 'run', options: RunOptions = {}): Promise<RunSummary> {
   const started = Date.now();
   const { events, stages } = timedStages(userEvents);

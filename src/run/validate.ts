@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { openDuckDb } from '../db/duckdb.js';
 import { ingest, type QualityReport } from '../ingest/index.js';
+import type { Source } from '../ingest/source.js';
 import { rejectShareProblem, writeRejects } from '../ingest/quality.js';
 import { todayIso } from '../ingest/dates.js';
 import { demoInput } from './run.js';
-import type { Source } from '../ingest/source.js';
-import type { DuckDBConnection } from '@duckdb/node-api';
 
 /** Apply the quality rules only: the same checks `run` does before it fits anything. */
 export async function validateInput(cfg: Config, rejectsFile?: string, now = new Date()): Promise<{ report: QualityReport; ok: boolean; reason: string }> {
