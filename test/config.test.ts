@@ -41,4 +41,26 @@ describe('config', () => {
     expect(() => loadConfig(file)).toThrow(UserError);
     expect(() => loadConfig(file)).toThrow(/bad\.json is not valid JSON/);
   });
+
+  it('takes only http(s) webhooks', () => {
+    for (const url of ['file:///etc/passwd', 'ftp://example.com/hook', 'gopher://127.0.0.1:25/', 'javascript:alert(1)']) {
+      expect(() => parseConfig({ lifecycle: { webhook: url } }, 'my.json'), url).toThrow(`my.json: lifecycle.webhook = "${url}": expected an http:// or https:// URL`);
+    }
+    expect(parseConfig({ lifecycle: { webhook: 'https://hooks.example.com/shelfcast' } }).lifecycle.webhook).toBe('https://hooks.example.com/shelfcast');
+    expect(parseConfig({ lifecycle: { webhook: 'http://10.0.0.5:8080/drift' } }).lifecycle.webhook).toBe('http://10.0.0.5:8080/drift');
+  });
+
+  it('refuses dates that do not exist', () => {
+    expect(() => parseConfig({ quality: { asOf: '2025-02-30' } }, 'my.json')).toThrow('my.json: quality.asOf = "2025-02-30": expected a date that exists, as YYYY-MM-DD');
+    expect(() => parseConfig({ quality: { asOf: '2025-13-01' } })).toThrow(/quality\.asOf/);
+    expect(parseConfig({ quality: { asOf: '2024-02-29' } }).quality.asOf).toBe('2024-02-29');
+  });
+
+  it('refuses quantile levels whose columns would collide or round to p0/p100', () => {
+    expect(() => parseConfig({ quantiles: [0.12345, 0.1234500001] })).toThrow('0.12345 and 0.1234500001 would both publish as column p12.345');
+    expect(() => parseConfig({ quantiles: [0.5000000001] })).toThrow('would both publish as column p50 (0.5 is always published)');
+    expect(() => parseConfig({ quantiles: [1e-9] })).toThrow('would publish as column p0');
+    expect(() => parseConfig({ quantiles: [0.99999999] })).toThrow('would publish as column p100');
+    expect(parseConfig({ quantiles: [0.025, 0.975, 0.1, 0.1] }).quantiles).toEqual([0.025, 0.1, 0.5, 0.975]);
+  });
 });

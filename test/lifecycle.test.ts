@@ -11,6 +11,7 @@ import { runMonitor } from '../src/monitor/monitor.js';
 import { explainForecast } from '../src/run/explain.js';
 import { acquireLock } from '../src/registry/lock.js';
 import { liveVersions, withState } from '../src/registry/state.js';
+import { queryRows } from '../src/db/duckdb.js';
 import { pinVersions } from '../src/registry/pins.js';
 import { Scheduler, type Clock, type JobKind } from '../src/schedule/scheduler.js';
 import { parseCsv, tempDir, writeCsv } from './helpers/tmp.js';
@@ -102,6 +103,31 @@ describe('a week in production, with a real state file', () => {
     expect(e.input.rows).toHaveLength(116);
     expect(e.input.rows[0]).toMatchObject({ line: 2, store_id: 'S1', sku: 'A', date: iso(0) });
     expect(e.version?.selection.models.length).toBeGreaterThan(0);
+  });
+
+  it('records the same actuals once, however often monitor sees them', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'out');
+    const config = (path: string) => parseConfig({ input: { path }, out, horizon: 7, threads: 1, models, calendars: { enabled: false } });
+    const run = await runForecast(config(writeCsv(dir, 'd100.csv', HEADER, sales(100))), undefined, new Date(START + 100 * DAY));
+    const recorded = () => withState(out, async (db) => ({
+      actuals: (await queryRows<{ n: number }>(db, 'SELECT count(*)::INTEGER AS n FROM actuals'))[0].n,
+      accuracy: await queryRows<{ sku: string; points: number }>(db, `SELECT sku, points FROM accuracy WHERE run_id = '${run.runId}' ORDER BY sku`),
+    }));
+    const actuals = (first: number, last: number) => writeCsv(dir, `a${first}-${last}.csv`, HEADER, sales(last + 1).filter((r) => r.split(',')[2] >= iso(first)));
+
+    // Days 100–104 monitored twice: recorded once, and the report says the same both times.
+    const a = actuals(100, 104);
+    const once = await runMonitor(config(a), a, undefined, new Date(START + 105 * DAY));
+    const twice = await runMonitor(config(a), a, undefined, new Date(START + 105 * DAY));
+    expect(twice.overall).toEqual(once.overall);
+    expect(await recorded()).toEqual({ actuals: 15, accuracy: SERIES.map((sku) => ({ sku, points: 5 })) });
+
+    // Days 102–106 overlap them: each run/series/date still counts once (100–106: 7 points).
+    const b = actuals(102, 106);
+    const overlapping = await runMonitor(config(b), b, undefined, new Date(START + 107 * DAY));
+    expect(await recorded()).toEqual({ actuals: 21, accuracy: SERIES.map((sku) => ({ sku, points: 7 })) });
+    expect(overlapping.overall.points).toBe(21);
   });
 
   it('posts drift to the webhook', async () => {

@@ -91,7 +91,7 @@ describe('shelfcast serve API', () => {
 
   it('describes every route it serves in /openapi.json, and every described path answers', async () => {
     const db = await QueryEngine.open();
-    const app = createApp({ store: new RunStore(out), db, tokens: [], requests: new RequestMetrics(), assets: loadPageAssets(), log: () => {} });
+    const app = createApp({ store: new RunStore(out), db, tokens: [], allowedHosts: [], requests: new RequestMetrics(), assets: loadPageAssets(), log: () => {} });
     const served = [...new Set(app.routes.filter((r) => r.method === 'GET').map((r) => openApiPath(r.path)))].sort();
     db.close();
     const doc = (await (await get('/openapi.json', {}, null)).json()) as { paths: Record<string, { get: { parameters: { name: string; in: string }[] } }> };
@@ -191,7 +191,10 @@ describe('shelfcast serve API', () => {
       ['/runs/latest/forecasts?limit=0', 'limit: Too small'],
       ['/runs/latest/forecasts?limit=abc', 'limit: expected number'],
       ['/runs/latest/forecasts?limit=100000', 'limit: Too big'],
-      ['/runs/latest/forecasts?from=2025-02-30', 'from: not a calendar date'],
+      ['/runs/latest/forecasts?from=2025-02-30', 'from: expected a date that exists, as YYYY-MM-DD'],
+      ['/runs/latest/forecasts?from=2012-13-01', 'from: expected a date that exists, as YYYY-MM-DD'],
+      ['/runs/latest/forecasts?to=2012-00-10', 'to: expected a date that exists, as YYYY-MM-DD'],
+      [`/runs/latest/forecasts?cursor=${Buffer.from(JSON.stringify([run.runId, 'S01', 'MILK-1L', '2026-02-30'])).toString('base64url')}`, 'cursor: not a cursor this server issued'],
       ['/runs/latest/forecasts?from=2026-01-10&to=2026-01-01', 'from: from is after to'],
       ['/runs/latest/forecasts?stor=S01', 'unknown query parameter "stor"'],
       ['/runs/latest/forecasts?store=S01&store=S02', '"store" is given 2 times'],

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { packageRoot } from '../version.js';
+import { publishedName } from '../publish/published-paths.js';
 import { calendarError, intField, isoDateField, readCsvFile } from './csv-file.js';
 
 /**
@@ -31,6 +32,7 @@ export interface Location {
 }
 
 export interface CalendarVersion {
+  /** As published: relative to the calendars folder for a country's files, the file name for the user's own. */
   readonly file: string;
   readonly sha256: string;
   readonly entries: number;
@@ -79,8 +81,9 @@ export class CalendarCatalog {
     return [...this.used.values()].sort((a, b) => (a.file < b.file ? -1 : 1));
   }
 
-  record(file: string, entries: number): void {
-    this.used.set(file, { file, sha256: fileDigest(file), entries });
+  /** `file` is read and digested; `name` is what the manifest calls it (no server folders). */
+  record(file: string, entries: number, name = publishedName(file)): void {
+    this.used.set(file, { file: name, sha256: fileDigest(file), entries });
   }
 
   private country(code: string): CountryCalendar {
@@ -103,8 +106,8 @@ export class CalendarCatalog {
       before: intField(eFile, r, 'before', 0, 60, 0),
       after: intField(eFile, r, 'after', 0, 60, 0),
     }));
-    this.record(hFile, holidays.length);
-    this.record(eFile, events.length);
+    this.record(hFile, holidays.length, `holidays/${code}.csv`);
+    this.record(eFile, events.length, `events/${code}.csv`);
     const cal = { holidays, events };
     this.countries.set(code, cal);
     return cal;

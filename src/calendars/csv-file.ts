@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { UserError, errorMessage } from '../errors.js';
+import { isIsoDate } from '../iso-date.js';
 
 /**
  * Reads the small CSV files calendars are kept in: a header line, comma-separated fields
@@ -60,15 +61,10 @@ export function readCsvFile(file: string, required: readonly string[], optional:
   return records;
 }
 
-const ISO = /^\d{4}-\d{2}-\d{2}$/;
-
 /** A valid ISO date (YYYY-MM-DD that exists), or a calendar error naming the file and line. */
 export function isoDateField(file: string, rec: CsvRecord, column: string): string {
   const v = rec.fields[column] ?? '';
-  const d = new Date(`${v}T00:00:00Z`);
-  if (!ISO.test(v) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v) {
-    throw calendarError(file, rec.line, `${column} "${v}" is not a date (expected YYYY-MM-DD)`);
-  }
+  if (!isIsoDate(v)) throw calendarError(file, rec.line, `${column} "${v}" is not a date (expected YYYY-MM-DD)`);
   return v;
 }
 

@@ -21,6 +21,10 @@ export interface PriorRow {
   readonly effect: number;
 }
 
+/** events.csv, and its text columns, which csvField may have prefixed (see readPublishedCsv). */
+export const EVENTS_COLUMNS = ['store_id', 'date', 'name', 'kind'];
+export const EVENTS_TEXT_COLUMNS = ['store_id', 'name'];
+
 /**
  * Everything a run knows about calendars: which events each store and SKU gets, as features
  * on the run's period grid; the pooled effect of each feature (the prior a series is shrunk
@@ -285,7 +289,7 @@ export class CalendarPlan {
 
   /** events.csv: every event date each store sees between two dates (for charts and lineage). */
   async writeEvents(file: string, keys: SeriesKeys, from: string, to: string): Promise<number> {
-    const out = new CsvWriter(file, ['store_id', 'date', 'name', 'kind']);
+    const out = new CsvWriter(file, EVENTS_COLUMNS);
     for (const store of [...new Set(keys.store)].sort()) {
       const seen = new Set<string>();
       const evs = this.eventsOf(store)

@@ -1,12 +1,8 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
+import { isoDateArg } from './args.js';
 import { loadConfig } from '../config/load.js';
 import { listCalendars, showStoreCalendar } from '../calendars/describe.js';
 import { isoAddDays, todayIso } from '../ingest/dates.js';
-
-const isoDate = (v: string): string => {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(v))) throw new InvalidArgumentError(`expected a date as YYYY-MM-DD, got "${v}"`);
-  return v;
-};
 
 /** `shelfcast calendars list|show`: which calendars exist and what one store gets. */
 export function registerCalendars(program: Command): void {
@@ -24,8 +20,8 @@ export function registerCalendars(program: Command): void {
     .requiredOption('-s, --store <id>', 'store id')
     .option('-k, --sku <id>', 'also show events scoped to this SKU')
     .option('-c, --config <file>', 'JSON config file (calendars.stores, calendars.events…)')
-    .option('--from <date>', 'first date (default: today)', isoDate)
-    .option('--to <date>', 'last date (default: a year after --from)', isoDate)
+    .option('--from <date>', 'first date (default: today)', isoDateArg)
+    .option('--to <date>', 'last date (default: a year after --from)', isoDateArg)
     .action((o: { store: string; sku?: string; config?: string; from?: string; to?: string }) => {
       const from = o.from ?? todayIso();
       const to = o.to ?? isoAddDays(from, 365);

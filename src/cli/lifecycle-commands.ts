@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
+import { isoDateArg } from './args.js';
 import { loadConfig } from '../config/load.js';
 import { runMonitor, type Accuracy } from '../monitor/monitor.js';
 import { explainForecast, formatExplanation } from '../run/explain.js';
@@ -10,11 +11,6 @@ import { queryRows } from '../db/duckdb.js';
 import { terminalEvents } from './progress.js';
 
 interface Common { config?: string; out?: string; input?: string; quiet?: boolean }
-
-const isoDate = (v: string): string => {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new InvalidArgumentError(`expected a date as YYYY-MM-DD, got "${v}"`);
-  return v;
-};
 
 const fmt = (a: Accuracy): string => {
   const n = (x: number | null, d = 3): string => (x === null ? '—' : x.toFixed(d));
@@ -56,7 +52,7 @@ export function registerLifecycle(program: Command): void {
     .description('how one forecast number was made: run, model version and parameters, calendar, backtest, input rows')
     .requiredOption('-s, --store <id>')
     .requiredOption('-k, --sku <id>')
-    .requiredOption('-d, --date <date>', 'target date', isoDate)
+    .requiredOption('-d, --date <date>', 'target date', isoDateArg)
     .option('-r, --run <id>', 'run id (default: latest)')
     .option('-o, --out <dir>', 'output folder (default: ./shelfcast-out)')
     .option('-c, --config <file>', 'JSON config file')

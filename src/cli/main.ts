@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Overrides } from '../config/load.js';
-import { UserError, errorMessage } from '../errors.js';
+import { UserError, environmentProblem, errorMessage } from '../errors.js';
 import { runForecast, type RunKind, type RunSummary } from '../run/run.js';
 import { validateInput } from '../run/validate.js';
 import { abortOnSignals, RunStopped } from '../run/stop.js';
@@ -40,6 +40,7 @@ interface DataFlags {
   windows?: number;
   combine?: number;
   quiet?: boolean;
+  newState?: boolean;
 }
 
 /** Flags override the config file key by key. */
@@ -116,18 +117,20 @@ Input columns (rename with input.columns in the config):
 
 Each run writes OUT/runs/<run_id>/ {forecasts.csv, forecasts.parquet, manifest.json,
 quality.json, rejects.csv} and points OUT/latest at it. Exit code 0 on success, 1 with a
-one-line reason on bad input or config, 2 on an internal error.`);
+one-line reason on bad input or config, or an output folder that is read-only or full; 2 on
+an internal error.`);
 
   const forecastCommand = (kind: RunKind, description: string): void => {
     forecastOptions(program.command(kind))
       .description(description)
+      .option('--new-state', 'start a new registry when state.duckdb was lost while runs are published (versions restart at v1)')
       .action(async (o: DataFlags) => {
         const cfg = loadConfig(o.config, overridesFrom(o));
         const events = terminalEvents(process.stderr, o.quiet === true);
         const stop = abortOnSignals();
         let s: RunSummary;
         try {
-          s = await runForecast(cfg, events, new Date(), kind, stop.signal);
+          s = await runForecast(cfg, events, new Date(), kind, { stop: stop.signal, newState: o.newState });
         } finally {
           events.close();
           stop.dispose();
@@ -174,8 +177,9 @@ one-line reason on bad input or config, 2 on an internal error.`);
 main(process.argv).then(
   () => process.exit(process.exitCode ?? 0),
   (e: unknown) => {
-    if (e instanceof UserError) {
-      process.stderr.write(`shelfcast: ${e.message}\n`);
+    const reason = e instanceof UserError ? e.message : environmentProblem(e);
+    if (reason !== null) {
+      process.stderr.write(`shelfcast: ${reason}\n`);
       process.exit(1);
     }
     process.stderr.write(`shelfcast: internal error: ${errorMessage(e)}\n${e instanceof Error ? e.stack ?? '' : ''}\n`);

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { withState } from '../registry/state.js';
+import { requireState, withState } from '../registry/state.js';
 import { pinVersions, unpin } from '../registry/pins.js';
 import { modelsOverview, seriesVersions } from '../registry/report.js';
 import { lockOutput } from '../publish/recover.js';
@@ -14,7 +14,8 @@ const version = (v: string): number | 'previous' => {
 };
 
 interface OutFlags { out?: string; config?: string }
-const outDir = (o: OutFlags): string => resolve(loadConfig(o.config, { out: o.out }).out);
+/** Every models command reads or changes registered versions, so the registry must exist already. */
+const outDir = (o: OutFlags): string => requireState(resolve(loadConfig(o.config, { out: o.out }).out));
 const withOut = (cmd: Command): Command => cmd.option('-o, --out <dir>', 'output folder holding state.duckdb (default: ./shelfcast-out)').option('-c, --config <file>', 'JSON config file');
 
 /** `shelfcast models list|show|rollback|unpin`: the registry of model versions. */

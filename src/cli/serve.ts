@@ -30,14 +30,16 @@ export function registerServe(program: Command): void {
     .option('-o, --out <dir>', 'output folder holding runs/ and latest (default: ./shelfcast-out)')
     .option('--port <n>', 'TCP port (default: 8080; 0 picks a free one)', port)
     .option('--host <addr>', 'address to listen on (default: 127.0.0.1; other addresses need API tokens)')
+    .option('--allow-host <name...>', 'without tokens, also answer requests addressed to these host names (default: loopback names only)')
     .addHelpText('after', `
 Tokens: SHELFCAST_API_TOKEN=<secret> allows every route; server.tokens in the config lists
 named tokens (inline or by environment variable) limited to route prefixes if wanted.
 Clients send "Authorization: Bearer <token>". With no token configured the server listens on
-loopback only.`)
-    .action(async (o: { config?: string; out?: string; port?: number; host?: string }) => {
-      const cfg = loadConfig(o.config, { out: o.out, 'server.port': o.port, 'server.host': o.host });
-      const server = await startServer({ out: cfg.out, host: cfg.server.host, port: cfg.server.port, tokens: cfg.server.tokens });
+loopback only and answers only requests addressed to localhost, 127.0.0.1 or [::1] (and the
+names given with --allow-host), so a web page cannot reach it through DNS rebinding.`)
+    .action(async (o: { config?: string; out?: string; port?: number; host?: string; allowHost?: string[] }) => {
+      const cfg = loadConfig(o.config, { out: o.out, 'server.port': o.port, 'server.host': o.host, 'server.allowedHosts': o.allowHost });
+      const server = await startServer({ out: cfg.out, host: cfg.server.host, port: cfg.server.port, tokens: cfg.server.tokens, allowedHosts: cfg.server.allowedHosts });
       const signal = await stopSignal();
       process.stderr.write(`shelfcast serve: ${signal}: finishing requests in flight\n`);
       await server.close();

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { MODEL_NAMES } from '../models/library.js';
+import { quantileColumn } from '../publish/format.js';
+import { IsoDate } from '../iso-date.js';
 
 /**
  * The one configuration file, validated at the edge. Every key has a default, so `shelfcast
@@ -14,8 +16,6 @@ function isTimeZone(zone: string): boolean {
     return false;
   }
 }
-
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
 
 export const ColumnsSchema = z
   .object({
@@ -70,7 +70,7 @@ export const QualitySchema = z
     gaps: z.enum(['zero', 'missing']).default('zero'),
     /** Rows dated after `asOf` (default: today). */
     futureDates: z.enum(['reject', 'keep']).default('reject'),
-    asOf: isoDate.optional(),
+    asOf: IsoDate.optional(),
     /** Stop before publishing when more than this share of rows is rejected or corrected (set to 0, capped, unobserved). */
     maxRejectedShare: z.number().min(0).max(1).default(0.05),
     /**
@@ -155,8 +155,8 @@ export const LifecycleSchema = z
     shiftThreshold: z.number().min(0).max(100).default(4),
     /** Actuals a series needs before its realised accuracy is judged. */
     minPoints: z.number().int().min(1).max(1000).default(4),
-    /** POST drift alerts here (JSON). */
-    webhook: z.url().optional(),
+    /** POST drift alerts here (JSON). Only http(s): a file: or other scheme would make the monitor read or reach what it should not. */
+    webhook: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
   })
   .strict();
 
@@ -190,8 +190,29 @@ export const ServerSchema = z
     host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(8080),
     tokens: z.array(ApiTokenSchema).default([]),
+    /**
+     * Host names (besides localhost, 127.0.0.1 and [::1]) a tokenless server answers to. Only
+     * loopback names by default, so a web page cannot reach the server through DNS rebinding.
+     */
+    allowedHosts: z.array(z.string().regex(/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/, 'expected a host name without port, e.g. planner.local')).default([]),
   })
   .strict();
+
+/**
+ * Each level is published as a column named by quantileColumn (4 decimals of a percent), so two
+ * levels closer than that, or one that rounds to p0 or p100, would give duplicate or
+ * meaningless columns.
+ */
+function distinctColumns(levels: number[], ctx: z.RefinementCtx): void {
+  const byColumn = new Map<string, number>([[quantileColumn(0.5), 0.5]]);
+  for (const level of levels) {
+    const column = quantileColumn(level);
+    const other = byColumn.get(column);
+    if (column === 'p0' || column === 'p100') ctx.addIssue({ code: 'custom', message: `${level} would publish as column ${column}; levels must be at least 0.000001 from 0 and 1` });
+    else if (other !== undefined && other !== level) ctx.addIssue({ code: 'custom', message: `${other} and ${level} would both publish as column ${column}${other === 0.5 ? ' (0.5 is always published)' : ''}; give levels that differ by at least 0.000001` });
+    byColumn.set(column, level);
+  }
+}
 
 export const ConfigSchema = z
   .object({
@@ -204,7 +225,7 @@ export const ConfigSchema = z
     /** Periods per seasonal cycle. Omitted: 7 for daily data, 52 for weekly. */
     season: z.number().int().min(1).max(400).optional(),
     /** Quantile levels to publish; 0.5 is always included. */
-    quantiles: z.array(z.number().gt(0).lt(1)).min(1).max(20).default([0.1, 0.5, 0.9]),
+    quantiles: z.array(z.number().gt(0).lt(1)).min(1).max(20).default([0.1, 0.5, 0.9]).superRefine(distinctColumns),
     /** Worker threads. Omitted: one per core. */
     threads: z.number().int().min(1).max(256).optional(),
     /**

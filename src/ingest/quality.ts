@@ -9,6 +9,7 @@ import { checkRows } from './row-rules.js';
 import { findDataEnd } from './data-end.js';
 import { findOutliers } from './outliers.js';
 import { classifyMissing } from './outages.js';
+import { publishedName } from '../publish/published-paths.js';
 
 /**
  * Data-quality rules, applied in DuckDB before anything is fitted. Every source row ends in
@@ -169,7 +170,7 @@ export async function applyQualityRules(conn: DuckDBConnection, source: Source, 
   const rowsRejected = [...counts.values()].reduce((a, b) => a + b, 0);
   const keys = await seriesRefs(conn, missing.endingEarly.slice(0, EXAMPLES).map((e) => e.sid));
   const report: QualityReport = {
-    source: source.path,
+    source: publishedName(source.path),
     format: source.format,
     rows_read: read.n,
     rows_accepted: read.n - rowsRejected,

@@ -1,6 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlIdent, sqlString } from '../db/duckdb.js';
 import type { Source } from './source.js';
+import { sqlCsvText } from '../publish/csv-sql.js';
+import { publishedName } from '../publish/published-paths.js';
 
 /**
  * rejects.csv: every source row the quality rules rejected or changed, in source order, with
@@ -41,8 +43,8 @@ export async function writeRejects(conn: DuckDBConnection, source: Source, file:
           CAST(s.${sqlIdent(c.date)} AS VARCHAR) AS date, CAST(s.${sqlIdent(c.units)} AS VARCHAR) AS units
         FROM g JOIN src s USING (src_row), grid
       )
-      SELECT ${sqlString(source.path)} AS file, "${label}", rule_name AS rule, col AS "column", action, ${reason} AS reason,
-        store_id, sku, date, units
+      SELECT ${sqlString(publishedName(source.path))} AS file, "${label}", rule_name AS rule, col AS "column", action, ${sqlCsvText(reason)} AS reason,
+        ${['store_id', 'sku', 'date', 'units'].map((col) => `${sqlCsvText(col)} AS ${col}`).join(', ')}
       FROM v ORDER BY "${label}"
     ) TO ${sqlString(file)} (HEADER, DELIMITER ',')`);
 }

@@ -16,6 +16,7 @@ import { withState } from '../registry/state.js';
 import { silentEvents, type RunEvents } from '../run/events.js';
 import { realisedAccuracy, type RealisedRow } from './realised.js';
 import { driftReason } from './drift.js';
+import { knownActuals, recordActuals } from './actuals.js';
 
 export interface Accuracy {
   readonly series: number;
@@ -87,12 +88,16 @@ export async function runMonitor(cfg: Config, newSales: string, events: RunEvent
       SELECT store_id, sku, (DATE ${sqlString(ingested.firstDate)} + (t * ${ingested.freq.days})::INTEGER) AS date, u AS units FROM clean_keyed WHERE NOT unobserved`);
     const span = ingested.report;
     events.stage('evaluate');
+    // Runs that forecast any of the new dates, judged on every actual known for their targets.
+    const touched = runs
+      .map((m) => ({ m, t: (m as { data: { target_dates?: { first: string; last: string } } }).data.target_dates ?? { first: span.first_date, last: span.last_date } }))
+      .filter(({ t }) => t.last >= span.first_date && t.first <= span.last_date);
+    const dates = [span.first_date, span.last_date, ...touched.flatMap(({ t }) => [t.first, t.last])].sort();
+    await knownActuals(conn, out, dates[0], dates[dates.length - 1]);
     const rows: RealisedRow[] = [];
     const evaluated: string[] = [];
-    for (const m of runs) {
-      const targets = (m as { data: { target_dates?: { first: string; last: string } } }).data.target_dates;
-      if (targets && (targets.last < span.first_date || targets.first > span.last_date)) continue;
-      const r = await realisedAccuracy(conn, m.run_id, runDir(out, m.run_id), m.quantiles, 'actuals');
+    for (const { m } of touched) {
+      const r = await realisedAccuracy(conn, m.run_id, runDir(out, m.run_id), m.quantiles, 'known_actuals');
       if (r.length) { rows.push(...r); evaluated.push(m.run_id); }
     }
     // Per series, the newest run with enough actuals to judge (runs are newest first).
@@ -120,6 +125,7 @@ export async function runMonitor(cfg: Config, newSales: string, events: RunEvent
     events.stage('record');
     await writeMonitoringFiles(out, report, current);
     await withState(out, async (db) => {
+      await recordActuals(conn, db, report.monitored_at);
       await recordAccuracy(db, report.monitored_at, rows);
       for (const d of drifting) await db.run(`INSERT OR REPLACE INTO drift VALUES (${sqlString(d.store_id)}, ${sqlString(d.sku)}, ${sqlString(report.monitored_at)}::TIMESTAMP, ${sqlString(d.reason)})`);
     });
@@ -131,7 +137,7 @@ export async function runMonitor(cfg: Config, newSales: string, events: RunEvent
   }
 }
 
-/** Append realised accuracy rows to the state database in bulk. */
+/** Realised accuracy rows into the state database in bulk, replacing earlier rows of the same run and series. */
 async function recordAccuracy(db: DuckDBConnection, at: string, rows: readonly RealisedRow[]): Promise<void> {
   await db.run(`CREATE OR REPLACE TEMP TABLE new_accuracy (run_id VARCHAR, store_id VARCHAR, sku VARCHAR, model_version INTEGER, points INTEGER, mase DOUBLE, abs_error DOUBLE, abs_actual DOUBLE, bias DOUBLE, pinball DOUBLE, coverage DOUBLE)`);
   const app = await db.createAppender('new_accuracy');
@@ -143,6 +149,7 @@ async function recordAccuracy(db: DuckDBConnection, at: string, rows: readonly R
     app.endRow();
   }
   app.closeSync();
+  await db.run(`DELETE FROM accuracy WHERE (run_id, store_id, sku) IN (SELECT run_id, store_id, sku FROM new_accuracy)`);
   await db.run(`INSERT INTO accuracy SELECT ${sqlString(at)}::TIMESTAMP, * FROM new_accuracy`);
 }
 

@@ -1,6 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryRows, sqlString } from '../db/duckdb.js';
 import { quantileColumn } from '../publish/format.js';
+import { readPublishedCsv } from '../publish/csv-sql.js';
+import { SERIES_TEXT_COLUMNS } from '../publish/forecast-csv.js';
 
 /**
  * Realised accuracy of one published run against actuals that have arrived since: per series,
@@ -37,7 +39,7 @@ export async function realisedAccuracy(conn: DuckDBConnection, runId: string, di
   }).join(' + ');
   return queryRows<RealisedRow>(conn, `
     WITH s AS (SELECT store_id::VARCHAR AS store_id, sku::VARCHAR AS sku, TRY_CAST(scale AS DOUBLE) AS scale, TRY_CAST(backtest_mase AS DOUBLE) AS backtest_mase
-               FROM read_csv(${sqlString(`${dir}/series.csv`)}, header = true, all_varchar = true)),
+               FROM ${readPublishedCsv(`${dir}/series.csv`, SERIES_TEXT_COLUMNS)}),
     h AS (SELECT store_id, sku, avg(units) AS history_mean, stddev_samp(units) AS history_sd
           FROM read_parquet(${sqlString(`${dir}/history.parquet`)}) GROUP BY ALL),
     j AS (SELECT f.store_id, f.sku, f.model, f.model_version, a.units, f.forecast, (${pin}) / ${levels.length} AS pin,

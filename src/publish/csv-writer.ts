@@ -1,14 +1,21 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import { withPath } from '../errors.js';
 
 /** A CSV file written line by line, buffered, honouring back-pressure on `flush`. */
 export class CsvWriter {
   private readonly out: WriteStream;
   private lines: string[] = [];
+  /** A write error (a full disk) arrives as an event, perhaps between two calls: kept for the next one. */
+  private failed: Error | null = null;
   rows = 0;
 
   constructor(path: string, header: readonly string[]) {
     this.out = createWriteStream(path, { encoding: 'utf8' });
+    this.out.on('error', (e) => {
+      this.failed ??= withPath(e, path) as Error;
+    });
     this.out.write(header.join(',') + '\n');
   }
 
@@ -19,6 +26,7 @@ export class CsvWriter {
   }
 
   async flush(): Promise<void> {
+    if (this.failed) throw this.failed;
     if (this.lines.length === 0) return;
     const text = this.lines.join('\n') + '\n';
     this.lines = [];
@@ -28,6 +36,6 @@ export class CsvWriter {
   async close(): Promise<void> {
     await this.flush();
     this.out.end();
-    await once(this.out, 'finish');
+    await finished(this.out);
   }
 }

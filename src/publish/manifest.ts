@@ -1,5 +1,6 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { withPath } from '../errors.js';
 import { sha256File } from '../ingest/fingerprint.js';
 
 export interface FileEntry {
@@ -19,5 +20,9 @@ export async function describeFiles(dir: string, files: Record<string, number | 
 }
 
 export function writeJson(path: string, value: unknown): void {
-  writeFileSync(path, JSON.stringify(value, null, 2) + '\n');
+  try {
+    writeFileSync(path, JSON.stringify(value, null, 2) + '\n');
+  } catch (e) {
+    throw withPath(e, path);
+  }
 }

@@ -1,7 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlString } from '../db/duckdb.js';
 import { quantileColumn } from './format.js';
-import { FISCAL_COLUMNS } from './forecast-csv.js';
+import { readPublishedCsv, sqlCsvText } from './csv-sql.js';
+import { FISCAL_COLUMNS, FORECAST_TEXT_COLUMNS } from './forecast-csv.js';
 
 /**
  * Convert the published forecast CSV to Parquet with explicit types, so both files hold the
@@ -11,15 +12,15 @@ export async function forecastCsvToParquet(conn: DuckDBConnection, csv: string, 
   const numeric = ['forecast', ...levels.map(quantileColumn)].map((c) => `'${c}': 'DOUBLE'`).join(', ');
   const fiscalCols = fiscal ? `, ${FISCAL_COLUMNS.map((c) => `'${c}': 'INTEGER'`).join(', ')}` : '';
   const columns = `{'run_id': 'VARCHAR', 'store_id': 'VARCHAR', 'sku': 'VARCHAR', 'date': 'DATE', 'step': 'INTEGER', ${numeric}, 'model': 'VARCHAR', 'model_version': 'INTEGER'${fiscalCols}}`;
-  await conn.run(`COPY (SELECT * FROM read_csv(${sqlString(csv)}, header = true, columns = ${columns}))
+  await conn.run(`COPY (SELECT * FROM ${readPublishedCsv(csv, FORECAST_TEXT_COLUMNS, `columns = ${columns}`)})
     TO ${sqlString(parquet)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`);
 }
 
 /** Point forecasts summed by fiscal year and period (quantiles do not add up, so only the point). */
 export async function fiscalAggregate(conn: DuckDBConnection, csv: string, out: string): Promise<void> {
   await conn.run(`COPY (
-      SELECT store_id, sku, fiscal_year, fiscal_period, count(*)::INTEGER AS periods, round(sum(forecast), 4) AS forecast
-      FROM read_csv(${sqlString(csv)}, header = true, all_varchar = false)
-      GROUP BY ALL ORDER BY store_id, sku, fiscal_year, fiscal_period
+      SELECT ${sqlCsvText('store_id')} AS store_id, ${sqlCsvText('sku')} AS sku, fiscal_year, fiscal_period, count(*)::INTEGER AS periods, round(sum(forecast), 4) AS forecast
+      FROM ${readPublishedCsv(csv, ['store_id', 'sku'], `types = {'store_id': 'VARCHAR', 'sku': 'VARCHAR'}`)}
+      GROUP BY ALL ORDER BY 1, 2, fiscal_year, fiscal_period
     ) TO ${sqlString(out)} (HEADER, DELIMITER ',')`);
 }

@@ -1,8 +1,9 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DuckDBInstance } from '@duckdb/node-api';
-import { createInstance, queryRows, sqlString } from '../db/duckdb.js';
+import { createInstance, queryOne, queryRows, sqlString } from '../db/duckdb.js';
 import { envSeconds } from '../config/env.js';
 import { UserError, errorMessage } from '../errors.js';
 import type { DemandClass } from '../models/classify.js';
@@ -12,9 +13,10 @@ import type { PriorRow } from '../calendars/plan.js';
 
 /**
  * The state database (OUT/state.duckdb): runs, the model version of every series, pins,
- * drift flags, interval calibrations and realised accuracy. Opened briefly by each command
- * and closed again, so several commands can take turns on one output folder; a command that
- * finds it open elsewhere (DuckDB lets one process write a file) waits for it.
+ * drift flags, interval calibrations, the actuals `monitor` received and realised accuracy
+ * (one row per run and series, over every actual known for its target dates). Opened briefly
+ * by each command and closed again, so several commands can take turns on one output folder;
+ * a command that finds it open elsewhere (DuckDB lets one process write a file) waits for it.
  */
 export const STATE_FILE = 'state.duckdb';
 
@@ -32,6 +34,7 @@ CREATE TABLE IF NOT EXISTS drift (store_id VARCHAR, sku VARCHAR, flagged_at TIME
 CREATE TABLE IF NOT EXISTS calibrations (run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, calibration JSON);
 CREATE TABLE IF NOT EXISTS calendar_priors (run_id VARCHAR, pool_by VARCHAR, pool VARCHAR, feature VARCHAR, effect DOUBLE);
 CREATE TABLE IF NOT EXISTS published (run_id VARCHAR);
+CREATE TABLE IF NOT EXISTS actuals (store_id VARCHAR, sku VARCHAR, date DATE, units DOUBLE, received_at TIMESTAMP, PRIMARY KEY (store_id, sku, date));
 CREATE TABLE IF NOT EXISTS accuracy (
   monitored_at TIMESTAMP, run_id VARCHAR, store_id VARCHAR, sku VARCHAR, model_version INTEGER, points INTEGER,
   mase DOUBLE, abs_error DOUBLE, abs_actual DOUBLE, bias DOUBLE, pinball DOUBLE, coverage DOUBLE);
@@ -63,18 +66,32 @@ async function openState(path: string): Promise<DuckDBInstance> {
   }
 }
 
+/** DuckDB's words for a state file it cannot read as a database: random bytes, truncation, a bad block, a newer format. */
+const UNREADABLE = /not a valid DuckDB database file|Corrupt database file|Could not read enough bytes|database file with version number/;
+
+/** The operator's way out when the registry is lost or unreadable and no backup exists. */
+export const NEW_STATE_HINT = 'pass --new-state to `shelfcast run` or `retrain` to start a new registry (every series is re-selected and versions restart at v1)';
+
 export async function withState<T>(out: string, fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-  const instance = await openState(join(out, STATE_FILE));
-  const conn = await instance.connect();
+  const file = join(out, STATE_FILE);
   try {
-    await conn.run(SCHEMA);
-    const result = await fn(conn);
-    await conn.run('CHECKPOINT');
-    return result;
-  } finally {
-    conn.closeSync();
-    // Closing the instance releases the file for the next command.
-    instance.closeSync();
+    const instance = await openState(file);
+    const conn = await instance.connect();
+    try {
+      await conn.run(SCHEMA);
+      const result = await fn(conn);
+      await conn.run('CHECKPOINT');
+      return result;
+    } finally {
+      conn.closeSync();
+      // Closing the instance releases the file for the next command.
+      instance.closeSync();
+    }
+  } catch (e) {
+    if (e instanceof Error && UNREADABLE.test(e.message)) {
+      throw new UserError(`${file} is not a state database shelfcast can read (${e.message.split('\n')[0]}): restore it from a backup, or move it aside and ${NEW_STATE_HINT}`);
+    }
+    throw e;
   }
 }
 
@@ -104,6 +121,23 @@ export async function publishedRun(conn: DuckDBConnection): Promise<string | nul
 export async function setPublishedRun(conn: DuckDBConnection, runId: string): Promise<void> {
   await conn.run(`DELETE FROM published`);
   await conn.run(`INSERT INTO published VALUES (${sqlString(runId)})`);
+}
+
+/** The output folder, for commands that only make sense on a registry that exists (models list, rollback…). */
+export function requireState(out: string): string {
+  if (!existsSync(join(out, STATE_FILE))) throw new UserError(`no ${STATE_FILE} in ${out}: nothing has been run there yet (shelfcast run -o ${out}), or -o names the wrong folder`);
+  return out;
+}
+
+/** The input a recorded run read, as its full path (manifests carry only the file name). */
+export async function runInputPath(conn: DuckDBConnection, runId: string): Promise<string | null> {
+  const rows = await queryRows<{ input_path: string }>(conn, `SELECT input_path FROM runs WHERE run_id = ${sqlString(runId)} ORDER BY finished_at DESC LIMIT 1`);
+  return rows[0]?.input_path ?? null;
+}
+
+/** How many runs the registry has recorded. */
+export async function registeredRunCount(conn: DuckDBConnection): Promise<number> {
+  return (await queryOne<{ n: number }>(conn, 'SELECT count(*)::INTEGER AS n FROM runs')).n;
 }
 
 export const seriesKey = (store: string, sku: string): string => `${store}\u0001${sku}`;

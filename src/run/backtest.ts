@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
@@ -16,9 +15,11 @@ import { writeJson } from '../publish/manifest.js';
 import { CsvWriter } from '../publish/csv-writer.js';
 import { createStaging, discardStaging, promote } from '../publish/atomic.js';
 import { lockOutput } from '../publish/recover.js';
+import { createOutputFolder } from '../publish/output-folder.js';
 import { codeVersion } from '../version.js';
 import { makeRunId } from './run-id.js';
 import { seriesTask } from './task.js';
+import { allSettledOrThrow } from './settle.js';
 import { forecastStage } from './forecast-stage.js';
 import { calendarStage, closureStage, eventSplit } from './calendar-stage.js';
 import { demoInput } from './run.js';
@@ -42,7 +43,7 @@ export async function runBacktest(cfg: Config, events: RunEvents = silentEvents,
   const started = Date.now();
   const out = resolve(cfg.out);
   const inputPath = resolve(cfg.input.path ?? demoInput());
-  mkdirSync(out, { recursive: true });
+  createOutputFolder(out);
   // It writes to OUT (backtests/, through .staging/) like a run, so it takes turns with runs.
   const lock = await lockOutput(out, 'backtest', (m) => events.info(m));
   const conn = await openDuckDb(':memory:', { memory_limit: cfg.memoryLimit });
@@ -51,7 +52,7 @@ export async function runBacktest(cfg: Config, events: RunEvents = silentEvents,
   try {
     events.stage('ingest');
     assertInputFile(inputPath);
-    const [{ ingested }, fingerprint] = await Promise.all([ingest(conn, cfg, inputPath, todayIso(now)), fingerprintInput(inputPath)]);
+    const [{ ingested }, fingerprint] = await allSettledOrThrow([ingest(conn, cfg, inputPath, todayIso(now)), fingerprintInput(inputPath)]);
     const problem = rejectShareProblem(ingested.report, cfg.quality.maxRejectedShare);
     if (problem) throw new UserError(`${problem}; run \`shelfcast validate\` to see them`);
     const task = { ...seriesTask(cfg, ingested.freq), detail: true };

@@ -7,8 +7,11 @@ import { registerSource } from '../ingest/source.js';
 import { sha256File } from '../ingest/fingerprint.js';
 import { isoAddDays } from '../ingest/dates.js';
 import { runDir } from '../publish/atomic.js';
+import { readPublishedCsv } from '../publish/csv-sql.js';
+import { SERIES_TEXT_COLUMNS } from '../publish/forecast-csv.js';
+import { EVENTS_TEXT_COLUMNS } from '../calendars/plan.js';
 import { RunStore } from '../server/run-store.js';
-import { STATE_FILE, versionHistory, withState, type VersionRow } from '../registry/state.js';
+import { runInputPath, STATE_FILE, versionHistory, withState, type VersionRow } from '../registry/state.js';
 
 /** Everything that made one forecast number: run, model version, calendar, backtest, input rows. */
 export interface Explanation {
@@ -33,18 +36,20 @@ export async function explainForecast(cfg: Config, store: string, sku: string, d
   try {
     const forecast = await queryRows(conn, `SELECT * FROM read_parquet(${sqlString(join(dir, 'forecasts.parquet'))}) WHERE store_id = ${sqlString(store)} AND sku = ${sqlString(sku)} AND date = DATE ${sqlString(date)}`);
     if (forecast.length === 0) throw new UserError(`run ${runId} has no forecast for store ${store} sku ${sku} on ${date} (it covers ${manifest.data.target_dates.first} to ${manifest.data.target_dates.last})`);
-    const series = await queryRows<Record<string, string>>(conn, `SELECT * FROM read_csv(${sqlString(join(dir, 'series.csv'))}, header = true, all_varchar = true) WHERE store_id = ${sqlString(store)} AND sku = ${sqlString(sku)}`);
+    const series = await queryRows<Record<string, string>>(conn, `SELECT * FROM ${readPublishedCsv(join(dir, 'series.csv'), SERIES_TEXT_COLUMNS)} WHERE store_id = ${sqlString(store)} AND sku = ${sqlString(sku)}`);
     const window = manifest.data.frequency === 'week' ? 7 : 3;
     const events = existsSync(join(dir, 'events.csv'))
-      ? await queryRows<{ date: string; name: string; kind: string }>(conn, `SELECT strftime(date::DATE, '%Y-%m-%d') AS date, name, kind FROM read_csv(${sqlString(join(dir, 'events.csv'))}, header = true, all_varchar = true)
+      ? await queryRows<{ date: string; name: string; kind: string }>(conn, `SELECT strftime(date::DATE, '%Y-%m-%d') AS date, name, kind FROM ${readPublishedCsv(join(dir, 'events.csv'), EVENTS_TEXT_COLUMNS)}
           WHERE store_id = ${sqlString(store)} AND date::DATE BETWEEN DATE ${sqlString(isoAddDays(date, -window))} AND DATE ${sqlString(isoAddDays(date, window))} ORDER BY date`)
       : [];
     const versionNo = Number(forecast[0].model_version);
-    const version = Number.isInteger(versionNo) && existsSync(join(out, STATE_FILE))
-      ? (await withState(out, (db) => versionHistory(db, store, sku))).find((v) => v.version === versionNo) ?? null
+    const registered = existsSync(join(out, STATE_FILE))
+      ? await withState(out, async (db) => ({ versions: await versionHistory(db, store, sku), inputPath: await runInputPath(db, runId) }))
       : null;
-    // The rows the forecast was fitted on, read back from the source with their row numbers.
-    const inputPath: string = manifest.input.path;
+    const version = registered?.versions.find((v) => v.version === versionNo) ?? null;
+    // The rows the forecast was fitted on, read back from the source with their row numbers. The
+    // manifest names the input without its folder; the registry, or else the config, has the path.
+    const inputPath = registered?.inputPath ?? (cfg.input.path ? resolve(cfg.input.path) : manifest.input.path);
     let unchanged = false;
     let rows: Record<string, unknown>[] = [];
     let rowLabel = 'row';

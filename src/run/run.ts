@@ -20,11 +20,15 @@ import { historyStart, writeHistory } from '../publish/history.js';
 import { describeFiles, writeJson } from '../publish/manifest.js';
 import { createStaging, discardStaging, promote, runDir, switchLatest } from '../publish/atomic.js';
 import { lockOutput } from '../publish/recover.js';
-import { StateBusy, driftFlags, inTransaction, latestCalendarPriors, latestCalibration, liveVersions, pinnedSeries, recordRun, recordVersions, seriesKey, setPublishedRun, storeCalendarPriors, storeCalibration, withState } from '../registry/state.js';
+import { createOutputFolder } from '../publish/output-folder.js';
+import { publishedName, publishedSettings } from '../publish/published-paths.js';
+import { StateBusy, driftFlags, inTransaction, latestCalendarPriors, latestCalibration, liveVersions, pinnedSeries, recordRun, recordVersions, registeredRunCount, seriesKey, setPublishedRun, storeCalendarPriors, storeCalibration, withState } from '../registry/state.js';
 import { planReuse } from '../registry/reuse.js';
+import { assertStateNotLost } from '../registry/lost-state.js';
 import { codeVersion, packageRoot } from '../version.js';
 import { forecastingSettings, makeRunId } from './run-id.js';
 import { seriesTask } from './task.js';
+import { allSettledOrThrow } from './settle.js';
 import { calendarStage, closureStage } from './calendar-stage.js';
 import { forecastStage, summarizeBacktest } from './forecast-stage.js';
 import { writeForecastFiles } from './publish-stage.js';
@@ -57,6 +61,13 @@ export function demoInput(): string {
   return join(packageRoot(), 'data', 'demo', 'sales.csv');
 }
 
+export interface RunOptions {
+  /** Start a new registry although runs are published (the operator lost state.duckdb; see registry/lost-state.ts). */
+  readonly newState?: boolean;
+  /** Aborted on SIGTERM/SIGINT: the run stops at its next safe point (see the function's notes). */
+  readonly stop?: AbortSignal;
+}
+
 /**
  * One forecasting run: ingest and check the data; forecast every series on the worker pool,
  * re-selecting models by backtest where the registry says so (`retrain`: all; `run`: new,
@@ -66,12 +77,13 @@ export function demoInput(): string {
  * RunStopped when `stop` aborts before the run is registered; once it is registered, the run
  * is published whatever `stop` says, since `latest` must show the run the registry has.
  */
-export async function runForecast(cfg: Config, userEvents: RunEvents = silentEvents, now = new Date(), kind: RunKind = 'run', stop?: AbortSignal): Promise<RunSummary> {
+export async function runForecast(cfg: Config, userEvents: RunEvents = silentEvents, now = new Date(), kind: RunKind = 'run', options: RunOptions = {}): Promise<RunSummary> {
+  const stop = options.stop;
   const started = Date.now();
   const { events, stages } = timedStages(userEvents);
   const out = resolve(cfg.out);
   const inputPath = resolve(cfg.input.path ?? demoInput());
-  mkdirSync(out, { recursive: true });
+  createOutputFolder(out);
   const lock = await lockOutput(out, kind, (m) => events.info(m));
   let staging: string | null = null;
   let registered = false;
@@ -92,11 +104,12 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     stage('ingest');
     assertInputFile(inputPath);
     // The registry is read while DuckDB ingests (30,490 versions take seconds of JSON parsing).
-    const [{ source, ingested }, fingerprint, state] = await Promise.all([
+    const [{ source, ingested }, fingerprint, state] = await allSettledOrThrow([
       ingest(conn, cfg, inputPath, todayIso(now)),
       fingerprintInput(inputPath),
-      withState(out, async (db) => ({ live: await liveVersions(db), drift: await driftFlags(db), pins: await pinnedSeries(db) })),
+      withState(out, async (db) => ({ live: await liveVersions(db), drift: await driftFlags(db), pins: await pinnedSeries(db), registered: await registeredRunCount(db) })),
     ]);
+    assertStateNotLost(out, state.registered, options.newState === true);
     const { report, freq } = ingested;
     const code = codeVersion();
     events.info(`${report.rows_read} rows read, ${report.rows_rejected} rejected, ${report.series} series, ${freq.name === 'day' ? 'daily' : 'weekly'} ${report.first_date} → ${report.last_date}`);
@@ -167,9 +180,9 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       duration_s: (finished.getTime() - started) / 1000,
       code_version: code,
       config_hash: configHash(forecastingSettings(cfg) as Config),
-      // Settings only: server tokens never reach a published file.
-      config: forecastingSettings(cfg),
-      input: { ...fingerprint, format: source.format, columns: source.columns, rows_read: report.rows_read, rows_rejected: report.rows_rejected },
+      // Settings only: server tokens never reach a published file, nor the server's folders.
+      config: publishedSettings(forecastingSettings(cfg)),
+      input: { ...fingerprint, path: publishedName(fingerprint.path), format: source.format, columns: source.columns, rows_read: report.rows_read, rows_rejected: report.rows_rejected },
       data: { frequency: freq.name, first_date: report.first_date, last_date: report.last_date, series: report.series, horizon: seriesSettings.horizon, seasons: seriesSettings.seasons, target_dates: { first: dates[0], last: dates[dates.length - 1] } },
       calendars,
       closures: closures.summary(),

@@ -1,7 +1,10 @@
 import { resolve } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../config/schema.js';
+import { UserError } from '../errors.js';
 import { openDuckDb } from '../db/duckdb.js';
 import { ingest, type QualityReport } from '../ingest/index.js';
+import type { Source } from '../ingest/source.js';
 import { rejectShareProblem } from '../ingest/quality.js';
 import { writeRejects } from '../ingest/rejects.js';
 import { todayIso } from '../ingest/dates.js';
@@ -13,10 +16,20 @@ export async function validateInput(cfg: Config, rejectsFile?: string, now = new
   try {
     const path = resolve(cfg.input.path ?? demoInput());
     const { source, ingested } = await ingest(conn, cfg, path, todayIso(now));
-    if (rejectsFile) await writeRejects(conn, source, resolve(rejectsFile));
+    if (rejectsFile) await writeRejectsTo(conn, source, resolve(rejectsFile));
     const problem = rejectShareProblem(ingested.report, cfg.quality.maxRejectedShare);
     return { report: ingested.report, ok: problem === null, reason: problem ?? '' };
   } finally {
     conn.closeSync();
+  }
+}
+
+/** `--rejects` names a file of the user's choosing: a folder that is missing or not writable is their input, not a bug. */
+async function writeRejectsTo(conn: DuckDBConnection, source: Source, file: string): Promise<void> {
+  try {
+    await writeRejects(conn, source, file);
+  } catch (e) {
+    if (e instanceof Error && /^IO Error: Cannot open file/.test(e.message)) throw new UserError(`--rejects ${file}: cannot write it (${e.message.split('\n')[0]})`);
+    throw e;
   }
 }

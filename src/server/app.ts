@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { routePath } from 'hono/route';
-import { authorize, isPublicPath } from './auth.js';
+import { authorize, checkHost, isPublicPath } from './auth.js';
 import type { ServerDeps } from './deps.js';
 import { HttpError } from './http-error.js';
 import { openApiPath } from './openapi.js';
@@ -25,8 +25,10 @@ export function createApp(deps: ServerDeps): Hono {
 
   app.use('*', async (c, next) => {
     c.header('X-Content-Type-Options', 'nosniff');
-    // With no tokens the server listens on loopback only (checked at start), so all is open.
-    if (deps.tokens.length > 0 && !isPublicPath(c.req.path)) authorize(deps.tokens, c.req.header('authorization'), c.req.path);
+    // With no tokens the server listens on loopback only (checked at start), so all is open to
+    // requests addressed to this machine.
+    if (deps.tokens.length === 0) checkHost(c.req.header('host'), deps.allowedHosts);
+    else if (!isPublicPath(c.req.path)) authorize(deps.tokens, c.req.header('authorization'), c.req.path);
     await next();
   });
 

@@ -66,3 +66,20 @@ export function authorize(tokens: readonly ApiToken[], authorization: string | u
 export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }
+
+/** The name in a Host header, without its port: "[::1]:8080" → "[::1]", "LocalHost:80" → "localhost". */
+function hostName(header: string): string {
+  const h = header.trim().toLowerCase();
+  return h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : h.replace(/:\d*$/, '');
+}
+
+/**
+ * A tokenless server is open to whatever can reach loopback, including a web page whose own
+ * domain an attacker re-points at 127.0.0.1 (DNS rebinding). Such a browser still sends that
+ * domain as Host, so only loopback names, and those the operator allows, are answered.
+ */
+export function checkHost(header: string | undefined, allowed: readonly string[]): void {
+  const name = hostName(header ?? '');
+  if (isLoopbackHost(name) || allowed.some((a) => a.toLowerCase() === name)) return;
+  throw new HttpError(403, `host "${header ?? ''}" is not allowed: a server without API tokens answers only to localhost, 127.0.0.1 and [::1] (add names with server.allowedHosts or --allow-host)`);
+}

@@ -9,6 +9,8 @@ export interface ServerDeps {
   readonly store: RunStore;
   readonly db: QueryEngine;
   readonly tokens: readonly ApiToken[];
+  /** Host names a tokenless server answers to besides the loopback ones (server.allowedHosts). */
+  readonly allowedHosts: readonly string[];
   readonly requests: RequestMetrics;
   readonly assets: ReadonlyMap<string, PageAsset>;
   /** Where unexpected errors are reported (they reach the client only as "internal error"). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { sqlString } from '../db/duckdb.js';
+import { IsoDate } from '../iso-date.js';
 import { csvField, formatNumber } from '../publish/format.js';
 import type { QueryEngine } from './db.js';
 import { HttpError } from './http-error.js';
@@ -57,8 +58,11 @@ export async function forecastPage(db: QueryEngine, parquet: string, f: Forecast
   };
 }
 
-/** A cursor names its run, so a page of one run is never continued in another. */
-const CursorSchema = z.tuple([z.string(), z.string(), z.string(), z.string()]);
+/**
+ * A cursor names its run, so a page of one run is never continued in another. Its date reaches
+ * SQL as a DATE cast, so a tampered one is refused here rather than failing in DuckDB.
+ */
+const CursorSchema = z.tuple([z.string(), z.string(), z.string(), IsoDate]);
 
 export function encodeCursor(runId: string, key: PageKey): string {
   return Buffer.from(JSON.stringify([runId, key.store, key.sku, key.date])).toString('base64url');

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
+import { IsoDate } from '../iso-date.js';
 import { HttpError } from './http-error.js';
 import { RUN_ID } from './run-store.js';
 
@@ -26,19 +27,14 @@ const key = (what: string) =>
 export const StoreParam = key('store').describe('store id, as in the input data');
 export const SkuParam = key('sku').describe('SKU, as in the input data');
 
-const isoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
-  .refine((s) => new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'not a calendar date');
-
 const FORECAST_PAGE_LIMIT = { default: 1000, max: 10_000 } as const;
 
 export const ForecastQuery = z
   .strictObject({
     store: StoreParam.optional(),
     sku: SkuParam.optional(),
-    from: isoDate.optional().describe('first target date, inclusive'),
-    to: isoDate.optional().describe('last target date, inclusive'),
+    from: IsoDate.optional().describe('first target date, inclusive'),
+    to: IsoDate.optional().describe('last target date, inclusive'),
     cursor: z.string().min(1).max(2000).optional().describe('`next_cursor` of the previous page'),
     limit: z.coerce
       .number()

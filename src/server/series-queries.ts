@@ -1,5 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlString } from '../db/duckdb.js';
+import { readPublishedCsv } from '../publish/csv-sql.js';
+import { SERIES_TEXT_COLUMNS } from '../publish/forecast-csv.js';
+import { EVENTS_TEXT_COLUMNS } from '../calendars/plan.js';
 import type { QueryEngine } from './db.js';
 
 /**
@@ -8,7 +11,8 @@ import type { QueryEngine } from './db.js';
  * are read as text so store ids like "007" keep their zeros.
  */
 
-const csv = (path: string) => `read_csv(${sqlString(path)}, header = true, all_varchar = true)`;
+const seriesCsv = (path: string) => readPublishedCsv(path, SERIES_TEXT_COLUMNS);
+const eventsCsv = (path: string) => readPublishedCsv(path, EVENTS_TEXT_COLUMNS);
 
 export interface SeriesSummary {
   readonly store_id: string;
@@ -24,13 +28,13 @@ export interface SeriesSearch {
 }
 
 /** Series whose "store sku" contains every word of `q` (case-insensitive), in store/SKU order. */
-export async function searchSeries(db: QueryEngine, seriesCsv: string, q: string | undefined, limit: number): Promise<SeriesSearch> {
+export async function searchSeries(db: QueryEngine, file: string, q: string | undefined, limit: number): Promise<SeriesSearch> {
   const words = (q ?? '').toLowerCase().split(/\s+/).filter(Boolean);
   const params: Record<string, string | number> = { limit };
   words.forEach((w, i) => (params[`w${i}`] = w));
   const where = words.map((_w, i) => `contains(lower(store_id || ' ' || sku), $w${i})`);
   const sql = `SELECT store_id, sku, demand_class, model, TRY_CAST(backtest_mase AS DOUBLE) AS backtest_mase, count(*) OVER () AS matches
-    FROM ${csv(seriesCsv)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    FROM ${seriesCsv(file)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
     ORDER BY store_id, sku LIMIT CAST($limit AS BIGINT)`;
   const rows = await db.with(async (conn) => (await conn.runAndReadAll(sql, params)).getRowObjectsJson() as Record<string, unknown>[]);
   return {
@@ -72,7 +76,7 @@ export async function seriesDetail(db: QueryEngine, files: RunFiles, store: stri
       conn,
       `SELECT demand_class, model, TRY_CAST(backtest_mase AS DOUBLE) AS mase, TRY_CAST(backtest_rmsse AS DOUBLE) AS rmsse,
               TRY_CAST(backtest_bias AS DOUBLE) AS bias, NULLIF(fallback, '') AS fallback
-       FROM ${csv(files.series)} WHERE store_id = $store AND sku = $sku`,
+       FROM ${seriesCsv(files.series)} WHERE store_id = $store AND sku = $sku`,
       key,
     );
     if (!meta) return null;
@@ -93,7 +97,7 @@ export async function seriesDetail(db: QueryEngine, files: RunFiles, store: stri
       files.events && first !== undefined && last !== undefined
         ? await rows<SeriesDetail['events'][number]>(
             conn,
-            `SELECT DISTINCT date, name, kind FROM ${csv(files.events)}
+            `SELECT DISTINCT date, name, kind FROM ${eventsCsv(files.events)}
              WHERE store_id = $store AND date BETWEEN $first AND $last ORDER BY date, name`,
             { store, first: String(first), last: String(last) },
           )

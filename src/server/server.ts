@@ -16,6 +16,8 @@ export interface ServeOptions {
   readonly host: string;
   readonly port: number;
   readonly tokens: ServerConfig['tokens'];
+  /** Extra Host names a tokenless server answers to (see auth.ts checkHost). */
+  readonly allowedHosts?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
   readonly log?: (line: string) => void;
 }
@@ -54,7 +56,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const store = new RunStore(opts.out);
   const assets = loadPageAssets();
   const db = await QueryEngine.open();
-  const app = createApp({ store, db, tokens, requests: new RequestMetrics(), assets, log });
+  const app = createApp({ store, db, tokens, allowedHosts: opts.allowedHosts ?? [], requests: new RequestMetrics(), assets, log });
   const server = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host }) as Server;
   let address: AddressInfo;
   try {
