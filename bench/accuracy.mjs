@@ -36,6 +36,8 @@ const SETS = {
       de: { calendars: { country: 'DE', stores: join(rossmann, 'stores.csv') } },
       'de+promo': { calendars: { country: 'DE', stores: join(rossmann, 'stores.csv'), events: 'PROMO_PLAN' } },
       'de+promo+school': { calendars: { country: 'DE', stores: join(rossmann, 'stores.csv'), events: 'PROMO_PLAN+SCHOOL' } },
+      // The same plan as known future inputs (input.future): promo and open per store and day.
+      'de+future': { calendars: { country: 'DE', stores: join(rossmann, 'stores.csv') }, input: { future: 'FUTURE' } },
     },
   },
 };
@@ -111,6 +113,16 @@ function promoPlan(set, test, work) {
   return out;
 }
 
+/** The known-future columns of the scored window (promo, open), without its sales. */
+function futureFile(test, work) {
+  const lines = csvLines(test);
+  const h = lines[0].split(',');
+  const keep = ['store_id', 'sku', 'date', 'promo', 'open'].map((c) => h.indexOf(c));
+  const out = join(work, 'future.csv');
+  writeFileSync(out, lines.map((l) => { const f = l.split(','); return keep.map((i) => f[i]).join(','); }).join('\n') + '\n');
+  return out;
+}
+
 console.log('| data set | variant | series | MASE | pinball | coverage80 | WAPE % | sMAPE | seasonal naive MASE / pinball | run time |');
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const set of sets) {
@@ -126,6 +138,7 @@ for (const set of sets) {
       writeFileSync(joined, [csvLines(parts[0])[0], ...parts.flatMap((p) => csvLines(p).slice(1))].join('\n') + '\n');
       cfg = merge(cfg, { calendars: { events: joined } });
     }
+    if (cfg.input?.future === 'FUTURE') cfg = merge(cfg, { input: { future: futureFile(test, work) } });
     const cfgFile = join(work, 'config.json');
     writeFileSync(cfgFile, JSON.stringify(cfg));
     const out = opt('--keep') ? join(resolve(opt('--keep')), `${set}-${variant}`) : join(work, 'out');

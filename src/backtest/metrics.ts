@@ -54,18 +54,24 @@ export function pointScores(actual: ArrayLike<number>, forecast: ArrayLike<numbe
   return { mase: ae / h / ok(mScale), rmsse: Math.sqrt(se / h) / ok(rScale), absError: ae, absActual: aa, bias: e / h / ok(mScale) };
 }
 
-/** Mean pinball loss of each quantile path, scaled by the MASE denominator. */
+/** Mean pinball loss of each quantile path over the observed actuals, scaled by the MASE denominator. */
 export function scaledPinball(actual: ArrayLike<number>, quantiles: readonly ArrayLike<number>[], levels: readonly number[], mScale: number): number[] {
   return levels.map((tau, k) => {
     let s = 0;
-    for (let i = 0; i < actual.length; i++) s += pinball(actual[i], quantiles[k][i], tau);
-    return s / actual.length / (mScale > 0 ? mScale : NaN);
+    let n = 0;
+    for (let i = 0; i < actual.length; i++) if (!Number.isNaN(actual[i])) { s += pinball(actual[i], quantiles[k][i], tau); n++; }
+    return n ? s / n / (mScale > 0 ? mScale : NaN) : NaN;
   });
 }
 
-/** Share of actuals inside [lo, hi]. */
+/** Share of observed actuals inside [lo, hi]. */
 export function coverage(actual: ArrayLike<number>, lo: ArrayLike<number>, hi: ArrayLike<number>): number {
   let c = 0;
-  for (let i = 0; i < actual.length; i++) if (actual[i] >= lo[i] && actual[i] <= hi[i]) c++;
-  return actual.length ? c / actual.length : NaN;
+  let n = 0;
+  for (let i = 0; i < actual.length; i++) {
+    if (Number.isNaN(actual[i])) continue;
+    n++;
+    if (actual[i] >= lo[i] && actual[i] <= hi[i]) c++;
+  }
+  return n ? c / n : NaN;
 }

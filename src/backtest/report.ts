@@ -55,7 +55,7 @@ function subsetScores(p: Path, qs: Float64Array[], levels: readonly number[], sc
   let ae = 0;
   let pl = 0;
   for (let s = 0; s < mask.length; s++) {
-    if (!mask[s]) continue;
+    if (!mask[s] || Number.isNaN(p.actual[s])) continue;
     n++;
     ae += Math.abs(p.actual[s] - p.forecast[s]);
     let q = 0;
@@ -73,11 +73,12 @@ export function buildReport(results: readonly { result: BatchResult; firstSid: n
   const pathOf = (r: BatchResult, i: number, c: number, w: number): Path | null => {
     const d = r.detail;
     if (!d) return null;
+    // A series with fewer windows than asked has no origin for the missing ones.
+    if (d.fromEnd[i * windows + w] === 0) return null;
     const a = d.actuals.subarray((i * windows + w) * h, (i * windows + w + 1) * h);
-    if (Number.isNaN(a[0])) return null;
     if (c === C) {
       const res = r.residuals.subarray((i * windows + w) * h, (i * windows + w + 1) * h);
-      if (Number.isNaN(res[0])) return null;
+      if (res.every((x) => Number.isNaN(x))) return null;
       const unit = r.sd[i * h] > 0 ? r.sd[i * h] : r.scale[i];
       return { actual: a, forecast: a.map((v, s) => v - res[s]), unit };
     }

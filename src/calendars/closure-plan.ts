@@ -5,6 +5,7 @@ import { readStoreDays } from '../ingest/store-days.js';
 import { isoAddDays } from '../ingest/dates.js';
 import { learnClosures, type LearnedClosures } from './closures.js';
 import type { CalendarPlan } from './plan.js';
+import type { FutureInputs } from '../ingest/future.js';
 
 /** Settings of the closure rules (config `closures`). */
 export interface ClosureSettings {
@@ -24,6 +25,7 @@ export class ClosurePlan {
   private constructor(
     private readonly byStore: Map<string, LearnedClosures & { rule: string }>,
     private readonly endT: number,
+    private readonly future: FutureInputs | null,
   ) {}
 
   /**
@@ -31,7 +33,7 @@ export class ClosurePlan {
    * Weekdays and holidays are learned in daily data only; explicit closures (the `open`
    * column, `kind: closed` events) apply at any frequency.
    */
-  static async build(conn: DuckDBConnection, keys: SeriesKeys, grid: { firstDate: string; stepDays: 1 | 7 }, endT: number, horizon: number, settings: ClosureSettings, calendar: CalendarPlan | null): Promise<ClosurePlan> {
+  static async build(conn: DuckDBConnection, keys: SeriesKeys, grid: { firstDate: string; stepDays: 1 | 7 }, endT: number, horizon: number, settings: ClosureSettings, calendar: CalendarPlan | null, future: FutureInputs | null): Promise<ClosurePlan> {
     const lastT = endT + horizon;
     const daily = grid.stepDays === 1;
     const days = await readStoreDays(conn, endT);
@@ -50,7 +52,18 @@ export class ClosurePlan {
       if (explicit.length) parts.push(`${explicit.length} periods marked closed in the input`);
       byStore.set(store, { ...learned, rule: parts.join('; ') });
     }
-    return new ClosurePlan(byStore, endT);
+    return new ClosurePlan(byStore, endT, future);
+  }
+
+  /** A series' closed periods: its store's, with the future file's planned openings and closures on top. */
+  private periodsOf(sid: number, store: Int32Array | undefined): Int32Array {
+    const shut = this.future?.closed.get(sid);
+    const open = this.future?.open.get(sid);
+    if (!shut && !open) return store ?? new Int32Array(0);
+    const set = new Set(store ?? []);
+    for (const t of open ?? []) set.delete(t);
+    for (const t of shut ?? []) set.add(t);
+    return Int32Array.from(set).sort();
   }
 
   /** The rule that closes a store's periods, for series.csv ('' when it is never closed). */
@@ -77,11 +90,12 @@ export class ClosurePlan {
     let total = 0;
     for (let i = 0; i < k; i++) {
       offsets[i] = total;
-      const c = this.byStore.get(keys.store[firstSid + i]);
+      const sid = firstSid + i;
+      const c = this.byStore.get(keys.store[sid]);
       const len = batch.offsets[i + 1] - batch.offsets[i];
       // Every series' history ends at the data end.
       const start = this.endT - len + 1;
-      const rel = c ? c.periods.filter((t) => t >= start).map((t) => t - start) : new Int32Array(0);
+      const rel = this.periodsOf(sid, c?.periods).filter((t) => t >= start).map((t) => t - start);
       for (const r of rel) if (r < len) batch.values[batch.offsets[i] + r] = NaN;
       parts.push(rel);
       total += rel.length;

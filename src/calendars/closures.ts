@@ -6,8 +6,8 @@
  * - it is a weekday on which the store sold nothing in each of the last `weeks` weeks (every
  *   Sunday, say), in daily data;
  * - it is a holiday (or a day beside one) of the store's calendar on which it sold nothing on
- *   every past occurrence, at least MIN_OCCURRENCES of them (1 May, Christmas, a regional
- *   holiday where the store is, in daily data).
+ *   every past occurrence, when that many shut days would be unlikely by chance for this
+ *   store (1 May, Christmas, a regional holiday where the store is, in daily data).
  * Closures are a property of the store: learned from all its series together, so that a slow
  * seller's zero day is not taken for a closure.
  */
@@ -17,7 +17,9 @@ export const UNKNOWN = 0;
 export const OPEN = 1;
 export const SHUT = 2;
 
-export const MIN_OCCURRENCES = 2;
+export const MIN_OCCURRENCES = 1;
+/** A holiday is a closure when a store that sells nothing that often would be shut on every one of its occurrences by chance less often than this. */
+export const CHANCE = 0.01;
 
 export interface ClosureEvidence {
   /** Per period 0..endT: UNKNOWN, OPEN or SHUT. */
@@ -81,7 +83,18 @@ export function learnClosures(ev: ClosureEvidence, features: { readonly t: Int32
     s.shut &&= state[t] === SHUT;
     byFeature.set(features.f[i], s);
   }
-  const closedFeatures = [...byFeature].filter(([, s]) => s.shut && s.n >= MIN_OCCURRENCES).map(([f]) => f).sort((a, b) => a - b);
+  // How often the store sells nothing on an ordinary day: a store that is always open learns a
+  // holiday closure from one occurrence, a sparse one only from as many as make chance unlikely.
+  const isFeatureDay = new Set(Array.from(features.t).filter((t) => t <= rule.endT));
+  let ordinary = 0;
+  let shutOrdinary = 0;
+  for (let t = 0; t <= rule.endT; t++) {
+    if (state[t] === UNKNOWN || isFeatureDay.has(t) || (rule.week > 1 && closedDay.has(t % rule.week))) continue;
+    ordinary++;
+    if (state[t] === SHUT) shutOrdinary++;
+  }
+  const pShut = (shutOrdinary + 1) / (ordinary + 2);
+  const closedFeatures = [...byFeature].filter(([, s]) => s.shut && s.n >= MIN_OCCURRENCES && s.n * Math.log(pShut) < Math.log(CHANCE)).map(([f]) => f).sort((a, b) => a - b);
   const featureSet = new Set(closedFeatures);
 
   const open = new Set(ev.explicitOpen);

@@ -3,6 +3,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CalendarsConfig } from '../config/schema.js';
 import type { BatchEvents, CalendarTask } from '../forecast/batch.js';
 import { PROMO_FLAG, type ReadBatch, type SeriesKeys } from '../ingest/series-reader.js';
+import type { FutureInputs } from '../ingest/future.js';
 import { queryRows, sqlString } from '../db/duckdb.js';
 import { isoAddDays } from '../ingest/dates.js';
 import { CsvWriter } from '../publish/csv-writer.js';
@@ -40,7 +41,9 @@ export class CalendarPlan {
    * taken out of it is only worth it if it can be put back where promotions will be: without
    * a plan the forecast would assume none, and fall short on every promotion day.
    */
-  private readonly plannedPromos: boolean;
+  private plannedPromos: boolean;
+  /** Promotion periods of the horizon per series id, from `input.future`. */
+  private futurePromos: ReadonlyMap<number, Int32Array> = new Map();
 
   /** The user's closures (`kind: closed`): not effects but periods forecast as 0. */
   private readonly closureEvents: ScopedEvent[];
@@ -86,6 +89,12 @@ export class CalendarPlan {
     const present = new Set(keys.store);
     const used = new Map([...stores].filter(([s]) => present.has(s)));
     return new CalendarPlan(cfg, grid, catalog, used, items, user, seasonalPeriod);
+  }
+
+  /** Take the promotions the future file plans for the horizon (and so learn the promotion lift). */
+  useFuture(future: FutureInputs): void {
+    this.futurePromos = future.promo;
+    this.plannedPromos ||= future.hasPromo;
   }
 
   /** What workers need besides each batch's features. */
@@ -267,7 +276,8 @@ export class CalendarPlan {
       if (this.plannedPromos) {
         const promoT: number[] = [];
         for (let j = 0; j < len; j++) if (read.flags[batch.offsets[i] + j] & PROMO_FLAG) promoT.push(t0 + j);
-        if (promoT.length) tables.push({ t: Int32Array.from(promoT), f: new Int32Array(promoT.length).fill(this.promoId) });
+        for (const t of this.futurePromos.get(sid) ?? []) promoT.push(t);
+        if (promoT.length) tables.push({ t: Int32Array.from(promoT).sort(), f: new Int32Array(promoT.length).fill(this.promoId) });
       }
       const table = tables.length === 1 ? tables[0] : mergeTables(...tables);
       parts.push(table);

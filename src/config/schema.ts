@@ -57,6 +57,12 @@ export const InputSchema = z
     timezone: z.string().min(1).refine(isTimeZone, 'expected an IANA time zone such as Europe/Berlin').optional(),
     /** How numbers are written in a CSV file. */
     csv: CsvSchema.default({}),
+    /**
+     * Known future inputs: the planned promotions (`promo`), closures (`open` 0) and prices per
+     * store, SKU and date of the horizon, one CSV or Parquet file with the columns of the sales
+     * input (an empty SKU means every SKU of the store).
+     */
+    future: z.string().min(1).optional(),
   })
   .strict();
 

@@ -6,6 +6,8 @@ import type { SeriesTask } from '../forecast/series.js';
 import type { PeriodSplit } from '../backtest/report.js';
 import { CalendarPlan, type PriorRow } from '../calendars/plan.js';
 import { ClosurePlan } from '../calendars/closure-plan.js';
+import { readFuture, type FutureInputs } from '../ingest/future.js';
+import { resolve } from 'node:path';
 import type { PeriodGrid } from '../calendars/features.js';
 
 function grid(cfg: Config, ingested: Ingested, task: SeriesTask): PeriodGrid {
@@ -23,9 +25,10 @@ function learnedCycle(ingested: Ingested, task: SeriesTask): number | null {
  * `stored` ones of an earlier run, or estimated from the history before the backtest span, so
  * backtest scores are not flattered by effects learned from the periods they are measured on.
  */
-export async function calendarStage(conn: DuckDBConnection, cfg: Config, ingested: Ingested, keys: SeriesKeys, task: SeriesTask, stored?: readonly PriorRow[] | null): Promise<CalendarPlan | null> {
+export async function calendarStage(conn: DuckDBConnection, cfg: Config, ingested: Ingested, keys: SeriesKeys, task: SeriesTask, stored?: readonly PriorRow[] | null, future: FutureInputs | null = null): Promise<CalendarPlan | null> {
   if (!cfg.calendars.enabled) return null;
   const plan = CalendarPlan.build(cfg.calendars, grid(cfg, ingested, task), keys, learnedCycle(ingested, task));
+  if (future) plan.useFuture(future);
   if (stored) {
     plan.usePriors(stored);
     return plan;
@@ -56,6 +59,11 @@ export function eventSplit(cfg: Config, ingested: Ingested, keys: SeriesKeys, ta
 }
 
 /** Every store's closures for the run: learned from its history, and what the input says. */
-export async function closureStage(conn: DuckDBConnection, cfg: Config, ingested: Ingested, keys: SeriesKeys, task: SeriesTask, plan: CalendarPlan | null): Promise<ClosurePlan> {
-  return ClosurePlan.build(conn, keys, { firstDate: ingested.firstDate, stepDays: ingested.freq.days }, ingested.lastT, task.horizon, cfg.closures, plan);
+export async function closureStage(conn: DuckDBConnection, cfg: Config, ingested: Ingested, keys: SeriesKeys, task: SeriesTask, plan: CalendarPlan | null, future: FutureInputs | null = null): Promise<ClosurePlan> {
+  return ClosurePlan.build(conn, keys, { firstDate: ingested.firstDate, stepDays: ingested.freq.days }, ingested.lastT, task.horizon, cfg.closures, plan, future);
+}
+
+/** The known future inputs of `input.future`, mapped to series and horizon periods. */
+export async function futureStage(conn: DuckDBConnection, cfg: Config, ingested: Ingested, task: SeriesTask): Promise<FutureInputs | null> {
+  return readFuture(conn, { ...cfg.input, future: cfg.input.future ? resolve(cfg.input.future) : undefined }, { firstDate: ingested.firstDate, stepDays: ingested.freq.days, endT: ingested.lastT, horizon: task.horizon });
 }

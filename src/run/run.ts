@@ -29,7 +29,7 @@ import { codeVersion, packageRoot } from '../version.js';
 import { forecastingSettings, makeRunId } from './run-id.js';
 import { seriesTask } from './task.js';
 import { allSettledOrThrow } from './settle.js';
-import { calendarStage, closureStage } from './calendar-stage.js';
+import { calendarStage, closureStage, futureStage } from './calendar-stage.js';
 import { forecastStage, summarizeBacktest } from './forecast-stage.js';
 import { writeForecastFiles } from './publish-stage.js';
 import { silentEvents, timedStages, type RunEvents } from './events.js';
@@ -143,8 +143,9 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     await writeRejects(conn, source, join(staging, 'rejects.csv'));
 
     stage('calendars');
-    const plan = await calendarStage(conn, cfg, ingested, keys, seriesSettings, storedPriors);
-    const closures = await closureStage(conn, cfg, ingested, keys, seriesSettings, plan);
+    const future = await futureStage(conn, cfg, ingested, seriesSettings);
+    const plan = await calendarStage(conn, cfg, ingested, keys, seriesSettings, storedPriors, future);
+    const closures = await closureStage(conn, cfg, ingested, keys, seriesSettings, plan, future);
     stage('forecast');
     const { results, calibration: builder } = await forecastStage(conn, pool, ingested, seriesSettings, cfg, events, keys, plan, closures, (firstSid, count) => encodeFixed(reuse.fixed.slice(firstSid, firstSid + count)));
     const fresh = builder.build(cfg.quantiles);
@@ -186,6 +187,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       data: { frequency: freq.name, first_date: report.first_date, last_date: report.last_date, series: report.series, horizon: seriesSettings.horizon, seasons: seriesSettings.seasons, target_dates: { first: dates[0], last: dates[dates.length - 1] } },
       calendars,
       closures: closures.summary(),
+      future: future?.report ?? null,
       quantiles: cfg.quantiles,
       files,
       rows: { forecasts: written.rows, rejected: report.rows_rejected },
