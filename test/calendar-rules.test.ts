@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../src/config/load.js';
 import { runForecast } from '../src/run/run.js';
-import { parseCsv, tempDir, writeCsv } from './helpers/tmp.js';
+import { days, parseCsv, tempDir, writeCsv } from './helpers/tmp.js';
 import { gaussian, rng } from './helpers/random.js';
 
 /**
@@ -11,13 +11,6 @@ import { gaussian, rng } from './helpers/random.js';
  * holidays, one-day fixed-date holidays in daily data, multi-week events, calendars that carry
  * no signal, and known future inputs.
  */
-const DAY = 86400000;
-const iso = (t: number): string => new Date(t).toISOString().slice(0, 10);
-const days = (from: string, to: string): string[] => {
-  const out: string[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += DAY) out.push(iso(t));
-  return out;
-};
 const weekday = (d: string): number => new Date(`${d}T00:00:00Z`).getUTCDay();
 type Row = Record<string, string>;
 const rowsOf = (dir: string, file: string): Row[] => parseCsv(readFileSync(join(dir, file), 'utf8'));

@@ -10,16 +10,9 @@ import { readUserEvents } from '../src/calendars/scoped.js';
 import { CalendarCatalog, shippedCalendarDir } from '../src/calendars/catalog.js';
 import { estimateEffects, withEvents } from '../src/models/events.js';
 import { modelByName } from '../src/models/library.js';
-import { parseCsv, tempDir, writeCsv } from './helpers/tmp.js';
+import { days, parseCsv, tempDir, writeCsv } from './helpers/tmp.js';
 import { gaussian, rng } from './helpers/random.js';
 
-const DAY = 86400000;
-const iso = (t: number): string => new Date(t).toISOString().slice(0, 10);
-const days = (from: string, to: string): string[] => {
-  const out: string[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += DAY) out.push(iso(t));
-  return out;
-};
 const forecastOf = (dir: string, store: string, sku: string): Map<string, number> =>
   new Map(parseCsv(readFileSync(join(dir, 'forecasts.csv'), 'utf8')).filter((r) => r.store_id === store && r.sku === sku).map((r) => [r.date, Number(r.forecast)]));
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -40,3 +40,10 @@ export function parseCsv(text: string): Record<string, string>[] {
   const header = split(lines[0]);
   return lines.slice(1).map((l) => Object.fromEntries(split(l).map((v, i) => [header[i], v])));
 }
+
+/** Every ISO date from `from` to `to`, both included. */
+export function days(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86400000) out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+}
