@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { planWindows } from '../src/backtest/windows.js';
 import { backtestSeries } from '../src/backtest/evaluate.js';
-import { selectModels } from '../src/backtest/select.js';
+import { rankCandidates } from '../src/backtest/select.js';
 import { CalibrationBuilder, seriesQuantiles } from '../src/backtest/conformal.js';
 import { maseScale, pointScores, scaledPinball } from '../src/backtest/metrics.js';
-import { forecastSeries, type SeriesTask } from '../src/forecast/series.js';
+import { forecastSeries } from '../src/forecast/series.js';
+import type { SeriesTask } from '../src/forecast/types.js';
 import { DEFAULT_CANDIDATES, modelByName } from '../src/models/library.js';
 import { gaussian, rng } from './helpers/random.js';
 
@@ -46,13 +47,13 @@ describe('selection', () => {
   const bt = backtestSeries(y, candidates.map(modelByName), ctx, 14, planWindows(140, 14, 3, [7]).origins);
 
   it('picks the better of two on a seasonal series', () => {
-    const sel = selectModels(bt, 'mase', 1);
+    const sel = rankCandidates(bt, 'mase', 1);
     expect(sel?.chosen).toEqual([1]);
     expect(sel!.errors[1]).toBeLessThan(sel!.errors[0]);
   });
 
   it('weights a combination towards the better model', () => {
-    const sel = selectModels(bt, 'mase', 2)!;
+    const sel = rankCandidates(bt, 'mase', 2)!;
     expect(sel.chosen).toEqual([1, 0]);
     expect(sel.weights[0]).toBeGreaterThan(0.8);
     expect(sel.weights[0] + sel.weights[1]).toBeCloseTo(1, 12);
@@ -151,10 +152,10 @@ describe('stored selections', () => {
     const y = Float64Array.from({ length: 140 }, (_, i) => 100 + 0.5 * i + 10 * Math.sin((2 * Math.PI * i) / 7) + 2 * gaussian(r));
     const t = task({ combine: 1 });
     const fresh = forecastSeries(y, t);
-    expect(fresh.selection?.labels.length).toBeGreaterThan(0);
+    expect(fresh.kind === 'selected' && fresh.selection.labels.length).toBeGreaterThan(0);
     const reused = forecastSeries(y, t, undefined, undefined, { models: ['ets'], weights: [1], labels: ['ets-ANN'] });
     expect(reused.label).toBe('ets-ANN');
-    expect(reused.residuals).toHaveLength(0); // no backtest on a reused selection
+    expect(reused.kind).toBe('reused'); // no backtest on a reused selection
     const decomposed = forecastSeries(y, t, undefined, undefined, { models: ['stl-ets'], weights: [1], labels: ['stl-ets-AAdN'] });
     expect(decomposed.label).toBe('stl-ets-AAdN');
   });

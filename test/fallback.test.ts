@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { forecastBatch } from '../src/forecast/batch.js';
-import { forecastSeries, type ModelResolver, type SeriesTask } from '../src/forecast/series.js';
+import { forecastSeries } from '../src/forecast/series.js';
+import type { ModelResolver, SeriesTask } from '../src/forecast/types.js';
 import { modelByName } from '../src/models/library.js';
 import type { Model } from '../src/models/types.js';
 
@@ -28,14 +29,14 @@ describe('fallback', () => {
   it('replaces a model that throws with seasonal naive and says why', () => {
     const f = forecastSeries(weekly, task, only(throwing));
     expect(f.label).toBe('snaive');
-    expect(f.fallback).toBe('ets: singular matrix');
+    expect(f.kind === 'fallback' && f.reason).toBe('ets: singular matrix');
     expect(Array.from(f.point)).toEqual([3, 5, 8, 5, 4, 9, 12]);
   });
 
   it('replaces a model that returns non-finite numbers', () => {
     const f = forecastSeries(weekly, task, only(nonFinite));
     expect(f.label).toBe('snaive');
-    expect(f.fallback).toBe('overflow produced non-finite values');
+    expect(f.kind === 'fallback' && f.reason).toBe('overflow produced non-finite values');
   });
 
   it('keeps the rest of the batch on its own models', () => {

@@ -110,7 +110,7 @@ for (const s of series) {
     modelMs += p.ms;
   }
   add(`${f.cls}|(pipeline: impute, classify, select, combine)|other`, ms - modelMs);
-  perSeries.push({ store: s.store, sku: s.sku, n: s.y.length, cls: f.cls, fullCls: s.fullCls, ms, label: f.label, fallback: f.fallback ?? null, absError: f.score?.absError ?? NaN, absActual: f.score?.absActual ?? NaN });
+  perSeries.push({ store: s.store, sku: s.sku, n: s.y.length, cls: f.cls, fullCls: s.fullCls, ms, label: f.label, fallback: f.kind === 'fallback' || f.kind === 'zero' ? f.reason : null, absError: f.score?.absError ?? NaN, absActual: f.score?.absActual ?? NaN });
 }
 const wallSeconds = (performance.now() - t0) / 1000;
 const totalSeconds = (cpuMs() - c0) / 1000;

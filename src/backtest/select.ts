@@ -2,7 +2,8 @@ import { meanAbsoluteError, rootMeanSquaredError, type SeriesBacktest } from './
 
 export type SelectionMetric = 'mase' | 'rmsse';
 
-export interface Selection {
+/** How the candidates of one series ranked on its backtest, and the combination of the best. */
+export interface Ranking {
   /** Indices of the chosen candidates, best first; one, or the best few to average. */
   readonly chosen: readonly number[];
   /** Backtest error of every candidate on the selection metric (NaN: failed). */
@@ -21,7 +22,7 @@ export interface Selection {
  * (BENCHMARKS.md). Ties keep the earlier candidate, so the ranking is deterministic. Null when
  * no candidate survived the backtest.
  */
-export function selectModels(bt: SeriesBacktest, metric: SelectionMetric, combine: number, without?: number): Selection | null {
+export function rankCandidates(bt: SeriesBacktest, metric: SelectionMetric, combine: number, without?: number): Ranking | null {
   const score = metric === 'rmsse' ? rootMeanSquaredError : meanAbsoluteError;
   // Leaving a window out: its actuals count as unobserved for the ranking and the weights.
   const actuals = without === undefined ? bt.actuals : bt.actuals.map((a, i) => (Math.floor(i / bt.h) === without ? NaN : a));
@@ -55,7 +56,7 @@ export function outOfSelectionErrors(bt: SeriesBacktest, metric: SelectionMetric
   const out = new Float64Array(bt.actuals.length).fill(NaN);
   if (k < 2) return out;
   for (let w = 0; w < k; w++) {
-    const sel = selectModels(bt, metric, combine, w);
+    const sel = rankCandidates(bt, metric, combine, w);
     if (!sel) continue;
     for (let i = w * bt.h; i < (w + 1) * bt.h; i++) out[i] = bt.actuals[i] - sel.forecast[i];
   }

@@ -1,6 +1,7 @@
 import { DEMAND_CLASSES, type DemandClass } from '../models/classify.js';
 import { MODEL_NAMES, type ModelName } from '../models/library.js';
-import { forecastSeries, type FixedSelection, type ModelResolver, type SeriesTask } from './series.js';
+import { forecastSeries } from './series.js';
+import type { FixedSelection, ModelResolver, SeriesTask } from './types.js';
 import type { SeriesEvents } from '../models/events.js';
 
 /**
@@ -221,7 +222,7 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
     const f = forecastSeries(y, task, library, events, fixedSelection(batch, i), shut);
     closed.set(f.closed, i * h);
     effects[i] = f.effects;
-    selections.push(f.selection ? JSON.stringify(f.selection) : '');
+    selections.push('selection' in f ? JSON.stringify(f.selection) : '');
     let id = labelIndex.get(f.label);
     if (id === undefined) {
       id = labels.length;
@@ -230,17 +231,18 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
     }
     labelIds[i] = id;
     classIds[i] = DEMAND_CLASSES.indexOf(f.cls);
-    if (f.fallback !== undefined) failures.push({ series: i, reason: f.fallback });
+    if (f.kind === 'fallback' || f.kind === 'zero') failures.push({ series: i, reason: f.reason });
     point.set(f.point, i * h);
     sd.set(f.sd, i * h);
     scale[i] = f.scale;
     rscale[i] = f.rscale;
-    // Residuals of the latest windows line up at the end, so step s of the newest window is comparable across series.
-    residuals.set(f.residuals, i * w * h + (w * h - f.residuals.length));
-    const sc = f.score;
-    if (sc) SCORE_FIELDS.forEach((field, j) => { scores[i * SCORE_FIELDS.length + j] = sc[field]; });
-    names.forEach((n, j) => { const e = f.candidateErrors.get(n); if (e !== undefined) candidateErrors[i * names.length + j] = e; });
-    if (detail && f.backtest) {
+    if (f.kind === 'selected') {
+      // Residuals of the latest windows line up at the end, so step s of the newest window is comparable across series.
+      residuals.set(f.residuals, i * w * h + (w * h - f.residuals.length));
+      SCORE_FIELDS.forEach((field, j) => { scores[i * SCORE_FIELDS.length + j] = f.score[field]; });
+      names.forEach((n, j) => { const e = f.candidateErrors.get(n); if (e !== undefined) candidateErrors[i * names.length + j] = e; });
+    }
+    if (detail && 'backtest' in f && f.backtest) {
       const { run } = f.backtest;
       const skip = w - run.origins.length;
       detail.actuals.set(run.actuals, (i * w + skip) * h);

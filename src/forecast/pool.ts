@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { batchBuffers, type BatchRequest, type BatchResult, type CalendarTask, type SeriesBatch } from './batch.js';
-import type { SeriesTask } from './series.js';
+import type { SeriesTask } from './types.js';
 
 /**
  * The compiled worker. From `dist/` it sits beside this module's tree; when this module runs

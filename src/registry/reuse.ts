@@ -1,4 +1,4 @@
-import type { FixedSelection } from '../forecast/series.js';
+import type { FixedSelection } from '../forecast/types.js';
 import type { SeriesKeys } from '../ingest/series-reader.js';
 import { seriesKey, type LiveVersion } from './state.js';
 

@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../config/schema.js';
 import type { Ingested } from '../ingest/index.js';
 import type { SeriesKeys } from '../ingest/series-reader.js';
-import type { SeriesTask } from '../forecast/series.js';
+import type { SeriesTask } from '../forecast/types.js';
 import type { PeriodSplit } from '../backtest/report.js';
 import { CalendarPlan, type PriorRow } from '../calendars/plan.js';
 import { ClosurePlan } from '../calendars/closure-plan.js';

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Frequency } from '../ingest/frequency.js';
-import type { SeriesTask } from '../forecast/series.js';
+import type { SeriesTask } from '../forecast/types.js';
 import { DEFAULT_CANDIDATES } from '../models/library.js';
 
 export function horizonFor(cfg: Config, freq: Frequency): number {
