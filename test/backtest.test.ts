@@ -153,10 +153,10 @@ describe('stored selections', () => {
     const t = task({ combine: 1 });
     const fresh = forecastSeries(y, t);
     expect(fresh.kind === 'selected' && fresh.selection.labels.length).toBeGreaterThan(0);
-    const reused = forecastSeries(y, t, undefined, undefined, { models: ['ets'], weights: [1], labels: ['ets-ANN'] });
+    const reused = forecastSeries(y, t, undefined, undefined, { models: ['ets'], weights: [1], specs: [{ structure: 'ets-ANN', params: {} }], how: 'restore' });
     expect(reused.label).toBe('ets-ANN');
     expect(reused.kind).toBe('reused'); // no backtest on a reused selection
-    const decomposed = forecastSeries(y, t, undefined, undefined, { models: ['stl-ets'], weights: [1], labels: ['stl-ets-AAdN'] });
+    const decomposed = forecastSeries(y, t, undefined, undefined, { models: ['stl-ets'], weights: [1], specs: [{ structure: 'stl-ets-AAdN', params: {} }], how: 'restore' });
     expect(decomposed.label).toBe('stl-ets-AAdN');
   });
 });

@@ -52,7 +52,7 @@ describe('effects learned from history', () => {
     expect(effect).toBeGreaterThan(2);
     expect(effect).toBeLessThan(3.2);
     const next = Array.from(table.t).find((t) => t >= n) as number;
-    const f = withEvents(modelByName('theta')).fit(y, { season: 1, seasons: [], events: ev } as never).forecast(next - n + 1);
+    const f = withEvents(modelByName('theta'), ev).fit(y, { season: 1, seasons: [] }).forecast(next - n + 1);
     expect(f.mean[next - n] / f.mean[0]).toBeGreaterThan(2);
   });
 });

@@ -2,6 +2,7 @@ import { DEMAND_CLASSES, type DemandClass } from '../models/classify.js';
 import { MODEL_NAMES, type ModelName } from '../models/library.js';
 import { forecastSeries } from './series.js';
 import type { FixedSelection, ModelResolver, SeriesTask } from './types.js';
+import type { FittedSpec } from '../models/types.js';
 import type { SeriesEvents } from '../models/events.js';
 
 /**
@@ -35,9 +36,9 @@ export interface BatchFixed {
   readonly offsets: Int32Array;
   readonly models: Int16Array;
   readonly weights: Float64Array;
-  /** Parallel to `models` ('' where unknown). */
+  /** Parallel to `models`: each registered fit's structure ('' where unknown). */
   readonly labels: string[];
-  /** Parallel to `models`: JSON of the stored parameters ('' to refit them). */
+  /** Parallel to `models`: JSON of the parameters to run forward ('' to restore: re-estimate them within the structure). */
   readonly params: string[];
 }
 
@@ -73,17 +74,15 @@ function fixedSelection(b: SeriesBatch, i: number): FixedSelection | undefined {
   if (!fx || fx.offsets[i] === fx.offsets[i + 1]) return undefined;
   const models: ModelName[] = [];
   const weights: number[] = [];
-  const labels: string[] = [];
-  const params: Record<string, number>[] = [];
-  let keep = true;
+  const specs: FittedSpec[] = [];
+  let forward = true;
   for (let j = fx.offsets[i]; j < fx.offsets[i + 1]; j++) {
     models.push(MODEL_NAMES[fx.models[j]]);
     weights.push(fx.weights[j]);
-    labels.push(fx.labels[j]);
-    if (fx.params[j]) params.push(JSON.parse(fx.params[j]) as Record<string, number>);
-    else keep = false;
+    specs.push({ structure: fx.labels[j], params: fx.params[j] ? (JSON.parse(fx.params[j]) as Record<string, number>) : {} });
+    if (!fx.params[j]) forward = false;
   }
-  return keep ? { models, weights, labels, params } : { models, weights, labels };
+  return { models, weights, specs, how: forward ? 'forward' : 'restore' };
 }
 
 /** Encode per-series stored selections (undefined: select afresh) for a batch. */
@@ -98,8 +97,9 @@ export function encodeFixed(selections: readonly (FixedSelection | undefined)[])
     sel?.models.forEach((m, k) => {
       models.push(MODEL_NAMES.indexOf(m));
       weights.push(sel.weights[k]);
-      labels.push(sel.labels?.[k] ?? '');
-      params.push(sel.params?.[k] ? JSON.stringify(sel.params[k]) : '');
+      labels.push(sel.specs[k]?.structure ?? '');
+      // Parameters travel only to be run forward; a restore re-estimates them.
+      params.push(sel.how === 'forward' && sel.specs[k] ? JSON.stringify(sel.specs[k].params) : '');
     });
   });
   offsets[selections.length] = models.length;

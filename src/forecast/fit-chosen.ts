@@ -1,5 +1,5 @@
 import type { FittedModel, PointForecast } from '../models/types.js';
-import type { SeriesEvents } from '../models/events.js';
+import { fitFrom } from '../models/revive.js';
 import type { ModelName } from '../models/library.js';
 import type { FixedSelection, ModelResolver, Selection, SeriesTask } from './types.js';
 
@@ -24,17 +24,14 @@ export interface ChosenFit {
  * or give non-finite values drop out (their weight goes to the others). `fixed`: a registered
  * version, refit within its structure (or extended with its parameters).
  */
-export function fitChosen(names: readonly ModelName[], weights: readonly number[], y: Float64Array, task: SeriesTask & { events?: SeriesEvents }, library: ModelResolver, fixed?: FixedSelection): ChosenFit | { error: string } {
+export function fitChosen(names: readonly ModelName[], weights: readonly number[], y: Float64Array, task: SeriesTask, library: ModelResolver, fixed?: FixedSelection): ChosenFit | { error: string } {
   const fits: { name: ModelName; fitted: FittedModel; pf: PointForecast; w: number }[] = [];
   let error = '';
   for (const [k, name] of names.entries()) {
     try {
       // A fresh fit: the shipped model chooses its structure (ETS form…) with all the data,
       // while backtest windows refit for speed (BENCHMARKS.md).
-      const like = fixed?.labels?.[k] || undefined;
-      const reuse = fixed?.params?.[k];
-      const ctx = like === undefined ? task : reuse ? { ...task, like, reuse } : { ...task, like };
-      const fitted = library(name).fit(y, ctx);
+      const fitted = fitFrom(library(name), y, task, fixed?.specs[k], fixed?.how);
       const pf = fitted.forecast(task.horizon);
       if (finite(pf)) fits.push({ name, fitted, pf, w: weights[k] ?? 1 });
       else error = `${fitted.label} produced non-finite values`;

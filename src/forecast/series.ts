@@ -53,9 +53,8 @@ function forecastOpen(y: Float64Array, task: SeriesTask, library: ModelResolver,
   // As observed (NaN where not: stock-outs, outages, closures): what backtests score against.
   const observed = y.subarray(start + skip);
   const events = seriesEvents && seriesEvents.t.length > 0 ? shiftEvents(seriesEvents, start + skip) : undefined;
-  const ctx = events ? { ...task, events } : task;
   const effects: EffectsCache = new Map();
-  const resolve: ModelResolver = events ? (name) => withEvents(library(name), effects) : library;
+  const resolve: ModelResolver = events ? (name) => withEvents(library(name), events, effects) : library;
   const profile = classifyDemand(obs);
   // Scales overflow only on absurd values (near the largest double); NaN means "no scale".
   const base = { cls: profile.cls, scale: finiteOrNaN(maseScale(full)), rscale: finiteOrNaN(rmsseScale(full)) };
@@ -71,7 +70,7 @@ function forecastOpen(y: Float64Array, task: SeriesTask, library: ModelResolver,
     chosen = fixed.models;
     weights = fixed.weights;
   } else if (plan.origins.length > 0 && names.length > 0) {
-    const bt = backtestSeries(obs, names.map(resolve), ctx, h, plan.origins, observed);
+    const bt = backtestSeries(obs, names.map(resolve), task, h, plan.origins, observed);
     if (task.detail) backtest = { names, run: bt, fromEnd: Int32Array.from(plan.origins, (o) => obs.length - o) };
     const ranking = rankCandidates(bt, task.metric, task.combine);
     if (ranking) {
@@ -85,7 +84,7 @@ function forecastOpen(y: Float64Array, task: SeriesTask, library: ModelResolver,
       };
     }
   }
-  const fit = fitChosen(chosen, weights, obs, ctx, resolve, fixed);
+  const fit = fitChosen(chosen, weights, obs, task, resolve, fixed);
   if (!('label' in fit)) return fallback(obs, task, base, fit.error);
   const point = fit.pf.mean.map((v) => Math.max(0, v));
   if (!finite({ mean: point, sd: fit.pf.sd })) return fallback(obs, task, base, `${fit.label} produced non-finite values`);

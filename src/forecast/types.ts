@@ -1,4 +1,5 @@
-import type { FitContext, Model } from '../models/types.js';
+import type { FitContext, FittedSpec, Model } from '../models/types.js';
+import type { Revival } from '../models/revive.js';
 import type { DemandClass } from '../models/classify.js';
 import type { ModelName } from '../models/library.js';
 import type { SeriesBacktest } from '../backtest/evaluate.js';
@@ -33,10 +34,10 @@ export interface Selection {
 export interface FixedSelection {
   readonly models: readonly ModelName[];
   readonly weights: readonly number[];
-  /** Fitted labels of the registered version: models refit within that structure. */
-  readonly labels?: readonly string[];
-  /** Its fitted parameters: models that can keep them just run their recursions on the new data. */
-  readonly params?: readonly Readonly<Record<string, number>>[];
+  /** Per model, the registered fit: its structure (`ets-AAdN`) and parameters. */
+  readonly specs: readonly FittedSpec[];
+  /** Run the registered parameters forward over the new data (the nightly `extend`), or re-estimate them within the structure (`refit`). */
+  readonly how: Revival;
 }
 
 /** Backtest accuracy of what was selected, on its own windows. */

@@ -1,4 +1,5 @@
-import type { FitContext, FittedModel, Model } from './types.js';
+import type { FitContext, FittedModel, FittedSpec, Model } from './types.js';
+import { fitFrom, type Revival } from './revive.js';
 
 /**
  * Calendar effects (holidays, retail events, promotions) as multiplicative factors, estimated
@@ -154,23 +155,19 @@ export function applyEffects(values: Float64Array, from: number, ev: SeriesEvent
   }
 }
 
-export interface EventContext extends FitContext {
-  readonly events?: SeriesEvents;
-}
-
 /** Effects and the de-evented history of one prefix of a series, shared by every model fitted on it. */
 export type EffectsCache = Map<number, { effects: Float64Array; adjusted: Float64Array }>;
 
 /**
- * `model`, fitted on the history with calendar effects divided out and forecasting with them
- * put back. Candidates fitted on the same history (same length: backtest windows and the
- * final fit are prefixes of one series) share `cache`, so effects are estimated once per window.
+ * `model`, fitted on the history with the calendar effects of `ev` divided out and forecasting
+ * with them put back. `ev` is indexed from the first value of every history the model is given
+ * (backtest windows and the final fit are prefixes of one series), and candidates fitted on the
+ * same history share `cache`, so effects are estimated once per window.
  */
-export function withEvents(model: Model, cache: EffectsCache = new Map()): Model {
-  /** De-event y, fit (or refit `previous`) on it, and re-apply the effects to forecasts. */
-  const fitOn = (y: Float64Array, ctx: EventContext, previous: FittedModel | null): FittedModel => {
-    const ev = ctx.events;
-    if (!ev || ev.t.length === 0) return previous?.refit ? previous.refit(y, ctx) : model.fit(y, ctx);
+export function withEvents(model: Model, ev: SeriesEvents, cache: EffectsCache = new Map()): Model {
+  /** De-event y, fit it with `inner`, and re-apply the effects to forecasts. */
+  const fitOn = (y: Float64Array, inner: (adjusted: Float64Array) => FittedModel): FittedModel => {
+    if (ev.t.length === 0) return inner(y);
     let hit = cache.get(y.length);
     if (!hit) {
       const effects = estimateEffects(y, ev);
@@ -180,20 +177,21 @@ export function withEvents(model: Model, cache: EffectsCache = new Map()): Model
       cache.set(y.length, hit);
     }
     const { effects, adjusted } = hit;
-    const inner = previous?.refit ? previous.refit(adjusted, ctx) : model.fit(adjusted, ctx);
+    const fitted = inner(adjusted);
     return {
-      label: inner.label,
-      params: inner.params,
+      label: fitted.label,
+      params: fitted.params,
       forecast(h) {
-        const f = inner.forecast(h);
+        const f = fitted.forecast(h);
         const mean = Float64Array.from(f.mean);
         const sd = Float64Array.from(f.sd);
         applyEffects(mean, y.length, ev, effects, 1);
         applyEffects(sd, y.length, ev, effects, 1);
         return { mean, sd };
       },
-      refit: (y2, ctx2) => fitOn(y2, ctx2 as EventContext, inner),
+      refit: (y2, ctx2) => fitOn(y2, (a) => (fitted.refit ? fitted.refit(a, ctx2) : model.fit(a, ctx2))),
     };
   };
-  return { name: model.name, fit: (y, ctx) => fitOn(y, ctx as EventContext, null) };
+  const revive = (how: Revival) => (spec: FittedSpec, y: Float64Array, ctx: FitContext): FittedModel => fitOn(y, (a) => fitFrom(model, a, ctx, spec, how));
+  return { name: model.name, fit: (y, ctx) => fitOn(y, (a) => model.fit(a, ctx)), restore: revive('restore'), forward: revive('forward') };
 }

@@ -1,4 +1,5 @@
-import type { FitContext, FittedModel, Model } from './types.js';
+import type { FitContext, FittedModel, FittedSpec, Model } from './types.js';
+import { fitFrom, type Revival } from './revive.js';
 import { mstl } from './decompose/mstl.js';
 import { hasSeasonality, multiplicativeIndices } from './decompose/classical.js';
 
@@ -72,30 +73,32 @@ export const multiplicativeSplit: Deseasonalizer = (y, periods) => {
   };
 };
 
+/** The base model sees no season. */
+const PLAIN: FitContext = { season: 1, seasons: [] };
+
 export function seasonallyAdjusted(prefix: string, split: Deseasonalizer, base: Model): Model {
-  // The inner model sees no season, and the part of an earlier label that was its own.
-  const plain = (ctx: FitContext): FitContext => {
-    const like = ctx.like?.startsWith(`${prefix}-`) ? ctx.like.slice(prefix.length + 1) : undefined;
-    if (like === undefined) return { season: 1, seasons: [] };
-    return ctx.reuse ? { season: 1, seasons: [], like, reuse: ctx.reuse } : { season: 1, seasons: [], like };
-  };
-  /** Decompose y, then fit the base model on what is left — afresh, or by refitting `previous`. */
-  const fitOn = (y: Float64Array, ctx: FitContext, previous: FittedModel | null): FittedModel => {
+  /** The part of a registered structure that was the base model's own (`stl-ets-AAdN` → `ets-AAdN`). */
+  const own = (spec: FittedSpec): FittedSpec | undefined =>
+    spec.structure.startsWith(`${prefix}-`) ? { structure: spec.structure.slice(prefix.length + 1), params: spec.params } : undefined;
+  /** Decompose y, then fit the base model on what is left: with `inner`, the way it says. */
+  const fitOn = (y: Float64Array, ctx: FitContext, inner: (adjusted: Float64Array) => FittedModel): FittedModel => {
     const s = split(y, ctx.seasons);
-    if (!s) return base.fit(y, plain(ctx));
-    const inner = previous?.refit ? previous.refit(s.adjusted, plain(ctx)) : base.fit(s.adjusted, plain(ctx));
+    if (!s) return inner(y);
+    const fitted = inner(s.adjusted);
     return {
-      label: `${prefix}-${inner.label}`,
-      params: inner.params,
+      label: `${prefix}-${fitted.label}`,
+      params: fitted.params,
       forecast(h) {
-        const f = inner.forecast(h);
+        const f = fitted.forecast(h);
         const mean = Float64Array.from(f.mean);
         const sd = Float64Array.from(f.sd);
         s.restore(mean, sd);
         return { mean, sd };
       },
-      refit: (y2, ctx2) => fitOn(y2, ctx2, inner),
+      refit: (y2, ctx2) => fitOn(y2, ctx2, (a) => (fitted.refit ? fitted.refit(a, PLAIN) : base.fit(a, PLAIN))),
     };
   };
-  return { name: `${prefix}-${base.name}`, fit: (y, ctx) => fitOn(y, ctx, null) };
+  const revive = (how: Revival) => (spec: FittedSpec, y: Float64Array, ctx: FitContext): FittedModel =>
+    fitOn(y, ctx, (a) => fitFrom(base, a, PLAIN, own(spec), how));
+  return { name: `${prefix}-${base.name}`, fit: (y, ctx) => fitOn(y, ctx, (a) => base.fit(a, PLAIN)), restore: revive('restore'), forward: revive('forward') };
 }

@@ -129,5 +129,9 @@ export function thetaFromSes(y: Float64Array, ses: EtsFit): FittedModel {
   };
 }
 
-export const theta: Model = { name: 'theta', fit: (y: Float64Array, _ctx: FitContext) => fitClassicTheta(y) };
-export const optimisedTheta: Model = { name: 'otm', fit: (y: Float64Array, ctx: FitContext) => fitTheta(y, ctx.like === 'otm' && ctx.reuse ? { reuse: ctx.reuse } : {}) };
+export const theta: Model = { name: 'theta', fit: (y: Float64Array) => fitClassicTheta(y) };
+export const optimisedTheta: Model = {
+  name: 'otm',
+  fit: (y: Float64Array) => fitTheta(y),
+  forward: (spec, y) => fitTheta(y, { reuse: spec.params }),
+};

@@ -10,18 +10,16 @@ export interface FitContext {
   readonly season: number;
   /** Every seasonal period worth modelling, main first (daily: [7, 365]; weekly: [52]). */
   readonly seasons: readonly number[];
-  /**
-   * The label of an earlier fit of this model on this series (a registered version): a model
-   * that searches structures (ETS forms) may fit just that one, which is what makes a nightly
-   * refit cheap. Ignored where it does not apply.
-   */
-  readonly like?: string;
-  /**
-   * The fitted parameters of that earlier fit. A model that can may keep them and only run its
-   * recursions over the new data ("extend the forecast", the nightly default); models without
-   * such a shortcut fit as usual.
-   */
-  readonly reuse?: Readonly<Record<string, number>>;
+}
+
+/**
+ * What a fit chose and estimated, as the registry stores it: the structure it searched for
+ * (ETS's form, `stl-ets-AAdN`; the model name where there is nothing to choose) and its
+ * parameters, plain numbers. A model rebuilds a fit from it with `restore` or `forward`.
+ */
+export interface FittedSpec {
+  readonly structure: string;
+  readonly params: Readonly<Record<string, number>>;
 }
 
 /** Point forecast and a parametric standard deviation for each step ahead. */
@@ -48,6 +46,18 @@ export interface FittedModel {
 
 export interface Model {
   readonly name: string;
-  /** Fit on `y` (no NaN: impute unobserved periods first). Throws when it cannot. */
+  /** Fit on `y` (no NaN: impute unobserved periods first), choosing a structure afresh. Throws when it cannot. */
   fit(y: Float64Array, ctx: FitContext): FittedModel;
+  /**
+   * Fit on `y` within the structure of an earlier fit (a registered version), its parameters
+   * re-estimated from the stored ones: a nightly refit that skips the search. Absent: the
+   * model has nothing to choose and `fit` is as cheap.
+   */
+  restore?(spec: FittedSpec, y: Float64Array, ctx: FitContext): FittedModel;
+  /**
+   * The earlier fit's structure and parameters run over `y`, the same history with new
+   * periods at its end: no optimisation, only the recursions ("extend the forecast", the
+   * nightly default; statsforecast's `forward`). Absent: `restore`.
+   */
+  forward?(spec: FittedSpec, y: Float64Array, ctx: FitContext): FittedModel;
 }

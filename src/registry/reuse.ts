@@ -45,7 +45,7 @@ export function planReuse(
     decisions.push(d);
     const sel = v?.selection;
     const reuse = v && (d === 'pinned' || d === 'reused') && sel && sel.models.length > 0;
-    fixed.push(reuse ? { models: sel.models, weights: sel.weights, labels: sel.labels ?? [], ...(nightly === 'extend' ? { params: sel.params } : {}) } : undefined);
+    fixed.push(reuse ? { models: sel.models, weights: sel.weights, specs: sel.models.map((_, k) => ({ structure: sel.labels?.[k] ?? '', params: sel.params[k] ?? {} })), how: nightly === 'extend' ? 'forward' : 'restore' } : undefined);
   }
   return { fixed, decisions, counts };
 }

@@ -64,14 +64,33 @@ export function formFromLabel(label: string | undefined, y: Float64Array, m: num
   return ok ? form : null;
 }
 
+function seasonOf(ctx: FitContext): number {
+  return Math.max(1, Math.round(ctx.season));
+}
+
+function needsData(y: Float64Array): void {
+  if (y.length < 3) throw new Error('ets: needs at least 3 observations');
+}
+
 export const ets: Model = {
   name: 'ets',
-  fit(y: Float64Array, ctx: FitContext): FittedModel {
-    if (y.length < 3) throw new Error('ets: needs at least 3 observations');
-    const m = Math.max(1, Math.round(ctx.season));
-    const known = formFromLabel(ctx.like, y, m);
-    const kept = known && ctx.reuse ? etsWithParams(y, known, m, ctx.reuse) : null;
-    if (kept) return etsFitted(kept, y.length);
+  fit(y, ctx) {
+    needsData(y);
+    return etsFitted(fitAutoEts(y, seasonOf(ctx)), y.length);
+  },
+  // The registered form, re-optimised; a form the series can no longer take (multiplicative on
+  // data that now holds a zero) sends it back to the full search.
+  restore(spec, y, ctx) {
+    needsData(y);
+    const m = seasonOf(ctx);
+    const known = formFromLabel(spec.structure, y, m);
     return etsFitted(fitAutoEts(y, m, known ? [known] : undefined), y.length);
+  },
+  forward(spec, y, ctx) {
+    needsData(y);
+    const m = seasonOf(ctx);
+    const known = formFromLabel(spec.structure, y, m);
+    const kept = known ? etsWithParams(y, known, m, spec.params) : null;
+    return kept ? etsFitted(kept, y.length) : etsFitted(fitAutoEts(y, m, known ? [known] : undefined), y.length);
   },
 };
