@@ -1,5 +1,5 @@
-import type { FitContext, FittedModel, FittedSpec, Model } from './types.js';
-import { fitFrom, type Revival } from './revive.js';
+import type { Model } from './types.js';
+import { adjustedModel } from './adjusted.js';
 
 /**
  * Calendar effects (holidays, retail events, promotions) as multiplicative factors, estimated
@@ -165,33 +165,29 @@ export type EffectsCache = Map<number, { effects: Float64Array; adjusted: Float6
  * same history share `cache`, so effects are estimated once per window.
  */
 export function withEvents(model: Model, ev: SeriesEvents, cache: EffectsCache = new Map()): Model {
-  /** De-event y, fit it with `inner`, and re-apply the effects to forecasts. */
-  const fitOn = (y: Float64Array, inner: (adjusted: Float64Array) => FittedModel): FittedModel => {
-    if (ev.t.length === 0) return inner(y);
-    let hit = cache.get(y.length);
-    if (!hit) {
-      const effects = estimateEffects(y, ev);
-      const adjusted = Float64Array.from(y);
-      applyEffects(adjusted, 0, ev, effects, -1);
-      hit = { effects, adjusted };
-      cache.set(y.length, hit);
-    }
-    const { effects, adjusted } = hit;
-    const fitted = inner(adjusted);
-    return {
-      label: fitted.label,
-      params: fitted.params,
-      forecast(h) {
-        const f = fitted.forecast(h);
-        const mean = Float64Array.from(f.mean);
-        const sd = Float64Array.from(f.sd);
-        applyEffects(mean, y.length, ev, effects, 1);
-        applyEffects(sd, y.length, ev, effects, 1);
-        return { mean, sd };
-      },
-      refit: (y2, ctx2) => fitOn(y2, (a) => (fitted.refit ? fitted.refit(a, ctx2) : model.fit(a, ctx2))),
-    };
-  };
-  const revive = (how: Revival) => (spec: FittedSpec, y: Float64Array, ctx: FitContext): FittedModel => fitOn(y, (a) => fitFrom(model, a, ctx, spec, how));
-  return { name: model.name, fit: (y, ctx) => fitOn(y, (a) => model.fit(a, ctx)), restore: revive('restore'), forward: revive('forward') };
+  return adjustedModel(model, {
+    name: model.name,
+    adjust(y) {
+      if (ev.t.length === 0) return null;
+      let hit = cache.get(y.length);
+      if (!hit) {
+        const effects = estimateEffects(y, ev);
+        const adjusted = Float64Array.from(y);
+        applyEffects(adjusted, 0, ev, effects, -1);
+        hit = { effects, adjusted };
+        cache.set(y.length, hit);
+      }
+      const { effects, adjusted } = hit;
+      return {
+        adjusted,
+        restore(mean, sd) {
+          applyEffects(mean, y.length, ev, effects, 1);
+          applyEffects(sd, y.length, ev, effects, 1);
+        },
+      };
+    },
+    inner: (ctx) => ctx,
+    label: (inner) => inner,
+    own: (spec) => spec,
+  });
 }

@@ -1,5 +1,5 @@
-import type { FitContext, FittedModel, FittedSpec, Model } from './types.js';
-import { fitFrom, type Revival } from './revive.js';
+import type { FitContext, Model } from './types.js';
+import { adjustedModel, type Adjustment } from './adjusted.js';
 import { mstl } from './decompose/mstl.js';
 import { hasSeasonality, multiplicativeIndices } from './decompose/classical.js';
 
@@ -10,12 +10,7 @@ import { hasSeasonality, multiplicativeIndices } from './decompose/classical.js'
  * When the series is too short or shows no seasonality, the base model runs on the raw data
  * and the label says so.
  */
-export interface SeasonalSplit {
-  /** The series with the season removed. */
-  readonly adjusted: Float64Array;
-  /** Re-apply the season to a forecast that starts right after the data. */
-  restore(mean: Float64Array, sd: Float64Array): void;
-}
+export type SeasonalSplit = Adjustment;
 
 /** Removes the season from y, or returns null when there is none to remove. */
 export type Deseasonalizer = (y: Float64Array, periods: readonly number[]) => SeasonalSplit | null;
@@ -77,28 +72,12 @@ export const multiplicativeSplit: Deseasonalizer = (y, periods) => {
 const PLAIN: FitContext = { season: 1, seasons: [] };
 
 export function seasonallyAdjusted(prefix: string, split: Deseasonalizer, base: Model): Model {
-  /** The part of a registered structure that was the base model's own (`stl-ets-AAdN` → `ets-AAdN`). */
-  const own = (spec: FittedSpec): FittedSpec | undefined =>
-    spec.structure.startsWith(`${prefix}-`) ? { structure: spec.structure.slice(prefix.length + 1), params: spec.params } : undefined;
-  /** Decompose y, then fit the base model on what is left: with `inner`, the way it says. */
-  const fitOn = (y: Float64Array, ctx: FitContext, inner: (adjusted: Float64Array) => FittedModel): FittedModel => {
-    const s = split(y, ctx.seasons);
-    if (!s) return inner(y);
-    const fitted = inner(s.adjusted);
-    return {
-      label: `${prefix}-${fitted.label}`,
-      params: fitted.params,
-      forecast(h) {
-        const f = fitted.forecast(h);
-        const mean = Float64Array.from(f.mean);
-        const sd = Float64Array.from(f.sd);
-        s.restore(mean, sd);
-        return { mean, sd };
-      },
-      refit: (y2, ctx2) => fitOn(y2, ctx2, (a) => (fitted.refit ? fitted.refit(a, PLAIN) : base.fit(a, PLAIN))),
-    };
-  };
-  const revive = (how: Revival) => (spec: FittedSpec, y: Float64Array, ctx: FitContext): FittedModel =>
-    fitOn(y, ctx, (a) => fitFrom(base, a, PLAIN, own(spec), how));
-  return { name: `${prefix}-${base.name}`, fit: (y, ctx) => fitOn(y, ctx, (a) => base.fit(a, PLAIN)), restore: revive('restore'), forward: revive('forward') };
+  return adjustedModel(base, {
+    name: `${prefix}-${base.name}`,
+    adjust: (y, ctx) => split(y, ctx.seasons),
+    inner: () => PLAIN,
+    label: (inner) => `${prefix}-${inner}`,
+    // The part of a registered structure that was the base model's own (`stl-ets-AAdN` → `ets-AAdN`).
+    own: (spec) => (spec.structure.startsWith(`${prefix}-`) ? { structure: spec.structure.slice(prefix.length + 1), params: spec.params } : undefined),
+  });
 }
