@@ -63,6 +63,12 @@ export const InputSchema = z
      * input (an empty SKU means every SKU of the store).
      */
     future: z.string().min(1).optional(),
+    /**
+     * New items with no sales yet: CSV `store_id,sku,category,launch_date` (category and launch
+     * date optional). Each is forecast by the global network from similar series (cold start),
+     * 0 before its launch date.
+     */
+    newItems: z.string().min(1).optional(),
   })
   .strict();
 
@@ -96,6 +102,24 @@ export const QualitySchema = z
 
 const modelList = z.array(z.enum(MODEL_NAMES)).min(1);
 
+export const GlobalSchema = z
+  .object({
+    /** Train one network across all series at each retrain (src/models/global/): the `global` candidate, and the forecaster of series too short for the local models and of new items. */
+    enabled: z.boolean().default(true),
+    /** Training rows (origin × step windows) sampled across the series. */
+    samples: z.number().int().min(100).max(5_000_000).default(100_000),
+    /** Passes over the training rows. */
+    epochs: z.number().int().min(1).max(200).default(8),
+    /** Units of the two hidden layers. */
+    hidden: z.tuple([z.number().int().min(2).max(512), z.number().int().min(2).max(512)]).default([64, 32]),
+    learningRate: z.number().gt(0).max(1).default(0.002),
+    /** Rows per optimiser step. */
+    batch: z.number().int().min(8).max(65536).default(256),
+    /** Seed of the sampling and the initial weights: the same data and seed train the same network. */
+    seed: z.number().int().min(0).max(2 ** 31).default(1),
+  })
+  .strict();
+
 export const ModelsSchema = z
   .object({
     /** Candidate models per demand class; omitted classes keep the defaults. */
@@ -108,6 +132,7 @@ export const ModelsSchema = z
     maxHistory: z.number().int().min(8).max(100000).optional(),
     /** Combine the best this many candidates, weighted by inverse squared backtest error (1: the single best). */
     combine: z.number().int().min(1).max(10).default(5),
+    global: GlobalSchema.default(GlobalSchema.parse({})),
   })
   .strict();
 
@@ -258,5 +283,6 @@ export type InputConfig = z.infer<typeof InputSchema>;
 export type QualityConfig = z.infer<typeof QualitySchema>;
 export type ServerConfig = z.infer<typeof ServerSchema>;
 export type CalendarsConfig = z.infer<typeof CalendarsSchema>;
+export type GlobalConfig = z.infer<typeof GlobalSchema>;
 export type LifecycleConfig = z.infer<typeof LifecycleSchema>;
 export type ScheduleConfig = z.infer<typeof ScheduleSchema>;

@@ -1,7 +1,8 @@
 import { DEMAND_CLASSES, type DemandClass } from '../models/classify.js';
 import { MODEL_NAMES, type ModelName } from '../models/library.js';
 import { forecastSeries } from './series.js';
-import type { FixedSelection, ModelResolver, SeriesTask } from './types.js';
+import { SERIES_KINDS, type FixedSelection, type ModelResolver, type SeriesTask } from './types.js';
+import { seriesGlobal, type BatchGlobal, type GlobalTask } from './global-batch.js';
 import type { FittedSpec } from '../models/types.js';
 import type { SeriesEvents } from '../models/events.js';
 
@@ -23,6 +24,8 @@ export interface SeriesBatch {
   readonly fixed?: BatchFixed;
   /** Periods the store is closed, history and horizon (see calendars/closures.ts). */
   readonly closed?: BatchClosures;
+  /** Each series' codes for the global networks, when the run has one. */
+  readonly global?: BatchGlobal;
 }
 
 /** Series i's closed periods are t[offsets[i] .. offsets[i+1]), counted from its first value, sorted. */
@@ -66,7 +69,8 @@ export function batchBuffers(b: SeriesBatch): ArrayBuffer[] {
   const ev = b.events ? [b.events.offsets, b.events.t, b.events.f, b.events.priors] : [];
   const fx = b.fixed ? [b.fixed.offsets, b.fixed.models, b.fixed.weights] : [];
   const cl = b.closed ? [b.closed.offsets, b.closed.t] : [];
-  return [b.values, b.offsets, ...ev, ...fx, ...cl].map((a) => a.buffer as ArrayBuffer);
+  const gl = b.global ? [b.global.slots, b.global.prior] : [];
+  return [b.values, b.offsets, ...ev, ...fx, ...cl, ...gl].map((a) => a.buffer as ArrayBuffer);
 }
 
 function fixedSelection(b: SeriesBatch, i: number): FixedSelection | undefined {
@@ -124,6 +128,7 @@ export interface BatchRequest {
   readonly batch: SeriesBatch;
   readonly task: SeriesTask;
   readonly calendar?: CalendarTask;
+  readonly global?: GlobalTask;
 }
 
 /** Per-series backtest score fields, in this order, in `BatchResult.scores`. */
@@ -151,6 +156,8 @@ export interface BatchResult {
   readonly labels: string[];
   /** Per series: index into DEMAND_CLASSES. */
   readonly classIds: Uint8Array;
+  /** Per series: index into SERIES_KINDS (how the forecast was made). */
+  readonly kinds: Uint8Array;
   readonly failures: { readonly series: number; readonly reason: string }[];
   /** Per series: JSON of the Selection that produced the forecast ('' for a fallback). */
   readonly selections: string[];
@@ -186,7 +193,7 @@ export function candidateUnion(task: SeriesTask): ModelName[] {
 /** Buffers to transfer (not copy) when a result crosses threads. */
 export function resultBuffers(r: BatchResult): ArrayBuffer[] {
   const detail = r.detail ? [r.detail.actuals, r.detail.forecasts, r.detail.units, r.detail.fromEnd] : [];
-  return [r.point, r.sd, r.scale, r.rscale, r.residuals, r.scores, r.candidateErrors, r.labelIds, r.classIds, r.closed, r.effects, ...detail].map((a) => a.buffer as ArrayBuffer);
+  return [r.point, r.sd, r.scale, r.rscale, r.residuals, r.scores, r.candidateErrors, r.labelIds, r.classIds, r.kinds, r.closed, r.effects, ...detail].map((a) => a.buffer as ArrayBuffer);
 }
 
 /** Forecast every series of a batch. Pure: the worker calls it, and so can a test. */
@@ -205,6 +212,7 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
   const candidateErrors = new Float64Array(k * names.length).fill(NaN);
   const labelIds = new Uint16Array(k);
   const classIds = new Uint8Array(k);
+  const kinds = new Uint8Array(k);
   const labels: string[] = [];
   const labelIndex = new Map<string, number>();
   const failures: { series: number; reason: string }[] = [];
@@ -219,7 +227,9 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
     const y = batch.values.subarray(batch.offsets[i], batch.offsets[i + 1]);
     const shut = batch.closed ? batch.closed.t.subarray(batch.closed.offsets[i], batch.closed.offsets[i + 1]) : undefined;
     const events = seriesEvents(batch, i, req.calendar);
-    const f = forecastSeries(y, task, library, events, fixedSelection(batch, i), shut);
+    const global = req.global && batch.global ? seriesGlobal(req.global, batch.global, i, y, events, shut) : undefined;
+    const f = forecastSeries(y, task, library, events, fixedSelection(batch, i), shut, global);
+    kinds[i] = SERIES_KINDS.indexOf(f.kind);
     closed.set(f.closed, i * h);
     effects[i] = f.effects;
     selections.push('selection' in f ? JSON.stringify(f.selection) : '');
@@ -256,7 +266,7 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
       });
     }
   }
-  return { index: batch.index, point, sd, scale, rscale, residuals, scores, candidateErrors, candidateNames: names, labelIds, labels, classIds, failures, selections, closed, effects, ...(detail ? { detail } : {}) };
+  return { index: batch.index, point, sd, scale, rscale, residuals, scores, candidateErrors, candidateNames: names, labelIds, labels, classIds, kinds, failures, selections, closed, effects, ...(detail ? { detail } : {}) };
 }
 
 export function demandClassOf(id: number): DemandClass {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { batchBuffers, type BatchRequest, type BatchResult, type CalendarTask, type SeriesBatch } from './batch.js';
+import { batchBuffers, type BatchRequest, type BatchResult, type SeriesBatch } from './batch.js';
 import type { SeriesTask } from './types.js';
 
 /**
@@ -40,7 +40,8 @@ export async function forecastAll<T>(
   batches: AsyncIterable<Positioned<T>>,
   task: SeriesTask,
   deliver: (result: BatchResult, tag: T) => Promise<void> | void,
-  calendar?: CalendarTask,
+  /** What every batch of the run shares besides the task: calendar settings, global networks. */
+  shared: Pick<BatchRequest, 'calendar' | 'global'> = {},
   maxInFlight = pool.options.maxThreads * 2,
   maxWaiting = 64,
 ): Promise<void> {
@@ -65,7 +66,7 @@ export async function forecastAll<T>(
     while ((inFlight >= maxInFlight || done.size >= maxWaiting) && !failure) await new Promise<void>((r) => { wake = r; });
     if (failure) break;
     inFlight++;
-    const req: BatchRequest = calendar ? { batch, task, calendar } : { batch, task };
+    const req: BatchRequest = { batch, task, ...shared };
     const p = (pool.run(req, { transferList: batchBuffers(batch) }) as Promise<BatchResult>)
       .then((result) => {
         inFlight--;

@@ -10,6 +10,7 @@ import { maseScale, pointScores, rmsseScale } from '../backtest/metrics.js';
 import type { CandidateBacktest, FixedSelection, ModelResolver, OpenForecast, SeriesForecast, SeriesTask } from './types.js';
 import { finite, fitChosen } from './fit-chosen.js';
 import { fallback, zeros } from './fallback.js';
+import { globalModel, type GlobalSeries } from '../models/global/model.js';
 
 const finiteOrNaN = (x: number): number => (Number.isFinite(x) ? x : NaN);
 
@@ -17,6 +18,11 @@ const finiteOrNaN = (x: number): number => (Number.isFinite(x) ? x : NaN);
 function shiftEvents(ev: SeriesEvents, start: number): SeriesEvents {
   if (start === 0) return ev;
   return { ...ev, t: ev.t.map((t) => t - start) };
+}
+
+/** A history too short for even one backtest window: what the local models need, whatever `windows` says. */
+export function tooShortForBacktest(n: number, task: SeriesTask): boolean {
+  return planWindows(n, task.horizon, Math.max(1, task.windows), task.seasons).origins.length === 0;
 }
 
 /** Without a backtest (very short history), the demand class decides. */
@@ -30,19 +36,20 @@ function ruleChoice(profile: DemandProfile, n: number): ModelName {
  * windows, keep the best (or combine the best few), refit on the full history; or refit a
  * registered version (`fixed`). Never throws: if every chosen model fails, the fallbacks step
  * in (fallback.ts). `closed`: the store's closed periods, counted from y[0] (history and
- * horizon): 0 in the forecast.
+ * horizon): 0 in the forecast. `global`: the run's global networks for this series (the
+ * `global` candidate, and the forecaster of series too short for the local models).
  */
-export function forecastSeries(y: Float64Array, task: SeriesTask, library: ModelResolver = modelByName, seriesEvents?: SeriesEvents, fixed?: FixedSelection, closed?: Int32Array): SeriesForecast {
+export function forecastSeries(y: Float64Array, task: SeriesTask, library: ModelResolver = modelByName, seriesEvents?: SeriesEvents, fixed?: FixedSelection, closed?: Int32Array, global?: GlobalSeries): SeriesForecast {
   const h = task.horizon;
   const shut = new Uint8Array(h);
   if (closed) for (const t of closed) if (t >= y.length && t < y.length + h) shut[t - y.length] = 1;
-  const f = forecastOpen(y, task, library, seriesEvents, fixed);
+  const f = forecastOpen(y, task, library, seriesEvents, fixed, global);
   // A period the store is known to be closed sells nothing, whatever the models say.
   if (closed && closed.length) for (let s = 0; s < h; s++) if (shut[s]) f.point[s] = 0;
   return { ...f, closed: shut };
 }
 
-function forecastOpen(y: Float64Array, task: SeriesTask, library: ModelResolver, seriesEvents: SeriesEvents | undefined, fixed: FixedSelection | undefined): OpenForecast {
+function forecastOpen(y: Float64Array, task: SeriesTask, library: ModelResolver, seriesEvents: SeriesEvents | undefined, fixed: FixedSelection | undefined, global: GlobalSeries | undefined): OpenForecast {
   const h = task.horizon;
   let start = 0;
   while (start < y.length && Number.isNaN(y[start])) start++;
@@ -54,14 +61,21 @@ function forecastOpen(y: Float64Array, task: SeriesTask, library: ModelResolver,
   const observed = y.subarray(start + skip);
   const events = seriesEvents && seriesEvents.t.length > 0 ? shiftEvents(seriesEvents, start + skip) : undefined;
   const effects: EffectsCache = new Map();
-  const resolve: ModelResolver = events ? (name) => withEvents(library(name), events, effects) : library;
+  // The global network reads the calendar and the series' own values itself (as observed, from
+  // where `obs` starts), so it is not wrapped in the local models' calendar adjustment.
+  const local: ModelResolver = events ? (name) => withEvents(library(name), events, effects) : library;
+  const resolve: ModelResolver = global ? (name) => (name === 'global' ? globalModel(global, start + skip) : local(name)) : local;
   const profile = classifyDemand(obs);
   // Scales overflow only on absurd values (near the largest double); NaN means "no scale".
   const base = { cls: profile.cls, scale: finiteOrNaN(maseScale(full)), rscale: finiteOrNaN(rmsseScale(full)) };
+  const plan = planWindows(obs.length, h, task.windows, task.seasons);
+  // Too short for a backtest (or no history at all: a new item has no values): the network
+  // trained across all series knows more than a local model fitted on a few periods.
+  const cold = !fixed && tooShortForBacktest(obs.length, task) && global?.current && (obs.length > 0 || y.length === 0) ? coldStart(obs, task, resolve, base) : null;
+  if (cold) return cold;
   if (obs.length === 0) return zeros(base, h, 'no observed periods');
 
   const names = task.candidates[profile.cls];
-  const plan = planWindows(obs.length, h, task.windows, task.seasons);
   let chosen: readonly ModelName[] = [ruleChoice(profile, obs.length)];
   let weights: readonly number[] = [1];
   let selected: Pick<Extract<SeriesForecast, { kind: 'selected' }>, 'score' | 'residuals' | 'candidateErrors'> | null = null;
@@ -91,6 +105,15 @@ function forecastOpen(y: Float64Array, task: SeriesTask, library: ModelResolver,
   const common = { ...base, label: fit.label, point, sd: fit.pf.sd, effects: effectsAhead(effects.get(obs.length)?.effects, events, obs.length), selection: fit.selection, ...(backtest ? { backtest } : {}) };
   if (selected) return { ...common, kind: 'selected', ...selected };
   return { ...common, kind: fixed ? 'reused' : 'rule' };
+}
+
+/** The global network's forecast of a series with too little history for the local models; null when it cannot make one. */
+function coldStart(obs: Float64Array, task: SeriesTask, resolve: ModelResolver, base: Pick<OpenForecast, 'cls' | 'scale' | 'rscale'>): OpenForecast | null {
+  const fit = fitChosen(['global'], [1], obs, task, resolve);
+  if (!('label' in fit)) return null;
+  const point = fit.pf.mean.map((v) => Math.max(0, v));
+  if (!finite({ mean: point, sd: fit.pf.sd })) return null;
+  return { ...base, kind: 'cold-start', label: fit.label, point, sd: fit.pf.sd, effects: -1, selection: fit.selection };
 }
 
 /** How many calendar effects move the forecast (features with an effect on a period ahead); -1 without calendar features. */

@@ -12,6 +12,7 @@ import { SERIES_TEXT_COLUMNS } from '../publish/forecast-csv.js';
 import { EVENTS_TEXT_COLUMNS } from '../calendars/plan.js';
 import { RunStore } from '../server/run-store.js';
 import { runInputPath, STATE_FILE, versionHistory, withState, type VersionRow } from '../registry/state.js';
+import { networkDir, runNetwork } from '../registry/networks.js';
 
 /** Everything that made one forecast number: run, model version, calendar, backtest, input rows. */
 export interface Explanation {
@@ -19,6 +20,8 @@ export interface Explanation {
   readonly forecast: Record<string, unknown>;
   readonly series: Record<string, string> | null;
   readonly version: VersionRow | null;
+  /** The global network the forecast used, if any: its version, folder, and whether this run trained it. */
+  readonly network: { readonly version: string; readonly dir: string; readonly trained: boolean } | null;
   readonly events: { date: string; name: string; kind: string }[];
   readonly input: { readonly file: string; readonly unchanged: boolean; readonly rowLabel: string; readonly rows: Record<string, unknown>[] };
 }
@@ -44,9 +47,16 @@ export async function explainForecast(cfg: Config, store: string, sku: string, d
       : [];
     const versionNo = Number(forecast[0].model_version);
     const registered = existsSync(join(out, STATE_FILE))
-      ? await withState(out, async (db) => ({ versions: await versionHistory(db, store, sku), inputPath: await runInputPath(db, runId) }))
+      ? await withState(out, async (db) => ({ versions: await versionHistory(db, store, sku), inputPath: await runInputPath(db, runId), network: await runNetwork(db, runId) }))
       : null;
     const version = registered?.versions.find((v) => v.version === versionNo) ?? null;
+    // The network a series' forecast ran: the one its registered version names (a rollback may
+    // name an older one than the run's), else the run's when series.csv says it used one.
+    const named = version?.selection.labels?.find((l) => l.startsWith('global-'));
+    const usedGlobal = named !== undefined || /global/.test(String(series[0]?.model ?? ''));
+    const runNet = registered?.network ?? null;
+    const netVersion = named ?? runNet?.version;
+    const network = usedGlobal && netVersion ? { version: netVersion, dir: networkDir(out, netVersion), trained: runNet !== null && runNet.version === netVersion && runNet.trained } : null;
     // The rows the forecast was fitted on, read back from the source with their row numbers. The
     // manifest names the input without its folder; the registry, or else the config, has the path.
     const inputPath = registered?.inputPath ?? (cfg.input.path ? resolve(cfg.input.path) : manifest.input.path);
@@ -67,6 +77,7 @@ export async function explainForecast(cfg: Config, store: string, sku: string, d
       forecast: forecast[0],
       series: series[0] ?? null,
       version,
+      network,
       events,
       input: { file: inputPath, unchanged, rowLabel, rows },
     };
@@ -90,6 +101,7 @@ export function formatExplanation(e: Explanation, maxRows = 20): string {
   } else if (e.series) {
     lines.push(`  ${e.series.selection}; backtest MASE ${e.series.backtest_mase || '—'}${e.series.fallback ? `; fallback: ${e.series.fallback}` : ''}`);
   }
+  if (e.network) lines.push(`network ${e.network.version} (${e.network.dir})${e.network.trained ? ', trained by this run' : ', registered earlier: this run did not train it'}`);
   lines.push(e.events.length ? `calendar: ${e.events.map((x) => `${x.date} ${x.name} (${x.kind})`).join('; ')}` : 'calendar: no holiday or event near this date');
   const n = e.input.rows.length;
   lines.push(`input ${e.input.file}${e.input.unchanged ? '' : ' (CHANGED since the run: rows below are from the file as it is now)'}: ${n} rows for this series`);

@@ -6,10 +6,20 @@ import { readSeriesBatches, type SeriesKeys } from '../ingest/series-reader.js';
 import type { CalendarPlan } from '../calendars/plan.js';
 import type { ClosurePlan } from '../calendars/closure-plan.js';
 import { forecastAll } from '../forecast/pool.js';
-import { demandClassOf, SCORE_FIELDS, type BatchFixed, type BatchResult } from '../forecast/batch.js';
+import { demandClassOf, SCORE_FIELDS, type BatchClosures, type BatchFixed, type BatchResult, type SeriesBatch } from '../forecast/batch.js';
 import type { SeriesTask } from '../forecast/types.js';
 import { CalibrationBuilder } from '../backtest/conformal.js';
 import type { RunEvents } from './events.js';
+import type { GlobalPlan } from './global-stage.js';
+import type { NewItem } from '../ingest/new-items.js';
+import type { ReadBatch } from '../ingest/series-reader.js';
+
+/** The global network of a run and the new items it forecasts (ids after the series with history). */
+export interface GlobalForecasts {
+  readonly plan: GlobalPlan;
+  readonly newItems: readonly NewItem[];
+  readonly firstNewSid: number;
+}
 
 /** A batch's results and the dense id of its first series. */
 export interface PlacedResult {
@@ -29,23 +39,36 @@ export interface ForecastOutcome {
  */
 export async function forecastStage(
   conn: DuckDBConnection, pool: Piscina, ingested: Ingested, task: SeriesTask, cfg: Config, events: RunEvents, keys: SeriesKeys,
-  plan: CalendarPlan | null, closures: ClosurePlan | null, fixed?: (firstSid: number, count: number) => BatchFixed,
+  plan: CalendarPlan | null, closures: ClosurePlan | null, fixed?: (firstSid: number, count: number) => BatchFixed, global?: GlobalForecasts | null,
 ): Promise<ForecastOutcome> {
   const results: PlacedResult[] = [];
   const calibration = new CalibrationBuilder(task.horizon, task.windows);
   let done = 0;
   events.progress(0, ingested.series);
   const batches = readSeriesBatches(conn, { lastT: ingested.lastT, gapValue: cfg.quality.gaps === 'zero' ? 0 : NaN, batchSize: cfg.batchSize });
+  const encode = (read: ReadBatch, launch?: readonly number[]): { batch: SeriesBatch; tag: number } => {
+    const count = read.batch.offsets.length - 1;
+    const closed = closures ? closures.forBatch(read, keys) : undefined;
+    const batch = {
+      ...read.batch,
+      ...(plan ? { events: plan.forBatch(read, keys, ingested.lastT) } : {}),
+      ...(closed ? { closed: launch ? beforeLaunch(closed, launch) : closed } : {}),
+      ...(fixed ? { fixed: fixed(read.firstSid, count) } : {}),
+      ...(global ? { global: global.plan.forBatch(read.firstSid, count) } : {}),
+    };
+    return { batch, tag: read.firstSid };
+  };
+  let index = 0;
   const tagged = (async function* () {
     for await (const read of batches) {
-      const count = read.batch.offsets.length - 1;
-      const batch = {
-        ...read.batch,
-        ...(plan ? { events: plan.forBatch(read, keys, ingested.lastT) } : {}),
-        ...(closures ? { closed: closures.forBatch(read, keys) } : {}),
-        ...(fixed ? { fixed: fixed(read.firstSid, count) } : {}),
-      };
-      yield { batch, tag: read.firstSid };
+      index = read.batch.index + 1;
+      yield encode(read);
+    }
+    // New items have no values: every period they are forecast for is ahead of the data end.
+    if (global && global.newItems.length > 0) {
+      const n = global.newItems.length;
+      const read: ReadBatch = { batch: { index, offsets: new Int32Array(n + 1), values: new Float64Array(0) }, firstSid: global.firstNewSid, flags: new Uint8Array(0) };
+      yield encode(read, global.newItems.map((item) => item.launchT - (ingested.lastT + 1)));
     }
   })();
   await forecastAll(pool, tagged, task, (result, firstSid) => {
@@ -56,8 +79,18 @@ export async function forecastStage(
     results.push({ result, firstSid });
     done += result.labelIds.length;
     events.progress(done, ingested.series);
-  }, plan?.task());
+  }, { ...(plan ? { calendar: plan.task() } : {}), ...(global ? { global: global.plan.task } : {}) });
   return { results, calibration };
+}
+
+/** The closures of new items with the periods before their launch added (counted from the data end, as their values are empty). */
+function beforeLaunch(closed: BatchClosures, launch: readonly number[]): BatchClosures {
+  const parts = launch.map((l, i) => Int32Array.from(new Set([...Array.from({ length: Math.max(0, l) }, (_, t) => t), ...closed.t.subarray(closed.offsets[i], closed.offsets[i + 1])])).sort());
+  const offsets = new Int32Array(parts.length + 1);
+  parts.forEach((p, i) => { offsets[i + 1] = offsets[i] + p.length; });
+  const t = new Int32Array(offsets[parts.length]);
+  parts.forEach((p, i) => t.set(p, offsets[i]));
+  return { offsets, t };
 }
 
 /**

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { SeriesKeys } from '../ingest/series-reader.js';
 import { demandClassOf, SCORE_FIELDS } from '../forecast/batch.js';
-import type { SeriesTask } from '../forecast/types.js';
+import { SERIES_KINDS, type SeriesTask } from '../forecast/types.js';
 import { seriesQuantiles, type Calibration } from '../backtest/conformal.js';
 import type { FiscalLabel } from '../calendars/fiscal454.js';
 import { ForecastCsvWriter, SERIES_COLUMNS, seriesLine } from '../publish/forecast-csv.js';
@@ -65,7 +65,9 @@ export async function writeForecastFiles(
       const btMase = reused && prev ? prev.backtest_mase ?? NaN : score(sc, 'mase');
       const btRmsse = reused && prev ? prev.backtest_rmsse ?? NaN : score(sc, 'rmsse');
       const btBias = reused && prev ? prev.backtest_bias ?? NaN : score(sc, 'bias');
-      seriesOut.add(seriesLine(store, sku, cls, label, version, reuse.decisions[sid], btMase, btRmsse, btBias, result.scale[i], reasons.get(i) ?? '', result.effects[i], closures?.ruleOf(store) ?? ''));
+      // A series too short for the local models says so, whatever the registry decided for it.
+      const why = SERIES_KINDS[result.kinds[i]] === 'cold-start' ? 'cold-start' : reuse.decisions[sid];
+      seriesOut.add(seriesLine(store, sku, cls, label, version, why, btMase, btRmsse, btBias, result.scale[i], reasons.get(i) ?? '', result.effects[i], closures?.ruleOf(store) ?? ''));
     }
     for (const f of result.failures) {
       const sid = firstSid + f.series;

@@ -34,6 +34,11 @@ import { forecastStage, summarizeBacktest } from './forecast-stage.js';
 import { writeForecastFiles } from './publish-stage.js';
 import { silentEvents, timedStages, type RunEvents } from './events.js';
 import { faultPoint } from './fault.js';
+import { globalStage } from './global-stage.js';
+import { readNewItems } from '../ingest/new-items.js';
+import { readItems } from '../calendars/scoped.js';
+import { recordNetwork, recordRunNetwork, registeredNetworks } from '../registry/networks.js';
+import { sha256File } from '../ingest/fingerprint.js';
 import { throwIfStopped } from './stop.js';
 
 export type RunKind = 'run' | 'retrain';
@@ -107,7 +112,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     const [{ source, ingested }, fingerprint, state] = await allSettledOrThrow([
       ingest(conn, cfg, inputPath, todayIso(now)),
       fingerprintInput(inputPath),
-      withState(out, async (db) => ({ live: await liveVersions(db), drift: await driftFlags(db), pins: await pinnedSeries(db), registered: await registeredRunCount(db) })),
+      withState(out, async (db) => ({ live: await liveVersions(db), drift: await driftFlags(db), pins: await pinnedSeries(db), registered: await registeredRunCount(db), networks: await registeredNetworks(db) })),
     ]);
     assertStateNotLost(out, state.registered, options.newState === true);
     const { report, freq } = ingested;
@@ -125,7 +130,10 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     }
 
     const seriesSettings = seriesTask(cfg, freq);
-    const keys = await readSeriesKeys(conn);
+    const historyKeys = await readSeriesKeys(conn);
+    // New items (no history) are series too, after those with history: ids, reuse, publish.
+    const newItems = cfg.input.newItems ? await readNewItems(conn, resolve(cfg.input.newItems), { firstDate: ingested.firstDate, stepDays: freq.days, endT: ingested.lastT }) : null;
+    const keys = newItems ? { store: [...historyKeys.store, ...newItems.items.map((i) => i.store)], sku: [...historyKeys.sku, ...newItems.items.map((i) => i.sku)] } : historyKeys;
     const reuse = planReuse(kind, keys, state.live, state.drift, now, cfg.lifecycle.retrainAfterDays, cfg.lifecycle.nightly);
     // Nightly runs keep what the last retrain learned from the whole history: the interval
     // calibration and the pooled calendar effects.
@@ -137,6 +145,9 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     // The same data, settings, code and registered versions make the same run, byte for byte.
     const lineage = createHash('sha256').update(kind);
     reuse.decisions.forEach((d, sid) => lineage.update(`${d}:${state.live.get(seriesKey(keys.store[sid], keys.sku[sid]))?.version ?? 0};`));
+    // A nightly run forecasts with the newest registered network; the new items' file is read by content.
+    if (kind === 'run' && cfg.models.global.enabled) lineage.update(`network:${state.networks[0]?.version ?? ''};`);
+    if (newItems) lineage.update(`new-items:${await sha256File(resolve(cfg.input.newItems as string))};`);
     const runId = makeRunId(report.last_date, fingerprint.sha256, cfg, code, lineage.digest('hex'));
     staging = createStaging(out, runId);
     writeJson(join(staging, 'quality.json'), report);
@@ -146,8 +157,12 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     const future = await futureStage(conn, cfg, ingested, seriesSettings);
     const plan = await calendarStage(conn, cfg, ingested, keys, seriesSettings, storedPriors, future);
     const closures = await closureStage(conn, cfg, ingested, keys, seriesSettings, plan, future);
+    stage('global');
+    const categories = new Map([...(newItems?.items ?? []).filter((i) => i.category).map((i) => [i.sku, i.category] as const), ...(cfg.calendars.items ? readItems(resolve(cfg.calendars.items)) : [])]);
+    const global = await globalStage({ conn, cfg, kind, out, ingested, keys, withHistory: historyKeys.store.length, categories, task: seriesSettings, plan, closures, registered: state.networks, live: state.live, stop, info: (m) => events.info(m) });
     stage('forecast');
-    const { results, calibration: builder } = await forecastStage(conn, pool, ingested, seriesSettings, cfg, events, keys, plan, closures, (firstSid, count) => encodeFixed(reuse.fixed.slice(firstSid, firstSid + count)));
+    const globalForecasts = global ? { plan: global, newItems: newItems?.items ?? [], firstNewSid: historyKeys.store.length } : null;
+    const { results, calibration: builder } = await forecastStage(conn, pool, ingested, seriesSettings, cfg, events, keys, plan, closures, (firstSid, count) => encodeFixed(reuse.fixed.slice(firstSid, firstSid + count)), globalForecasts);
     const fresh = builder.build(cfg.quantiles);
     // Nightly runs keep the retrain's calibration; a retrain (or a first run) makes a new one.
     const calibration = stored ?? fresh;
@@ -188,6 +203,8 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       calendars,
       closures: closures.summary(),
       future: future?.report ?? null,
+      global: global?.report() ?? null,
+      new_items: newItems?.report ?? null,
       quantiles: cfg.quantiles,
       files,
       rows: { forecasts: written.rows, rejected: report.rows_rejected },
@@ -211,6 +228,8 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     const dir = runDir(out, runId);
     await withState(out, (db) => inTransaction(db, async () => {
       await recordVersions(db, runId, at, written.newVersions);
+      if (global?.trained) await recordNetwork(db, runId, at, global.current.version, global.trained.dir, global.trained.record);
+      if (global) await recordRunNetwork(db, runId, global.current.version, global.trained !== null);
       if (!stored) {
         await storeCalibration(db, runId, done, fresh);
         if (plan) await storeCalendarPriors(db, runId, cfg.calendars.pool, plan.priorRows());

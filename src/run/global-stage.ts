@@ -1,0 +1,197 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { queryRows } from '../db/duckdb.js';
+import { tooShortForBacktest } from '../forecast/series.js';
+import type { Config } from '../config/schema.js';
+import type { Ingested } from '../ingest/index.js';
+import type { SeriesKeys } from '../ingest/series-reader.js';
+import { isoAddDays } from '../ingest/dates.js';
+import type { CalendarPlan } from '../calendars/plan.js';
+import type { ClosurePlan } from '../calendars/closure-plan.js';
+import { PROMO_FEATURE } from '../calendars/features.js';
+import type { SeriesTask } from '../forecast/types.js';
+import type { BatchGlobal, GlobalTask } from '../forecast/global-batch.js';
+import type { GlobalLayout } from '../models/global/layout.js';
+import type { GlobalNetwork } from '../models/global/network.js';
+import { readNetwork, writeNetwork, type RegisteredNetwork } from '../registry/networks.js';
+import type { LiveVersion } from '../registry/state.js';
+import { levelsAt, trainGlobal, type SeriesCodes, type TrainedNetwork } from './global-train.js';
+import type { RunKind } from './run.js';
+
+/** The run's global networks, encoded for the forecast workers. */
+export interface GlobalPlan {
+  readonly task: GlobalTask;
+  /** The network the run forecasts with (candidate and cold start). */
+  readonly current: GlobalNetwork;
+  /** Set when this run trained it (and wrote its folder): the registry records it with the run. */
+  readonly trained: (TrainedNetwork & { readonly dir: string }) | null;
+  forBatch(firstSid: number, count: number): BatchGlobal;
+  /** For the manifest. */
+  report(): Record<string, unknown>;
+}
+
+export interface GlobalInputs {
+  readonly conn: DuckDBConnection;
+  readonly cfg: Config;
+  readonly kind: RunKind;
+  readonly out: string;
+  readonly ingested: Ingested;
+  /** Every series of the run: those with history first (their DuckDB ids), then new items. */
+  readonly keys: SeriesKeys;
+  readonly withHistory: number;
+  /** SKU → category (calendars.items and the new items' file). */
+  readonly categories: ReadonlyMap<string, string>;
+  readonly task: SeriesTask;
+  readonly plan: CalendarPlan | null;
+  readonly closures: ClosurePlan;
+  readonly registered: readonly RegisteredNetwork[];
+  readonly live: ReadonlyMap<string, LiveVersion>;
+  readonly stop?: AbortSignal;
+  readonly info: (line: string) => void;
+}
+
+/** Recent periods the network reads: a quarter of weeks, four weeks of days. */
+const RECENT = { 1: 28, 7: 13 } as const;
+const YEAR = { 1: 364, 7: 52 } as const;
+
+/**
+ * The global network of a run. A retrain (or a run with no usable registered network) trains
+ * one on the periods before the first backtest origin; a nightly run predicts with the newest
+ * registered network and never trains. Networks that live model versions name are loaded too,
+ * so a series rolled back to a version made with an older network gets that network.
+ */
+export async function globalStage(g: GlobalInputs): Promise<GlobalPlan | null> {
+  const gc = g.cfg.models.global;
+  if (!gc.enabled) return null;
+  const days = g.ingested.freq.days;
+  const usable = (n: GlobalNetwork): boolean => n.layout.stepDays === days && n.layout.horizon === g.task.horizon;
+  const codes = seriesCodes(g.keys, g.categories, g.withHistory);
+  const loaded = new Map<string, GlobalNetwork>();
+  const load = (r: RegisteredNetwork): GlobalNetwork | null => {
+    const had = loaded.get(r.version);
+    if (had) return had;
+    try {
+      const n = readNetwork(r.dir).network;
+      loaded.set(r.version, n);
+      return n;
+    } catch (e) {
+      g.info(`warning: network ${r.version} cannot be read (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); series that use it fall back to their other models`);
+      return null;
+    }
+  };
+  const named = new Set<string>();
+  for (const v of g.live.values()) for (const l of v.selection.labels ?? []) if (l.startsWith('global-')) named.add(l);
+  for (const r of g.registered) if (named.has(r.version)) load(r);
+
+  let current: GlobalNetwork | null = null;
+  let trained: GlobalPlan['trained'] = null;
+  if (g.kind === 'run') {
+    for (const r of g.registered) {
+      const n = load(r);
+      if (n && usable(n)) { current = n; break; }
+    }
+  }
+  const featureNames = g.plan?.featureNames() ?? [];
+  if (!current && !(await needsNetwork(g))) return null;
+  if (!current) {
+    const base = baseLayout(g, codes, featureNames);
+    const span = g.task.windows * g.task.horizon;
+    const end = g.ingested.lastT + 1;
+    const cutoff = end - span > g.task.horizon + base.recent ? end - span : end;
+    const cutoffDate = isoAddDays(g.ingested.firstDate, cutoff * days);
+    g.info(`global: training a network on ${g.withHistory} series, periods before ${cutoffDate}`);
+    const encoding = encode([{ layout: base } as GlobalNetwork], featureNames, g);
+    const t = await trainGlobal(g.conn, g.ingested, g.cfg.quality.gaps === 'zero' ? 0 : NaN, g.cfg.batchSize, g.task, g.plan, g.closures, codes, base, encoding, cutoff, cutoffDate, gc, g.stop);
+    const dir = writeNetwork(g.out, t.network, t.record);
+    current = t.network;
+    trained = { ...t, dir };
+    g.info(`global: ${t.network.version} trained in ${t.seconds.toFixed(1)} s (${t.record.rows} windows, ${t.record.backend})`);
+  }
+  const networks = [current, ...[...loaded.values()].filter((n) => n.version !== current.version)];
+  const task = encode(networks, featureNames, g);
+  const prior = await levelsAt(g.conn, g.ingested.lastT + 1, current.layout.recent, codes);
+  const N = networks.length;
+  const count = g.keys.store.length;
+  const slots = new Int32Array(count * N * 3);
+  const priors = new Float64Array(count);
+  for (let sid = 0; sid < count; sid++) {
+    networks.forEach((n, k) => slots.set(codes.slots(n.layout, sid), (sid * N + k) * 3));
+    priors[sid] = prior.predict(g.keys.store[sid], g.keys.sku[sid], codes.category(g.keys.sku[sid]));
+  }
+  const final = current;
+  return {
+    task,
+    current: final,
+    trained,
+    forBatch: (firstSid, n) => ({ slots: slots.slice(firstSid * N * 3, (firstSid + n) * N * 3), prior: priors.slice(firstSid, firstSid + n) }),
+    report: () => ({
+      network: final.version,
+      dir: `models/${final.version}`,
+      trained: trained !== null,
+      ...(trained ? { training: trained.record, seconds: trained.seconds } : {}),
+      networks: networks.map((n) => n.version),
+    }),
+  };
+}
+
+/**
+ * Whether training is worth its time: `global` is a candidate, or some series is too short for
+ * a backtest (cold start), or new items wait for a forecast. Otherwise nothing would use it.
+ */
+async function needsNetwork(g: GlobalInputs): Promise<boolean> {
+  if (Object.values(g.task.candidates).some((names) => names.includes('global'))) return true;
+  if (g.keys.store.length > g.withHistory) return true;
+  const lengths = await queryRows<{ n: number }>(g.conn, `SELECT (${g.ingested.lastT} - min(t) + 1)::INTEGER AS n FROM clean GROUP BY sid ORDER BY n LIMIT 1`);
+  const shortest = lengths[0]?.n ?? 0;
+  return tooShortForBacktest(Math.min(shortest, g.task.maxHistory), g.task);
+}
+
+function baseLayout(g: GlobalInputs, codes: SeriesCodes, featureNames: readonly string[]): GlobalLayout {
+  const days = g.ingested.freq.days;
+  const sorted = (xs: Iterable<string>): string[] => [...new Set(xs)].filter((x) => x !== '').sort();
+  const withHistory = (xs: readonly string[]): string[] => xs.slice(0, g.withHistory);
+  return {
+    stepDays: days,
+    horizon: g.task.horizon,
+    recent: RECENT[days],
+    year: YEAR[days],
+    epochDay: Math.round(Date.parse(`${g.ingested.firstDate}T00:00:00Z`) / 86400000),
+    events: featureNames.filter((n) => n !== PROMO_FEATURE),
+    // Only codes with history: a code first seen in a new item is "unknown" (slot 0), which
+    // training teaches by hiding codes now and then; a slot of its own would be untrained.
+    stores: sorted(withHistory(g.keys.store)),
+    skus: sorted(withHistory(g.keys.sku)),
+    categories: sorted(withHistory(g.keys.sku).map(codes.category)),
+    logLevelMean: 0,
+    logLevelSd: 1,
+  };
+}
+
+/** What workers need to run `networks` on this run's grid and calendar features. */
+function encode(networks: readonly GlobalNetwork[], featureNames: readonly string[], g: GlobalInputs): GlobalTask {
+  return {
+    networks,
+    eventSlots: networks.map((n) => {
+      const slot = new Map(n.layout.events.map((name, i) => [name, i + 1]));
+      return Int32Array.from(featureNames, (name) => slot.get(name) ?? 0);
+    }),
+    promoFeature: featureNames.indexOf(PROMO_FEATURE),
+    lastT: g.ingested.lastT,
+    horizon: g.task.horizon,
+  };
+}
+
+function seriesCodes(keys: SeriesKeys, categories: ReadonlyMap<string, string>, withHistory: number): SeriesCodes {
+  const vocab = new WeakMap<GlobalLayout, Map<string, number>[]>();
+  const index = (xs: readonly string[]): Map<string, number> => new Map(xs.map((x, i) => [x, i + 1]));
+  const category = (sku: string): string => categories.get(sku) ?? '';
+  return {
+    keys,
+    withHistory,
+    category,
+    slots(layout, sid) {
+      let v = vocab.get(layout);
+      if (!v) { v = [index(layout.stores), index(layout.skus), index(layout.categories)]; vocab.set(layout, v); }
+      return [v[0].get(keys.store[sid]) ?? 0, v[1].get(keys.sku[sid]) ?? 0, v[2].get(category(keys.sku[sid])) ?? 0];
+    },
+  };
+}
