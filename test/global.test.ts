@@ -87,8 +87,8 @@ function launchData(dir: string): { input: string; newItems: string; items: stri
 describe('cold start (issue 16)', () => {
   const dir = tempDir();
   const data = launchData(dir);
-  const config = (out: string, input = data.input) => parseConfig({
-    input: { path: input, newItems: data.newItems }, out, horizon: 14, threads: 1,
+  const config = (out: string, threads = 1) => parseConfig({
+    input: { path: data.input, newItems: data.newItems }, out, horizon: 14, threads,
     calendars: { items: data.items },
     models: { windows: 2, global: small },
   });
@@ -116,11 +116,13 @@ describe('cold start (issue 16)', () => {
     const m = JSON.parse(readFileSync(join(run.dir, 'manifest.json'), 'utf8'));
     expect(m.new_items).toMatchObject({ rows: 3, used: 2, known_series: 1 });
     expect(m.global.trained).toBe(true);
-    expect(readdirSync(join(out, 'models'))).toEqual([m.global.network]);
+    // The final network, and the one trained before the backtest windows that scored them.
+    expect(readdirSync(join(out, 'models')).sort()).toEqual([m.global.network, m.global.backtest_network].sort());
+    expect(m.global.training.map((t: { role: string; cutoff_date: string }) => [t.role, t.cutoff_date])).toEqual([['final', '2024-05-01'], ['backtest', '2024-04-03']]);
   });
 
-  it('gives the same bytes on a rerun in a fresh folder', async () => {
-    const [a, b] = await Promise.all(['r1', 'r2'].map((name) => runForecast(config(join(dir, name)), undefined, new Date('2024-05-01T03:00:00Z'), 'retrain')));
+  it('gives the same bytes on a rerun in a fresh folder, whatever the thread count', async () => {
+    const [a, b] = await Promise.all([1, 2].map((threads) => runForecast(config(join(dir, `r${threads}`), threads), undefined, new Date('2024-05-01T03:00:00Z'), 'retrain')));
     expect(a.runId).toBe(b.runId);
     expect(readFileSync(join(a.dir, 'forecasts.csv'))).toEqual(readFileSync(join(b.dir, 'forecasts.csv')));
     const net = JSON.parse(readFileSync(join(a.dir, 'manifest.json'), 'utf8')).global.network;
@@ -130,12 +132,12 @@ describe('cold start (issue 16)', () => {
   it('predicts with the registered network on a nightly run, and explain names it', async () => {
     const out = join(dir, 'n');
     const first = await runForecast(config(out), undefined, new Date('2024-05-01T03:00:00Z'), 'retrain');
-    const net = JSON.parse(readFileSync(join(first.dir, 'manifest.json'), 'utf8')).global.network;
+    const { network: net, backtest_network: backtest } = JSON.parse(readFileSync(join(first.dir, 'manifest.json'), 'utf8')).global;
     const nightly = await runForecast(config(out), undefined, new Date('2024-05-02T03:00:00Z'), 'run');
     const m = JSON.parse(readFileSync(join(nightly.dir, 'manifest.json'), 'utf8'));
-    expect(m.global).toMatchObject({ network: net, trained: false });
+    expect(m.global).toMatchObject({ network: net, backtest_network: backtest, trained: false });
     expect(m.stage_seconds.global).toBeLessThan(5);
-    expect(readdirSync(join(out, 'models'))).toEqual([net]);
+    expect(readdirSync(join(out, 'models')).sort()).toEqual([net, backtest].sort());
     const used = await withState(out, (db) => queryRows<{ run_id: string; version: string; trained: boolean }>(db, 'SELECT run_id, version, trained FROM run_networks ORDER BY trained DESC'));
     expect(used).toEqual([{ run_id: first.runId, version: net, trained: true }, { run_id: nightly.runId, version: net, trained: false }]);
     const e = await explainForecast(parseConfig({ out }), 'S1', 'K12', '2024-05-03');

@@ -69,7 +69,7 @@ export function batchBuffers(b: SeriesBatch): ArrayBuffer[] {
   const ev = b.events ? [b.events.offsets, b.events.t, b.events.f, b.events.priors] : [];
   const fx = b.fixed ? [b.fixed.offsets, b.fixed.models, b.fixed.weights] : [];
   const cl = b.closed ? [b.closed.offsets, b.closed.t] : [];
-  const gl = b.global ? [b.global.slots, b.global.prior] : [];
+  const gl = b.global ? [b.global.slots, b.global.prior, b.global.peer] : [];
   return [b.values, b.offsets, ...ev, ...fx, ...cl, ...gl].map((a) => a.buffer as ArrayBuffer);
 }
 

@@ -10,6 +10,8 @@ import type { GlobalSeries, NetworkSeries } from '../models/global/model.js';
 export interface GlobalTask {
   /** [0]: the run's current network (a candidate, and the cold-start forecaster); the others: older ones live versions name (rollback). */
   readonly networks: readonly GlobalNetwork[];
+  /** Index in `networks` of the one that forecasts backtest windows (trained before them); -1: the current one does. */
+  readonly backtest: number;
   /** Per network: the run's calendar-feature id → the network's slot (0: a feature it does not know). */
   readonly eventSlots: readonly Int32Array[];
   /** The run's id of the promotion feature (-1: none). */
@@ -17,12 +19,16 @@ export interface GlobalTask {
   /** The data end on the run grid: every series ends there. */
   readonly lastT: number;
   readonly horizon: number;
+  /** What similar series did (run/global-peers.ts): profiles of `peerLength` periods, shared by the workers, not copied. */
+  readonly peers: Float32Array;
+  readonly peerLength: number;
 }
 
-/** Per series of a batch: [series][network][store, sku, category] slots, and [series] the prior log level (NaN: none). */
+/** Per series of a batch: [series][network][store, sku, category] slots, [series] the prior log level (NaN: none) and its peers' profile (-1: none). */
 export interface BatchGlobal {
   readonly slots: Int32Array;
   readonly prior: Float64Array;
+  readonly peer: Int32Array;
 }
 
 /** A series' calendar features as the batch carries them: periods from its first value, run feature ids. */
@@ -32,7 +38,7 @@ export interface SeriesCalendar {
 }
 
 /** The inputs of one series for network `k`, from its values, calendar features and closures. */
-export function seriesInput(task: GlobalTask, k: number, slots: ArrayLike<number>, prior: number, y: Float64Array, calendar: SeriesCalendar | undefined, closed: Int32Array | undefined): GlobalSeriesInput {
+export function seriesInput(task: GlobalTask, k: number, slots: ArrayLike<number>, prior: number, peer: number, y: Float64Array, calendar: SeriesCalendar | undefined, closed: Int32Array | undefined): GlobalSeriesInput {
   const map = task.eventSlots[k];
   const eventT: number[] = [];
   const eventSlot: number[] = [];
@@ -55,6 +61,7 @@ export function seriesInput(task: GlobalTask, k: number, slots: ArrayLike<number
     sku: slots[1],
     category: slots[2],
     priorLogLevel: prior,
+    peers: peer >= 0 ? task.peers.subarray(peer * task.peerLength, (peer + 1) * task.peerLength) : null,
   };
 }
 
@@ -75,7 +82,7 @@ export function seriesGlobal(task: GlobalTask, batch: BatchGlobal, i: number, y:
     let s = built.get(k);
     if (!s) {
       const net = task.networks[k];
-      const input = seriesInput(task, k, batch.slots.subarray((i * N + k) * 3, (i * N + k) * 3 + 3), batch.prior[i], y, calendar, closed);
+      const input = seriesInput(task, k, batch.slots.subarray((i * N + k) * 3, (i * N + k) * 3 + 3), batch.prior[i], batch.peer[i], y, calendar, closed);
       s = { runner: runnerFor(net), features: new SeriesFeatures(input, net.layout, task.horizon) };
       built.set(k, s);
     }
@@ -83,6 +90,7 @@ export function seriesGlobal(task: GlobalTask, batch: BatchGlobal, i: number, y:
   };
   return {
     get current() { return N > 0 ? forNetwork(0) : null; },
+    get backtest() { return task.backtest >= 0 ? forNetwork(task.backtest) : null; },
     byVersion(version) {
       const k = task.networks.findIndex((n) => n.version === version);
       return k >= 0 ? forNetwork(k) : null;

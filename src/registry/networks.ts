@@ -23,6 +23,10 @@ CREATE TABLE IF NOT EXISTS run_networks (run_id VARCHAR, version VARCHAR, traine
 
 /** How a network was trained, kept beside it (and in the registry) for `explain` and the manifest. */
 export interface TrainingRecord {
+  /** `final`: forecasts from the data end; `backtest`: the backtest windows (trained before them). */
+  readonly role: 'final' | 'backtest';
+  /** Of a final network: the network its retrain scored the backtest windows with. */
+  readonly backtest_network?: string;
   readonly backend: string;
   readonly cutoff_date: string;
   readonly rows: number;
@@ -83,12 +87,14 @@ export interface RegisteredNetwork {
   readonly run_id: string;
   readonly created_at: string;
   readonly dir: string;
+  readonly role: 'final' | 'backtest';
+  readonly backtest_network: string | null;
 }
 
 /** Every registered network, newest first. */
 export async function registeredNetworks(conn: DuckDBConnection): Promise<RegisteredNetwork[]> {
   await conn.run(NETWORKS_SCHEMA);
-  return queryRows<RegisteredNetwork>(conn, `SELECT version, run_id, strftime(created_at, '%Y-%m-%dT%H:%M:%SZ') AS created_at, dir FROM networks ORDER BY created_at DESC, version`);
+  return queryRows<RegisteredNetwork>(conn, `SELECT version, run_id, strftime(created_at, '%Y-%m-%dT%H:%M:%SZ') AS created_at, dir, training->>'role' AS role, training->>'backtest_network' AS backtest_network FROM networks ORDER BY created_at DESC, version`);
 }
 
 export async function recordNetwork(conn: DuckDBConnection, runId: string, at: string, version: string, dir: string, training: TrainingRecord): Promise<void> {

@@ -15,6 +15,7 @@ import type { GlobalNetwork } from '../models/global/network.js';
 import { readNetwork, writeNetwork, type RegisteredNetwork } from '../registry/networks.js';
 import type { LiveVersion } from '../registry/state.js';
 import { levelsAt, trainGlobal, type SeriesCodes, type TrainedNetwork } from './global-train.js';
+import { peerProfiles, type PeerProfiles } from './global-peers.js';
 import type { RunKind } from './run.js';
 
 /** The run's global networks, encoded for the forecast workers. */
@@ -22,8 +23,8 @@ export interface GlobalPlan {
   readonly task: GlobalTask;
   /** The network the run forecasts with (candidate and cold start). */
   readonly current: GlobalNetwork;
-  /** Set when this run trained it (and wrote its folder): the registry records it with the run. */
-  readonly trained: (TrainedNetwork & { readonly dir: string }) | null;
+  /** What this run trained (and wrote the folders of): the registry records them with the run. */
+  readonly trained: { readonly networks: readonly (TrainedNetwork & { readonly dir: string })[]; readonly seconds: number } | null;
   forBatch(firstSid: number, count: number): BatchGlobal;
   /** For the manifest. */
   report(): Record<string, unknown>;
@@ -54,9 +55,11 @@ const RECENT = { 1: 28, 7: 13 } as const;
 const YEAR = { 1: 364, 7: 52 } as const;
 
 /**
- * The global network of a run. A retrain (or a run with no usable registered network) trains
- * one on the periods before the first backtest origin; a nightly run predicts with the newest
- * registered network and never trains. Networks that live model versions name are loaded too,
+ * The global networks of a run. A retrain (or a run with no usable registered network) trains
+ * two: one on the periods before the first backtest origin, which forecasts the backtest
+ * windows, and one on every period, which makes the final forecasts (as the local models are
+ * backtested on prefixes and refitted on the whole history). A nightly run predicts with the
+ * newest registered pair and never trains. Networks that live model versions name are loaded too,
  * so a series rolled back to a version made with an older network gets that network.
  */
 export async function globalStage(g: GlobalInputs): Promise<GlobalPlan | null> {
@@ -83,31 +86,43 @@ export async function globalStage(g: GlobalInputs): Promise<GlobalPlan | null> {
   for (const r of g.registered) if (named.has(r.version)) load(r);
 
   let current: GlobalNetwork | null = null;
+  let backtest: GlobalNetwork | null = null;
   let trained: GlobalPlan['trained'] = null;
   if (g.kind === 'run') {
     for (const r of g.registered) {
+      if (r.role !== 'final') continue;
       const n = load(r);
-      if (n && usable(n)) { current = n; break; }
+      if (!n || !usable(n)) continue;
+      current = n;
+      // Series re-selected tonight are backtested with the retrain's backtest network: the final
+      // one has learnt the periods their windows are scored on.
+      const b = g.registered.find((x) => x.version === r.backtest_network);
+      backtest = b ? load(b) : null;
+      break;
     }
   }
   const featureNames = g.plan?.featureNames() ?? [];
   if (!current && !(await needsNetwork(g))) return null;
+  const peers = await peerProfiles(g.conn, g.keys, codes.category, g.ingested.lastT);
   if (!current) {
     const base = baseLayout(g, codes, featureNames);
     const span = g.task.windows * g.task.horizon;
     const end = g.ingested.lastT + 1;
-    const cutoff = end - span > g.task.horizon + base.recent ? end - span : end;
-    const cutoffDate = isoAddDays(g.ingested.firstDate, cutoff * days);
-    g.info(`global: training a network on ${g.withHistory} series, periods before ${cutoffDate}`);
-    const encoding = encode([{ layout: base } as GlobalNetwork], featureNames, g);
-    const t = await trainGlobal(g.conn, g.ingested, g.cfg.quality.gaps === 'zero' ? 0 : NaN, g.cfg.batchSize, g.task, g.plan, g.closures, codes, base, encoding, cutoff, cutoffDate, gc, g.stop);
-    const dir = writeNetwork(g.out, t.network, t.record);
-    current = t.network;
-    trained = { ...t, dir };
-    g.info(`global: ${t.network.version} trained in ${t.seconds.toFixed(1)} s (${t.record.rows} windows, ${t.record.backend})`);
+    const cutoff = end - span > g.task.horizon + base.recent ? end - span : null;
+    const dateOf = (t: number): string => isoAddDays(g.ingested.firstDate, t * days);
+    g.info(`global: training networks on ${g.withHistory} series${cutoff === null ? '' : ` (backtest network: periods before ${dateOf(cutoff)})`}`);
+    const encoding = encode([{ layout: base } as GlobalNetwork], featureNames, peers, g, -1);
+    const t = await trainGlobal(g.conn, g.ingested, g.cfg.quality.gaps === 'zero' ? 0 : NaN, g.cfg.batchSize, g.task, g.plan, g.closures, codes, base, encoding, peers, cutoff, dateOf, gc, g.stop);
+    const made = [t.final, ...(t.backtest ? [t.backtest] : [])].map((n) => ({ ...n, dir: writeNetwork(g.out, n.network, n.record) }));
+    current = t.final.network;
+    backtest = t.backtest?.network ?? null;
+    trained = { networks: made, seconds: t.seconds };
+    g.info(`global: ${current.version} trained in ${t.seconds.toFixed(1)} s (${t.final.record.rows} windows, ${t.final.record.backend})`);
   }
-  const networks = [current, ...[...loaded.values()].filter((n) => n.version !== current.version)];
-  const task = encode(networks, featureNames, g);
+  const final = current;
+  const others = [...loaded.values()].filter((n) => n.version !== final.version && n.version !== backtest?.version);
+  const networks = [final, ...(backtest ? [backtest] : []), ...others];
+  const task = encode(networks, featureNames, peers, g, backtest ? 1 : -1);
   const prior = await levelsAt(g.conn, g.ingested.lastT + 1, current.layout.recent, codes);
   const N = networks.length;
   const count = g.keys.store.length;
@@ -117,17 +132,17 @@ export async function globalStage(g: GlobalInputs): Promise<GlobalPlan | null> {
     networks.forEach((n, k) => slots.set(codes.slots(n.layout, sid), (sid * N + k) * 3));
     priors[sid] = prior.predict(g.keys.store[sid], g.keys.sku[sid], codes.category(g.keys.sku[sid]));
   }
-  const final = current;
   return {
     task,
     current: final,
     trained,
-    forBatch: (firstSid, n) => ({ slots: slots.slice(firstSid * N * 3, (firstSid + n) * N * 3), prior: priors.slice(firstSid, firstSid + n) }),
+    forBatch: (firstSid, n) => ({ slots: slots.slice(firstSid * N * 3, (firstSid + n) * N * 3), prior: priors.slice(firstSid, firstSid + n), peer: peers.index.slice(firstSid, firstSid + n) }),
     report: () => ({
       network: final.version,
+      backtest_network: backtest?.version ?? null,
       dir: `models/${final.version}`,
       trained: trained !== null,
-      ...(trained ? { training: trained.record, seconds: trained.seconds } : {}),
+      ...(trained ? { training: trained.networks.map((n) => n.record), seconds: trained.seconds } : {}),
       networks: networks.map((n) => n.version),
     }),
   };
@@ -167,9 +182,10 @@ function baseLayout(g: GlobalInputs, codes: SeriesCodes, featureNames: readonly 
 }
 
 /** What workers need to run `networks` on this run's grid and calendar features. */
-function encode(networks: readonly GlobalNetwork[], featureNames: readonly string[], g: GlobalInputs): GlobalTask {
+function encode(networks: readonly GlobalNetwork[], featureNames: readonly string[], peers: PeerProfiles, g: GlobalInputs, backtest: number): GlobalTask {
   return {
     networks,
+    backtest,
     eventSlots: networks.map((n) => {
       const slot = new Map(n.layout.events.map((name, i) => [name, i + 1]));
       return Int32Array.from(featureNames, (name) => slot.get(name) ?? 0);
@@ -177,6 +193,8 @@ function encode(networks: readonly GlobalNetwork[], featureNames: readonly strin
     promoFeature: featureNames.indexOf(PROMO_FEATURE),
     lastT: g.ingested.lastT,
     horizon: g.task.horizon,
+    peers: peers.data,
+    peerLength: peers.length,
   };
 }
 

@@ -18,6 +18,7 @@ import { seededRandom } from '../models/global/random.js';
 import { samplingPlan, TrainingSetBuilder, type TrainingSet } from '../models/global/samples.js';
 import type { TrainRequest } from '../../workers/train-global.js';
 import { networkVersion, type TrainingRecord } from '../registry/networks.js';
+import type { PeerProfiles } from './global-peers.js';
 
 /** What the training pass needs to know about the run's series. */
 export interface SeriesCodes {
@@ -39,13 +40,13 @@ export async function levelsAt(conn: DuckDBConnection, at: number, recent: numbe
 }
 
 /**
- * Sample the training set: every series streamed from DuckDB once (with its calendar features
- * and closures, exactly as the forecast stage will see it), windows drawn from the periods
- * before `cutoff`, so that no backtest window is scored on what the network learnt.
+ * Sample the training sets, one per cutoff, in one pass: every series streamed from DuckDB
+ * (with its calendar features and closures, exactly as the forecast stage will see it), windows
+ * drawn from the periods before each cutoff.
  */
-async function trainingSet(conn: DuckDBConnection, ingested: Ingested, gapValue: number, batchSize: number, task: SeriesTask, plan: CalendarPlan | null, closures: ClosurePlan, codes: SeriesCodes, base: GlobalLayout, encoding: GlobalTask, cutoff: number, cfg: GlobalConfig): Promise<{ set: TrainingSet; layout: GlobalLayout; origins: number }> {
-  const prior = await levelsAt(conn, cutoff, base.recent, codes);
-  const builder = new TrainingSetBuilder(base, samplingPlan(codes.withHistory, task.horizon, cfg.samples), seededRandom(cfg.seed));
+async function trainingSets(conn: DuckDBConnection, ingested: Ingested, gapValue: number, batchSize: number, task: SeriesTask, plan: CalendarPlan | null, closures: ClosurePlan, codes: SeriesCodes, base: GlobalLayout, encoding: GlobalTask, peers: PeerProfiles, cutoffs: readonly number[], cfg: GlobalConfig): Promise<{ set: TrainingSet; layout: GlobalLayout; origins: number }[]> {
+  const priors = await Promise.all(cutoffs.map((c) => levelsAt(conn, c, base.recent, codes)));
+  const builders = cutoffs.map((_, k) => new TrainingSetBuilder(base, samplingPlan(codes.withHistory, task.horizon, cfg.samples), seededRandom(cfg.seed + k)));
   for await (const read of readSeriesBatches(conn, { lastT: ingested.lastT, gapValue, batchSize })) {
     const { batch, firstSid } = read;
     const events = plan?.forBatch(read, codes.keys, ingested.lastT);
@@ -54,12 +55,15 @@ async function trainingSet(conn: DuckDBConnection, ingested: Ingested, gapValue:
       const sid = firstSid + i;
       const y = batch.values.subarray(batch.offsets[i], batch.offsets[i + 1]);
       const calendar = events ? { t: events.t.subarray(events.offsets[i], events.offsets[i + 1]), f: events.f.subarray(events.offsets[i], events.offsets[i + 1]) } : undefined;
-      const input = seriesInput(encoding, 0, codes.slots(base, sid), NaN, y, calendar, closed.t.subarray(closed.offsets[i], closed.offsets[i + 1]));
-      builder.add(new SeriesFeatures(input, base, task.horizon), cutoff - input.t0, prior.leaveOneOut(sid));
+      const input = seriesInput(encoding, 0, codes.slots(base, sid), NaN, peers.index[sid], y, calendar, closed.t.subarray(closed.offsets[i], closed.offsets[i + 1]));
+      const features = new SeriesFeatures(input, base, task.horizon);
+      builders.forEach((b, k) => b.add(features, cutoffs[k] - input.t0, priors[k].leaveOneOut(sid)));
     }
   }
-  const built = builder.build();
-  return { ...built, origins: built.set.shared.length / built.set.sharedWidth };
+  return builders.map((b) => {
+    const built = b.build();
+    return { ...built, origins: built.set.shared.length / built.set.sharedWidth };
+  });
 }
 
 /** The compiled training worker (see forecast/pool.ts for why it always comes from dist/). */
@@ -86,22 +90,38 @@ function trainInWorker(req: TrainRequest, stop?: AbortSignal): Promise<{ weights
 export interface TrainedNetwork {
   readonly network: GlobalNetwork;
   readonly record: TrainingRecord;
-  /** Wall time of sampling and training (kept out of the record: the artifact is the same bytes on a rerun). */
+}
+
+export interface TrainedNetworks {
+  /** Trained on every period: the final forecasts (the local models are refitted on the full history too). */
+  readonly final: TrainedNetwork;
+  /** Trained on the periods before the first backtest origin: the backtest windows' forecasts (null: no backtest span). */
+  readonly backtest: TrainedNetwork | null;
+  /** Wall time of sampling and training (kept out of the records: an artifact is the same bytes on a rerun). */
   readonly seconds: number;
 }
 
-/** Sample the training set, train the network in its worker, and name it by its content. */
-export async function trainGlobal(conn: DuckDBConnection, ingested: Ingested, gapValue: number, batchSize: number, task: SeriesTask, plan: CalendarPlan | null, closures: ClosurePlan, codes: SeriesCodes, base: GlobalLayout, encoding: GlobalTask, cutoff: number, cutoffDate: string, cfg: GlobalConfig, stop?: AbortSignal): Promise<TrainedNetwork> {
+/**
+ * Train the run's networks, each in a worker thread of its own (at the same time: the forecast
+ * pool is idle meanwhile), and name each by its content. The backtest network never sees a
+ * period a backtest window is scored on; the final one learns from all of them, as the local
+ * models' final fits do.
+ */
+export async function trainGlobal(conn: DuckDBConnection, ingested: Ingested, gapValue: number, batchSize: number, task: SeriesTask, plan: CalendarPlan | null, closures: ClosurePlan, codes: SeriesCodes, base: GlobalLayout, encoding: GlobalTask, peers: PeerProfiles, cutoff: number | null, dateOf: (t: number) => string, cfg: GlobalConfig, stop?: AbortSignal): Promise<TrainedNetworks> {
   const started = Date.now();
-  const { set, layout, origins } = await trainingSet(conn, ingested, gapValue, batchSize, task, plan, closures, codes, base, encoding, cutoff, cfg);
-  if (set.target.length === 0) throw new Error('no training windows before the first backtest origin');
-  const shape = networkShape(layout, cfg.hidden[0], cfg.hidden[1]);
-  const rows = set.target.length;
-  const out = await trainInWorker({ set, shape, settings: { epochs: cfg.epochs, batch: cfg.batch, learningRate: cfg.learningRate, seed: cfg.seed } }, stop);
-  const network: GlobalNetwork = { version: networkVersion(layout, shape, out.weights), layout, shape, weights: out.weights };
-  return {
-    network,
-    record: { backend: out.backend, cutoff_date: cutoffDate, rows, origins, series: codes.withHistory, epochs: cfg.epochs, seed: cfg.seed, losses: out.losses.map((l) => Number(l.toPrecision(6))) },
-    seconds: (Date.now() - started) / 1000,
-  };
+  const end = ingested.lastT + 1;
+  const cutoffs = cutoff === null ? [end] : [end, cutoff];
+  const sets = await trainingSets(conn, ingested, gapValue, batchSize, task, plan, closures, codes, base, encoding, peers, cutoffs, cfg);
+  const nets = await Promise.all(sets.map(async ({ set, layout, origins }, k) => {
+    if (set.target.length === 0) throw new Error(`no training windows before ${dateOf(cutoffs[k])}`);
+    const shape = networkShape(layout, cfg.hidden[0], cfg.hidden[1]);
+    const rows = set.target.length;
+    const out = await trainInWorker({ set, shape, settings: { epochs: cfg.epochs, batch: cfg.batch, learningRate: cfg.learningRate, seed: cfg.seed + k } }, stop);
+    const network: GlobalNetwork = { version: networkVersion(layout, shape, out.weights), layout, shape, weights: out.weights };
+    const record: TrainingRecord = { role: k === 0 ? 'final' : 'backtest', backend: out.backend, cutoff_date: dateOf(cutoffs[k]), rows, origins, series: codes.withHistory, epochs: cfg.epochs, seed: cfg.seed + k, losses: out.losses.map((l) => Number(l.toPrecision(6))) };
+    return { network, record };
+  }));
+  const backtest = nets[1] ?? null;
+  const final = { ...nets[0], record: { ...nets[0].record, ...(backtest ? { backtest_network: backtest.network.version } : {}) } };
+  return { final, backtest, seconds: (Date.now() - started) / 1000 };
 }

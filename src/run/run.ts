@@ -228,7 +228,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     const dir = runDir(out, runId);
     await withState(out, (db) => inTransaction(db, async () => {
       await recordVersions(db, runId, at, written.newVersions);
-      if (global?.trained) await recordNetwork(db, runId, at, global.current.version, global.trained.dir, global.trained.record);
+      for (const n of global?.trained?.networks ?? []) await recordNetwork(db, runId, at, n.network.version, n.dir, n.record);
       if (global) await recordRunNetwork(db, runId, global.current.version, global.trained !== null);
       if (!stored) {
         await storeCalibration(db, runId, done, fresh);

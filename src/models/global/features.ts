@@ -29,6 +29,12 @@ export interface GlobalSeriesInput {
   readonly category: number;
   /** Log level of similar series (same store and SKU or category elsewhere): the level of a series with no history. NaN: none. */
   readonly priorLogLevel: number;
+  /**
+   * What similar series did (the same SKU in the other stores, else its category, else all):
+   * their mean value in units of each one's own mean, per period of the run grid (from period
+   * 0, NaN where none sold). Null: none.
+   */
+  readonly peers: Float32Array | null;
 }
 
 /** Per-period lookups of one series over history and `ahead` periods, built once per series. */
@@ -167,11 +173,52 @@ export class SeriesFeatures {
       out[k++] = Number.isNaN(index) ? 0 : index;
       out[k++] = Number.isNaN(index) ? 0 : 1;
     }
+    // What the peers did: a year before the target against a year before the periods this
+    // series is seen in (their seasonal index: the shape a series with a few weeks of history
+    // cannot show), and now against a year ago (their growth).
+    const { now, then } = this.peerWindows(o, visibleFrom);
+    const peerAt = mean3(this.peer(j - Y - near), this.peer(j - Y), this.peer(j - Y + near));
+    for (const r of [peerAt / then, now / then, peerAt / now]) {
+      const ok = Number.isFinite(r);
+      out[k++] = ok ? Math.min(MAX_SCALED, r) : 0;
+      out[k++] = ok ? 1 : 0;
+    }
     out[k++] = this.promo[j] ?? 0;
     out[k++] = j - Y >= 0 ? this.promo[j - Y] : 0;
     out[k++] = j - Y >= 0 ? this.anyEvent[j - Y] : 0;
     out[k++] = this.isClosed(j - 1) ? 1 : 0;
     out[k++] = this.isClosed(j + 1) ? 1 : 0;
+  }
+
+  /** The peers' value at period t (from y[0]); NaN where none. */
+  private peer(t: number): number {
+    const p = this.input.peers;
+    const g = this.input.t0 + t;
+    return p && g >= 0 && g < p.length ? p[g] : NaN;
+  }
+
+  /**
+   * The peers' mean over the recent periods this series' level comes from (those it was seen
+   * in; all recent ones when none), and over the same periods a year earlier.
+   */
+  private peerWindows(o: number, visibleFrom: number): { now: number; then: number } {
+    const L = this.layout.recent;
+    const Y = this.layout.year;
+    let any = false;
+    for (let t = o - L; t < o && !any; t++) any = !Number.isNaN(this.value(t, visibleFrom));
+    let sNow = 0;
+    let sThen = 0;
+    let c = 0;
+    for (let t = o - L; t < o; t++) {
+      if (any && Number.isNaN(this.value(t, visibleFrom))) continue;
+      const a = this.peer(t);
+      const b = this.peer(t - Y);
+      if (Number.isNaN(a) || Number.isNaN(b)) continue;
+      sNow += a;
+      sThen += b;
+      c++;
+    }
+    return c > 0 && sThen > 0 && sNow > 0 ? { now: sNow / c, then: sThen / c } : { now: NaN, then: NaN };
   }
 
   /** Writes the calendar-feature slots of step s's period at out[at .. at + EVENTS_PER_PERIOD), 0-padded. */

@@ -41,7 +41,7 @@ export function sharedWidth(l: GlobalLayout): number {
 
 /** Width of the per-step input vector. */
 export function stepWidth(l: GlobalLayout): number {
-  return 2 + 6 + (l.stepDays === 1 ? 7 + 4 : 0) + 8 + 5;
+  return 2 + 6 + (l.stepDays === 1 ? 7 + 4 : 0) + 8 + 6 + 5;
 }
 
 /** The name of the promotion feature among the calendar features (calendars/features.ts: PROMO_FEATURE). */

@@ -15,6 +15,8 @@ export interface NetworkSeries {
 /** The networks a series can be forecast with: the run's current one (null: none), and any registered one by version. */
 export interface GlobalSeries {
   readonly current: NetworkSeries | null;
+  /** The network trained before the backtest windows, which forecasts them (null: `current` does). */
+  readonly backtest: NetworkSeries | null;
   byVersion(version: string): NetworkSeries | null;
 }
 
@@ -31,9 +33,14 @@ export function globalModel(series: GlobalSeries, offset: number): Model {
     if (!net) throw new Error(`global: ${what}`);
     return forecastAt(net, offset + y.length);
   };
+  // A history that stops before the data end is a backtest window: the network that never saw it forecasts it.
+  const fitted = (y: Float64Array): NetworkSeries | null => {
+    const current = series.current;
+    return current && offset + y.length < current.features.n ? series.backtest ?? current : current;
+  };
   return {
     name: 'global',
-    fit: (y) => run(series.current, y, 'no trained network in this run'),
+    fit: (y) => run(fitted(y), y, 'no trained network in this run'),
     restore: (spec, y) => run(series.byVersion(spec.structure), y, `network ${spec.structure} is not registered`),
     forward: (spec, y) => run(series.byVersion(spec.structure), y, `network ${spec.structure} is not registered`),
   };
