@@ -6,6 +6,7 @@ import { runForecast } from '../src/run/run.js';
 import { explainForecast } from '../src/run/explain.js';
 import { withState } from '../src/registry/state.js';
 import { queryRows } from '../src/db/duckdb.js';
+import { pinVersions } from '../src/registry/pins.js';
 import { days, parseCsv, tempDir, writeCsv } from './helpers/tmp.js';
 import { gaussian, rng } from './helpers/random.js';
 
@@ -50,6 +51,10 @@ describe('a shared promotion lift (issue 16)', () => {
       models: { combine: 1, windows: 2, candidates: { smooth: ['global'], erratic: ['global'] }, global: small },
     });
     const run = await runForecast(cfg, undefined, new Date('2024-05-30T03:00:00Z'), 'retrain');
+    // A candidate is backtested with a network trained before its windows (2 × 14 days), and
+    // forecasts with one trained on every day.
+    const training = JSON.parse(readFileSync(join(run.dir, 'manifest.json'), 'utf8')).global.training;
+    expect(training.map((t: { role: string; cutoff_date: string }) => [t.role, t.cutoff_date])).toEqual([['final', '2024-05-30'], ['backtest', '2024-05-02']]);
     const fc = rowsOf(run.dir, 'forecasts.csv');
     expect(new Set(fc.map((x) => x.model))).toEqual(new Set([JSON.parse(readFileSync(join(run.dir, 'manifest.json'), 'utf8')).global.network]));
     // The promotion day against the same weekday one week later, per SKU.
@@ -87,10 +92,10 @@ function launchData(dir: string): { input: string; newItems: string; items: stri
 describe('cold start (issue 16)', () => {
   const dir = tempDir();
   const data = launchData(dir);
-  const config = (out: string, threads = 1) => parseConfig({
+  const config = (out: string, threads = 1, seed = 1) => parseConfig({
     input: { path: data.input, newItems: data.newItems }, out, horizon: 14, threads,
     calendars: { items: data.items },
-    models: { windows: 2, global: small },
+    models: { windows: 2, global: { ...small, seed } },
   });
 
   it('forecasts short and new series with the network: finite, non-negative, non-crossing', async () => {
@@ -116,9 +121,10 @@ describe('cold start (issue 16)', () => {
     const m = JSON.parse(readFileSync(join(run.dir, 'manifest.json'), 'utf8'));
     expect(m.new_items).toMatchObject({ rows: 3, used: 2, known_series: 1 });
     expect(m.global.trained).toBe(true);
-    // The final network, and the one trained before the backtest windows that scored them.
-    expect(readdirSync(join(out, 'models')).sort()).toEqual([m.global.network, m.global.backtest_network].sort());
-    expect(m.global.training.map((t: { role: string; cutoff_date: string }) => [t.role, t.cutoff_date])).toEqual([['final', '2024-05-01'], ['backtest', '2024-04-03']]);
+    // Trained on every period; without `global` among the candidates nothing is backtested with it.
+    expect(readdirSync(join(out, 'models'))).toEqual([m.global.network]);
+    expect(m.global.training.map((t: { role: string; cutoff_date: string }) => [t.role, t.cutoff_date])).toEqual([['final', '2024-05-01']]);
+    expect(m.global.backtest_network).toBeNull();
   });
 
   it('gives the same bytes on a rerun in a fresh folder, whatever the thread count', async () => {
@@ -132,15 +138,27 @@ describe('cold start (issue 16)', () => {
   it('predicts with the registered network on a nightly run, and explain names it', async () => {
     const out = join(dir, 'n');
     const first = await runForecast(config(out), undefined, new Date('2024-05-01T03:00:00Z'), 'retrain');
-    const { network: net, backtest_network: backtest } = JSON.parse(readFileSync(join(first.dir, 'manifest.json'), 'utf8')).global;
+    const net = JSON.parse(readFileSync(join(first.dir, 'manifest.json'), 'utf8')).global.network;
     const nightly = await runForecast(config(out), undefined, new Date('2024-05-02T03:00:00Z'), 'run');
     const m = JSON.parse(readFileSync(join(nightly.dir, 'manifest.json'), 'utf8'));
-    expect(m.global).toMatchObject({ network: net, backtest_network: backtest, trained: false });
+    expect(m.global).toMatchObject({ network: net, trained: false });
     expect(m.stage_seconds.global).toBeLessThan(5);
-    expect(readdirSync(join(out, 'models')).sort()).toEqual([net, backtest].sort());
+    expect(readdirSync(join(out, 'models'))).toEqual([net]);
     const used = await withState(out, (db) => queryRows<{ run_id: string; version: string; trained: boolean }>(db, 'SELECT run_id, version, trained FROM run_networks ORDER BY trained DESC'));
     expect(used).toEqual([{ run_id: first.runId, version: net, trained: true }, { run_id: nightly.runId, version: net, trained: false }]);
     const e = await explainForecast(parseConfig({ out }), 'S1', 'K12', '2024-05-03');
     expect(e.network).toMatchObject({ version: net, trained: false });
+
+    // A retrain with another seed registers another network; a series rolled back to its first
+    // version is forecast with the network that version was made with.
+    const second = await runForecast(config(out, 1, 2), undefined, new Date('2024-05-03T03:00:00Z'), 'retrain');
+    const net2 = JSON.parse(readFileSync(join(second.dir, 'manifest.json'), 'utf8')).global.network;
+    expect(net2).not.toBe(net);
+    await withState(out, (db) => pinVersions(db, 'S1', 'K12', 1, '2024-05-03T04:00:00Z'));
+    const after = await runForecast(config(out, 1, 2), undefined, new Date('2024-05-04T03:00:00Z'), 'run');
+    const models = new Map(rowsOf(after.dir, 'forecasts.csv').map((x) => [`${x.store_id}/${x.sku}`, x.model]));
+    expect(models.get('S1/K12')).toBe(net);
+    expect(models.get('S3/K3')).toBe(net2);
+    expect(JSON.parse(readFileSync(join(after.dir, 'manifest.json'), 'utf8')).global).toMatchObject({ network: net2, trained: false });
   });
 });

@@ -73,7 +73,9 @@ function forecastOpen(y: Float64Array, task: SeriesTask, library: ModelResolver,
   // trained across all series knows more than a local model fitted on a few periods.
   const cold = !fixed && tooShortForBacktest(obs.length, task) && global?.current && (obs.length > 0 || y.length === 0) ? coldStart(obs, task, resolve, base) : null;
   if (cold) return cold;
-  if (obs.length === 0) return zeros(base, h, 'no observed periods');
+  // A new item's registered version is the network's: it forecasts from nothing, the others cannot.
+  const reusedNewItem = fixed !== undefined && y.length === 0 && fixed.models.includes('global');
+  if (obs.length === 0 && !reusedNewItem) return zeros(base, h, 'no observed periods');
 
   const names = task.candidates[profile.cls];
   let chosen: readonly ModelName[] = [ruleChoice(profile, obs.length)];

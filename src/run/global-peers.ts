@@ -19,7 +19,8 @@ export interface PeerProfiles {
 /** Fewer series than this and a SKU (or category) has no profile of its own: it would be the series itself. */
 const MIN_PEERS = 2;
 
-export async function peerProfiles(conn: DuckDBConnection, keys: SeriesKeys, category: (sku: string) => string, lastT: number): Promise<PeerProfiles> {
+/** `from`: the first period needed (a nightly run forecasts from the data end and needs only the last year or so). */
+export async function peerProfiles(conn: DuckDBConnection, keys: SeriesKeys, category: (sku: string) => string, lastT: number, from = 0): Promise<PeerProfiles> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE peer_items (sku VARCHAR, category VARCHAR)`);
   const app = await conn.createAppender('peer_items');
   for (const sku of [...new Set(keys.sku)].sort()) { app.appendVarchar(sku); app.appendVarchar(category(sku)); app.endRow(); }
@@ -27,7 +28,7 @@ export async function peerProfiles(conn: DuckDBConnection, keys: SeriesKeys, cat
   await conn.run(`CREATE OR REPLACE TEMP TABLE peer_rows AS
     WITH m AS (SELECT sid, avg(u) AS mu FROM clean WHERE NOT unobserved AND NOT closed GROUP BY sid HAVING avg(u) > 0)
     SELECT 'sku:' || s.sku AS g1, 'category:' || i.category AS g2, c.sid, c.t, c.u / m.mu AS r
-    FROM clean c JOIN m USING (sid) JOIN series s USING (sid) JOIN peer_items i USING (sku) WHERE NOT c.unobserved AND NOT c.closed`);
+    FROM clean c JOIN m USING (sid) JOIN series s USING (sid) JOIN peer_items i USING (sku) WHERE c.t >= ${from} AND NOT c.unobserved AND NOT c.closed`);
   const sql = `WITH groups AS (
       SELECT g1 AS g FROM peer_rows GROUP BY g1 HAVING count(DISTINCT sid) >= ${MIN_PEERS}
       UNION ALL SELECT g2 FROM peer_rows WHERE g2 <> 'category:' GROUP BY g2 HAVING count(DISTINCT sid) >= ${MIN_PEERS}

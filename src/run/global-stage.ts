@@ -103,12 +103,16 @@ export async function globalStage(g: GlobalInputs): Promise<GlobalPlan | null> {
   }
   const featureNames = g.plan?.featureNames() ?? [];
   if (!current && !(await needsNetwork(g))) return null;
-  const peers = await peerProfiles(g.conn, g.keys, codes.category, g.ingested.lastT);
+  // Training reads every period; forecasts only the last year and the backtest span before the data end.
+  const reach = YEAR[days] + (g.task.windows + 1) * g.task.horizon + RECENT[days] + 7;
+  const peers = await peerProfiles(g.conn, g.keys, codes.category, g.ingested.lastT, current ? Math.max(0, g.ingested.lastT + 1 - reach) : 0);
   if (!current) {
     const base = baseLayout(g, codes, featureNames);
     const span = g.task.windows * g.task.horizon;
     const end = g.ingested.lastT + 1;
-    const cutoff = end - span > g.task.horizon + base.recent ? end - span : null;
+    // The backtest network only serves the `global` candidate: series forecast by the network
+    // for want of history (cold start) have no backtest, and get the final one.
+    const cutoff = isCandidate(g.task) && end - span > g.task.horizon + base.recent ? end - span : null;
     const dateOf = (t: number): string => isoAddDays(g.ingested.firstDate, t * days);
     g.info(`global: training networks on ${g.withHistory} series${cutoff === null ? '' : ` (backtest network: periods before ${dateOf(cutoff)})`}`);
     const encoding = encode([{ layout: base } as GlobalNetwork], featureNames, peers, g, -1);
@@ -148,12 +152,16 @@ export async function globalStage(g: GlobalInputs): Promise<GlobalPlan | null> {
   };
 }
 
+function isCandidate(task: SeriesTask): boolean {
+  return Object.values(task.candidates).some((names) => names.includes('global'));
+}
+
 /**
  * Whether training is worth its time: `global` is a candidate, or some series is too short for
  * a backtest (cold start), or new items wait for a forecast. Otherwise nothing would use it.
  */
 async function needsNetwork(g: GlobalInputs): Promise<boolean> {
-  if (Object.values(g.task.candidates).some((names) => names.includes('global'))) return true;
+  if (isCandidate(g.task)) return true;
   if (g.keys.store.length > g.withHistory) return true;
   const lengths = await queryRows<{ n: number }>(g.conn, `SELECT (${g.ingested.lastT} - min(t) + 1)::INTEGER AS n FROM clean GROUP BY sid ORDER BY n LIMIT 1`);
   const shortest = lengths[0]?.n ?? 0;

@@ -27,7 +27,7 @@ export interface SeriesCodes {
   readonly category: (sku: string) => string;
   /** Series with history (the first ids); the rest are new items. */
   readonly withHistory: number;
-  /** Slots of series `sid` in a layout's vocabulary, and the prior model for its level. */
+  /** Store, SKU and category slots of series `sid` in a network's vocabulary (0: a code it does not know). */
   slots(layout: GlobalLayout, sid: number): [number, number, number];
 }
 

@@ -160,6 +160,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     stage('global');
     const categories = new Map([...(newItems?.items ?? []).filter((i) => i.category).map((i) => [i.sku, i.category] as const), ...(cfg.calendars.items ? readItems(resolve(cfg.calendars.items)) : [])]);
     const global = await globalStage({ conn, cfg, kind, out, ingested, keys, withHistory: historyKeys.store.length, categories, task: seriesSettings, plan, closures, registered: state.networks, live: state.live, stop, info: (m) => events.info(m) });
+    if (newItems && newItems.items.length > 0 && !global) warnings.push(`${newItems.items.length} new items of ${publishedName(resolve(cfg.input.newItems as string))} are not forecast: models.global.enabled is false`);
     stage('forecast');
     const globalForecasts = global ? { plan: global, newItems: newItems?.items ?? [], firstNewSid: historyKeys.store.length } : null;
     const { results, calibration: builder } = await forecastStage(conn, pool, ingested, seriesSettings, cfg, events, keys, plan, closures, (firstSid, count) => encodeFixed(reuse.fixed.slice(firstSid, firstSid + count)), globalForecasts);

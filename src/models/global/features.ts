@@ -161,11 +161,12 @@ export class SeriesFeatures {
     // seasonal index that a trend cannot move), alone and smoothed with its neighbours.
     const Y = l.year;
     const near = l.stepDays === 1 ? 7 : 1;
-    const levelThen = this.meanObserved(o - Y - l.recent, o - Y, visibleFrom);
-    const thenInv = levelThen > 0 ? 1 / levelThen : NaN;
+    const origin = this.atOrigin(o, visibleFrom);
+    const thenInv = origin.levelThen > 0 ? 1 / origin.levelThen : NaN;
     const y1 = this.value(j - Y, visibleFrom);
     const around = mean3(this.value(j - Y - near, visibleFrom), y1, this.value(j - Y + near, visibleFrom));
-    for (const v of [y1, around]) {
+    for (let pass = 0; pass < 2; pass++) {
+      const v = pass === 0 ? y1 : around;
       const seen = !Number.isNaN(v);
       out[k++] = seen ? scaled(v) : 0;
       out[k++] = seen ? 1 : 0;
@@ -176,9 +177,10 @@ export class SeriesFeatures {
     // What the peers did: a year before the target against a year before the periods this
     // series is seen in (their seasonal index: the shape a series with a few weeks of history
     // cannot show), and now against a year ago (their growth).
-    const { now, then } = this.peerWindows(o, visibleFrom);
+    const { now, then } = origin;
     const peerAt = mean3(this.peer(j - Y - near), this.peer(j - Y), this.peer(j - Y + near));
-    for (const r of [peerAt / then, now / then, peerAt / now]) {
+    for (let pass = 0; pass < 3; pass++) {
+      const r = pass === 0 ? peerAt / then : pass === 1 ? now / then : peerAt / now;
       const ok = Number.isFinite(r);
       out[k++] = ok ? Math.min(MAX_SCALED, r) : 0;
       out[k++] = ok ? 1 : 0;
@@ -195,6 +197,19 @@ export class SeriesFeatures {
     const p = this.input.peers;
     const g = this.input.t0 + t;
     return p && g >= 0 && g < p.length ? p[g] : NaN;
+  }
+
+  /** What every step from one origin shares, computed once per origin (steps are asked for in a row). */
+  private origin = { o: -1, visibleFrom: -1, levelThen: NaN, now: NaN, then: NaN };
+
+  private atOrigin(o: number, visibleFrom: number): { levelThen: number; now: number; then: number } {
+    const c = this.origin;
+    if (c.o !== o || c.visibleFrom !== visibleFrom) {
+      const Y = this.layout.year;
+      const p = this.peerWindows(o, visibleFrom);
+      this.origin = { o, visibleFrom, levelThen: this.meanObserved(o - Y - this.layout.recent, o - Y, visibleFrom), now: p.now, then: p.then };
+    }
+    return this.origin;
   }
 
   /**
@@ -240,6 +255,8 @@ function flags(ts: Int32Array, span: number): Uint8Array {
 function mean3(a: number, b: number, c: number): number {
   let s = 0;
   let n = 0;
-  for (const v of [a, b, c]) if (!Number.isNaN(v)) { s += v; n++; }
+  if (!Number.isNaN(a)) { s += a; n++; }
+  if (!Number.isNaN(b)) { s += b; n++; }
+  if (!Number.isNaN(c)) { s += c; n++; }
   return n ? s / n : NaN;
 }

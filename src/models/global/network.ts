@@ -44,6 +44,7 @@ export class NetworkRunner {
   private readonly base: Float64Array;
   private readonly h1: Float64Array;
   private readonly h2: Float64Array;
+  private readonly z = new Float64Array(NETWORK_QUANTILES.length);
 
   constructor(readonly net: GlobalNetwork) {
     const s = net.shape;
@@ -89,7 +90,7 @@ export class NetworkRunner {
         const row = this.off.dense2 + u * H2;
         for (let v = 0; v < H2; v++) h2[v] += a * w[row + v];
       }
-      const z = [0, 0, 0];
+      const z = this.z;
       for (let q = 0; q < Q; q++) z[q] = w[this.off.bias3 + q];
       for (let v = 0; v < H2; v++) {
         const a = h2[v];

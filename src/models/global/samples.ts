@@ -127,10 +127,6 @@ export class TrainingSetBuilder {
     return all.slice(0, this.plan.steps);
   }
 
-  get rows(): number {
-    return this.target.length;
-  }
-
   /** The training set, and the layout with the level input standardised over its origins. */
   build(): { set: TrainingSet; layout: GlobalLayout } {
     const D = sharedWidth(this.layout);
