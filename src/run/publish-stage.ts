@@ -38,6 +38,7 @@ export async function writeForecastFiles(
   const newVersions: NewVersion[] = [];
   const h = task.horizon;
   const F = SCORE_FIELDS.length;
+  const uncalibrated: Calibration = { ...calibration, byClass: { smooth: null, erratic: null, intermittent: null, lumpy: null }, pooled: null };
   const score = (sc: Float64Array, f: (typeof SCORE_FIELDS)[number]): number => sc[SCORE_FIELDS.indexOf(f)];
   for (const { result, firstSid } of results) {
     const reasons = new Map(result.failures.map((f) => [f.series, f.reason]));
@@ -60,13 +61,16 @@ export async function writeForecastFiles(
         newVersions.push({ store_id: store, sku, version, label, demand_class: cls, selection: result.selections[i], backtest_mase: score(sc, 'mase'), backtest_rmsse: score(sc, 'rmsse'), backtest_bias: score(sc, 'bias'), scale: result.scale[i] });
       }
       const point = result.point.subarray(i * h, (i + 1) * h);
-      const qs = seriesQuantiles(calibration, cls, point, result.sd.subarray(i * h, (i + 1) * h), calibrationUnit(result, i, h), result.closed.subarray(i * h, (i + 1) * h));
+      // A cold-start series has no backtest errors, and those of series with history understate
+      // what a launch misses: it keeps the network's own band (trained on cut histories too).
+      const coldStart = SERIES_KINDS[result.kinds[i]] === 'cold-start';
+      const qs = seriesQuantiles(coldStart ? uncalibrated : calibration, cls, point, result.sd.subarray(i * h, (i + 1) * h), calibrationUnit(result, i, h), result.closed.subarray(i * h, (i + 1) * h));
       writer.addSeries(store, sku, label, point, qs, version);
       const btMase = reused && prev ? prev.backtest_mase ?? NaN : score(sc, 'mase');
       const btRmsse = reused && prev ? prev.backtest_rmsse ?? NaN : score(sc, 'rmsse');
       const btBias = reused && prev ? prev.backtest_bias ?? NaN : score(sc, 'bias');
       // A series too short for the local models says so, whatever the registry decided for it.
-      const why = SERIES_KINDS[result.kinds[i]] === 'cold-start' ? 'cold-start' : reuse.decisions[sid];
+      const why = coldStart ? 'cold-start' : reuse.decisions[sid];
       seriesOut.add(seriesLine(store, sku, cls, label, version, why, btMase, btRmsse, btBias, result.scale[i], reasons.get(i) ?? '', result.effects[i], closures?.ruleOf(store) ?? ''));
     }
     for (const f of result.failures) {
