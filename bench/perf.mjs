@@ -21,7 +21,7 @@
 // threads included), CPU seconds, and the manifest's stage_seconds (ingest, calendars,
 // forecast = read + fit + select on the pool, publish = files). Sizes below the full set are
 // also extrapolated linearly to 30,490 series (the fit is printed with its inputs).
-// Results: a table on stdout and bench/results/perf-<time>.json (+ perf-latest.json).
+// Results: a table on stdout and bench/results/perf-<time>.json (the newest is the latest).
 //
 // Options: --quick, --stages a,b (ingest,retrain,nightly,memory), --sizes 500,2000,full,
 // --memory-sets m5,x10 (which data sets the memory stage runs), --ingest-sizes …,
@@ -31,7 +31,7 @@
 // --snapshot [REF] (build git REF, default HEAD, into bench/data/snap-<sha>/ and measure that:
 // immune to concurrent edits of src/), --out DIR, --keep (keep run outputs).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -318,7 +318,6 @@ for (const stage of ['retrain', 'nightly']) {
 const file = join(outDir, `perf-${results.at.replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}${quick ? '-quick' : ''}.json`);
 mkdirSync(outDir, { recursive: true });
 writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
-copyFileSync(file, join(outDir, 'perf-latest.json'));
 rmSync(scratch, { recursive: true, force: true });
 
 const fmt = (v, d = 1) => (v === null || v === undefined || Number.isNaN(v) ? '—' : typeof v === 'number' ? v.toFixed(d) : String(v));

@@ -19,10 +19,10 @@ import { normalQuantile } from '../models/stats.js';
  */
 
 /** Weight of a backtest window relative to the next newer one. */
-export const WINDOW_DECAY = 0.5;
+const WINDOW_DECAY = 0.5;
 
 /** Fewer pooled errors than this at a step, and the class borrows the pool of all classes. */
-export const MIN_CALIBRATION_SAMPLES = 60;
+const MIN_CALIBRATION_SAMPLES = 60;
 
 export interface Calibration {
   readonly levels: readonly number[];
@@ -84,7 +84,7 @@ class ScorePool {
 }
 
 /** The smallest value whose cumulative weight reaches p of the total. */
-export function weightedQuantile(values: readonly number[], weights: readonly number[], p: number): number {
+function weightedQuantile(values: readonly number[], weights: readonly number[], p: number): number {
   const order = values.map((_, i) => i).sort((a, b) => values[a] - values[b] || a - b);
   let total = 0;
   for (const w of weights) total += w;

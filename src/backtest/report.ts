@@ -24,7 +24,7 @@ export interface ModelSummary {
   readonly metrics: Record<string, number>;
 }
 
-export const SELECTED = 'selected';
+const SELECTED = 'selected';
 
 interface Path {
   readonly actual: Float64Array;
@@ -33,7 +33,7 @@ interface Path {
 }
 
 /** Central intervals present in the quantile set: [lower level index, upper index, nominal coverage]. */
-export function centralIntervals(levels: readonly number[]): [number, number, number][] {
+function centralIntervals(levels: readonly number[]): [number, number, number][] {
   const out: [number, number, number][] = [];
   levels.forEach((lo, i) => {
     const j = levels.findIndex((hi) => Math.abs(hi - (1 - lo)) < 1e-9);

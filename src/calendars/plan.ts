@@ -23,7 +23,7 @@ export interface PriorRow {
 }
 
 /** events.csv, and its text columns, which csvField may have prefixed (see readPublishedCsv). */
-export const EVENTS_COLUMNS = ['store_id', 'date', 'name', 'kind'];
+const EVENTS_COLUMNS = ['store_id', 'date', 'name', 'kind'];
 export const EVENTS_TEXT_COLUMNS = ['store_id', 'name'];
 
 /**

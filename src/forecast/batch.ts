@@ -174,12 +174,12 @@ export interface BacktestDetail {
   readonly fromEnd: Int32Array;
 }
 
-export function seriesCount(batch: SeriesBatch): number {
+function seriesCount(batch: SeriesBatch): number {
   return batch.offsets.length - 1;
 }
 
 /** Every model named for any class, in a stable order. */
-export function candidateUnion(task: SeriesTask): ModelName[] {
+function candidateUnion(task: SeriesTask): ModelName[] {
   return [...new Set(DEMAND_CLASSES.flatMap((c) => task.candidates[c]))];
 }
 

@@ -9,7 +9,7 @@ export interface Frequency {
 }
 
 export const DAY: Frequency = { name: 'day', days: 1 };
-export const WEEK: Frequency = { name: 'week', days: 7 };
+const WEEK: Frequency = { name: 'week', days: 7 };
 
 /**
  * The configured frequency, or the most common spacing between consecutive dates of a series

@@ -8,7 +8,7 @@ import { dateParser, unitsParser } from './parse.js';
  * No store sells a quadrillion of anything in a period: beyond this a value is a corrupt
  * cell, and sums and squares of it would overflow the models.
  */
-export const MAX_UNITS = 1e15;
+const MAX_UNITS = 1e15;
 
 /**
  * The rules one row can break on its own, in one parallel pass: tables `series` (every

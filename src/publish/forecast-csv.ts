@@ -7,7 +7,7 @@ export const FISCAL_COLUMNS = ['fiscal_year', 'fiscal_period', 'fiscal_week'];
 /** The text columns of forecasts.csv, which csvField may have prefixed (see readPublishedCsv). */
 export const FORECAST_TEXT_COLUMNS = ['store_id', 'sku', 'model'];
 
-export function forecastColumns(levels: readonly number[], fiscal = false): string[] {
+function forecastColumns(levels: readonly number[], fiscal = false): string[] {
   return ['run_id', 'store_id', 'sku', 'date', 'step', 'forecast', ...levels.map(quantileColumn), 'model', 'model_version', ...(fiscal ? FISCAL_COLUMNS : [])];
 }
 

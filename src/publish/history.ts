@@ -4,7 +4,7 @@ import type { Ingested } from '../ingest/index.js';
 import { isoAddDays } from '../ingest/dates.js';
 
 /** Periods of history published with a run: enough for a planner's chart and two seasons of context. */
-export const HISTORY_PERIODS = { day: 730, week: 104 } as const;
+const HISTORY_PERIODS = { day: 730, week: 104 } as const;
 
 /** Date of the first period published in history.parquet. */
 export function historyStart(ingested: Ingested): string {

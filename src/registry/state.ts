@@ -212,7 +212,7 @@ export async function latestCalibration(conn: DuckDBConnection, levels: readonly
   };
 }
 
-export function calibrationJson(c: Calibration): string {
+function calibrationJson(c: Calibration): string {
   const arr = (x: Float64Array | null): number[] | null => (x ? Array.from(x) : null);
   return JSON.stringify({ levels: c.levels, horizon: c.horizon, byClass: Object.fromEntries(Object.entries(c.byClass).map(([k, v]) => [k, arr(v)])), pooled: arr(c.pooled), samples: c.samples });
 }
