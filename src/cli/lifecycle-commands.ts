@@ -8,7 +8,7 @@ import { runForecast } from '../run/run.js';
 import { Scheduler, systemClock, type JobKind } from '../schedule/scheduler.js';
 import { withState } from '../registry/state.js';
 import { queryRows } from '../db/duckdb.js';
-import { terminalEvents } from './progress.js';
+import { commandLog, terminalEvents } from './progress.js';
 
 interface Common { config?: string; out?: string; input?: string; quiet?: boolean }
 
@@ -34,8 +34,9 @@ export function registerLifecycle(program: Command): void {
     .option('-c, --config <file>', 'JSON config file (lifecycle.driftMargin, lifecycle.webhook…)')
     .action(async (o: Common & { input: string }) => {
       const cfg = loadConfig(o.config, { out: o.out });
-      const events = terminalEvents(process.stderr, true);
+      const events = terminalEvents(process.stderr);
       const r = await runMonitor(cfg, o.input, events);
+      events.close();
       const lines = [
         `monitored ${r.input.first_date} to ${r.input.last_date} against ${r.runs_evaluated.length} runs`,
         `overall   ${fmt(r.overall)}`,
@@ -72,7 +73,7 @@ export function registerLifecycle(program: Command): void {
     .action(async (o: Common) => {
       const cfg = loadConfig(o.config, { out: o.out, 'input.path': o.input });
       const out = resolve(cfg.out);
-      const log = (m: string): void => { process.stderr.write(`${new Date().toISOString()} ${m}\n`); };
+      const log = (m: string): void => commandLog().info(m);
       const scheduler = new Scheduler(cfg.schedule, {
         clock: systemClock,
         log,

@@ -6,7 +6,8 @@ import { runForecast, type RunKind, type RunSummary } from '../run/run.js';
 import { validateInput } from '../run/validate.js';
 import { abortOnSignals, RunStopped } from '../run/stop.js';
 import { formatSummary, runBacktest } from '../run/backtest.js';
-import { terminalEvents } from './progress.js';
+import { commandLog, setCommandLog, terminalEvents } from './progress.js';
+import { LOG_FORMATS, createLog, isoNow, logFormat } from './log.js';
 import { codeVersion } from '../version.js';
 import { registerServe } from './serve.js';
 import { registerCalendars } from './calendars-command.js';
@@ -92,7 +93,8 @@ function formatRunSummary(s: RunSummary): string {
     (s.fallbacks ? `  fallbacks: ${s.fallbacks} series (listed in manifest.json)\n` : '') +
     (s.rowsRejected ? `  rejected rows: ${s.rowsRejected} (rejects.csv)\n` : '') +
     s.warnings.map((w) => `  warning: ${w}\n`).join('') +
-    `  files: ${s.dir}\n`
+    `  files: ${s.dir}\n` +
+    `  finished: ${isoNow()}\n`
   );
 }
 
@@ -102,6 +104,12 @@ async function main(argv: string[]): Promise<void> {
     .description('Retail demand forecasting: reads store × SKU sales, forecasts every series with intervals, publishes files an ERP can load.')
     .version(codeVersion())
     .showHelpAfterError('(run with --help for usage)')
+    .addOption(new Option('--log-format <format>', 'stderr as JSON lines (pino) or text, both with ISO timestamps (default: text on a terminal, else json; or SHELFCAST_LOG_FORMAT)').choices(LOG_FORMATS))
+    .hook('preAction', (_root, action) => {
+      const names: string[] = [];
+      for (let c: Command | null = action; c && c !== program; c = c.parent) names.unshift(c.name());
+      setCommandLog(createLog(logFormat(program.opts<{ logFormat?: string }>().logFormat), names.join(' ')));
+    })
     .addHelpText('after', `
 Examples:
   shelfcast run                                   forecast the bundled demo data into ./shelfcast-out
@@ -178,11 +186,20 @@ main(process.argv).then(
   () => process.exit(process.exitCode ?? 0),
   (e: unknown) => {
     const reason = e instanceof UserError ? e.message : environmentProblem(e);
+    let json = false;
+    try {
+      json = commandLog().format === 'json';
+    } catch {
+      // A bad SHELFCAST_LOG_FORMAT is itself the error being reported: as text.
+    }
     if (reason !== null) {
-      process.stderr.write(`shelfcast: ${reason}\n`);
+      if (json) commandLog().error(reason, { exit_code: 1 });
+      else process.stderr.write(`shelfcast: ${reason}\n`);
       process.exit(1);
     }
-    process.stderr.write(`shelfcast: internal error: ${errorMessage(e)}\n${e instanceof Error ? e.stack ?? '' : ''}\n`);
+    const stack = e instanceof Error ? e.stack ?? '' : '';
+    if (json) commandLog().error(`internal error: ${errorMessage(e)}`, { exit_code: 2, stack });
+    else process.stderr.write(`shelfcast: internal error: ${errorMessage(e)}\n${stack}\n`);
     process.exit(2);
   },
 );
