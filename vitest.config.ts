@@ -7,5 +7,8 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // The CLI's stderr is JSON lines when it is not a terminal; the suites read the text form
+    // (test/logs.test.ts checks both, and the default).
+    env: { SHELFCAST_LOG_FORMAT: 'text' },
   },
 });

@@ -6,7 +6,10 @@ import { runForecast, type RunKind, type RunSummary } from '../run/run.js';
 import { validateInput } from '../run/validate.js';
 import { abortOnSignals, RunStopped } from '../run/stop.js';
 import { formatSummary, runBacktest } from '../run/backtest.js';
-import { terminalEvents } from './progress.js';
+import { commandLog, setCommandLog, terminalEvents } from './progress.js';
+import { backtestAnswer, printJson, runAnswer, type ValidateAnswer } from './answers.js';
+import { qualityWarnings, type QualityReport } from '../ingest/quality.js';
+import { LOG_FORMATS, createLog, isoNow, logFormat } from './log.js';
 import { codeVersion } from '../version.js';
 import { registerServe } from './serve.js';
 import { registerCalendars } from './calendars-command.js';
@@ -40,6 +43,7 @@ interface DataFlags {
   windows?: number;
   combine?: number;
   quiet?: boolean;
+  json?: boolean;
   newState?: boolean;
 }
 
@@ -69,7 +73,8 @@ function forecastOptions(cmd: Command): Command {
     .option('--combine <k>', 'combine the best k models, weighted by backtest error (default: 5; 1 = pick the best)', int('combine'))
     .option('-t, --threads <n>', 'worker threads (default: one per core)', int('threads'))
     .option('--batch-size <n>', 'series per worker batch (default: 200)', int('batch-size'))
-    .option('--quiet', 'print only the summary');
+    .option('--quiet', 'log warnings only (stderr)')
+    .option('--json', 'print the answer as JSON (numbers as numbers, dates as YYYY-MM-DD)');
 }
 
 function dataOptions(cmd: Command): Command {
@@ -81,7 +86,7 @@ function dataOptions(cmd: Command): Command {
     .addOption(new Option('--freq <freq>', 'data frequency (default: inferred from the dates)').choices(['auto', 'day', 'week']));
 }
 
-function formatRunSummary(s: RunSummary): string {
+function formatRunSummary(s: RunSummary, finished: string): string {
   const models = Object.entries(s.seriesPerModel).sort((a, b) => b[1] - a[1]).map(([m, n]) => `${m} ${n}`).join(', ');
   const decisions = Object.entries(s.decisions).filter(([, n]) => n > 0).map(([d, n]) => `${d} ${n}`).join(', ');
   return (
@@ -92,7 +97,20 @@ function formatRunSummary(s: RunSummary): string {
     (s.fallbacks ? `  fallbacks: ${s.fallbacks} series (listed in manifest.json)\n` : '') +
     (s.rowsRejected ? `  rejected rows: ${s.rowsRejected} (rejects.csv)\n` : '') +
     s.warnings.map((w) => `  warning: ${w}\n`).join('') +
-    `  files: ${s.dir}\n`
+    `  files: ${s.dir}\n` +
+    `  finished: ${finished}\n`
+  );
+}
+
+/** `validate` for a person: what was read, what the rules caught, what a run would say. */
+function formatValidation(q: QualityReport, problem: string | null): string {
+  const caught = Object.entries(q.rules).filter(([, r]) => r.rows > 0).map(([name, r]) => `  ${name}: ${r.rows} rows ${r.action}\n`).join('');
+  return (
+    `${q.source}: ${q.rows_read} rows read, ${q.rows_accepted} accepted, ${q.rows_rejected} rejected, ${q.rows_corrected} corrected; ` +
+    `${q.series} series, ${q.frequency.name === 'day' ? 'daily' : 'weekly'} ${q.first_date} → ${q.last_date}\n` +
+    `  dates: ${q.dates}\n` + caught +
+    qualityWarnings(q).map((w) => `  warning: ${w}\n`).join('') +
+    (problem ? '' : '  a run would publish this data (--json for the full report)\n')
   );
 }
 
@@ -102,6 +120,12 @@ async function main(argv: string[]): Promise<void> {
     .description('Retail demand forecasting: reads store × SKU sales, forecasts every series with intervals, publishes files an ERP can load.')
     .version(codeVersion())
     .showHelpAfterError('(run with --help for usage)')
+    .addOption(new Option('--log-format <format>', 'stderr as JSON lines (pino) or text, both with ISO timestamps (default: text on a terminal, else json; or SHELFCAST_LOG_FORMAT)').choices(LOG_FORMATS))
+    .hook('preAction', (_root, action) => {
+      const names: string[] = [];
+      for (let c: Command | null = action; c && c !== program; c = c.parent) names.unshift(c.name());
+      setCommandLog(createLog(logFormat(program.opts<{ logFormat?: string }>().logFormat), names.join(' ')));
+    })
     .addHelpText('after', `
 Examples:
   shelfcast run                                   forecast the bundled demo data into ./shelfcast-out
@@ -135,7 +159,9 @@ an internal error.`);
           events.close();
           stop.dispose();
         }
-        process.stdout.write(formatRunSummary(s));
+        const finished = isoNow();
+        if (o.json) printJson(runAnswer(s, finished));
+        else process.stdout.write(formatRunSummary(s, finished));
         // The signal came once the run was registered, too late to take it back.
         if (stop.signal.aborted) throw new RunStopped(`stopped by ${String(stop.signal.reason)} after publishing run ${s.runId}`);
       });
@@ -150,6 +176,7 @@ an internal error.`);
       const events = terminalEvents(process.stderr, o.quiet === true);
       const r = await runBacktest(cfg, events);
       events.close();
+      if (o.json) return printJson(backtestAnswer(r));
       process.stdout.write(
         `backtest: ${r.series} series, ${r.windows} windows of ${r.horizon} periods, ${r.seconds.toFixed(1)} s\n` +
         `${formatSummary(r.summary)}\n  (errors scaled by the in-sample one-step naive error; "selected" is what run ships, chosen on these same windows)\n  files: ${r.dir}\n`,
@@ -159,10 +186,12 @@ an internal error.`);
   dataOptions(program.command('validate'))
     .description('check config and data against the quality rules; forecast and publish nothing')
     .option('--rejects <file>', 'write the rejected rows to this CSV')
+    .option('--json', 'print whether a run would publish, and the quality report, as JSON')
     .action(async (o: DataFlags & { rejects?: string }) => {
       const cfg = loadConfig(o.config, overridesFrom(o));
       const r = await validateInput(cfg, o.rejects);
-      process.stdout.write(JSON.stringify(r.report, null, 2) + '\n');
+      if (o.json) printJson({ command: 'validate', ok: r.ok, problem: r.ok ? null : r.reason, quality: r.report } satisfies ValidateAnswer);
+      else process.stdout.write(formatValidation(r.report, r.ok ? null : r.reason));
       if (!r.ok) throw new UserError(r.reason);
     });
 
@@ -178,11 +207,20 @@ main(process.argv).then(
   () => process.exit(process.exitCode ?? 0),
   (e: unknown) => {
     const reason = e instanceof UserError ? e.message : environmentProblem(e);
+    let json = false;
+    try {
+      json = commandLog().format === 'json';
+    } catch {
+      // A bad SHELFCAST_LOG_FORMAT is itself the error being reported: as text.
+    }
     if (reason !== null) {
-      process.stderr.write(`shelfcast: ${reason}\n`);
+      if (json) commandLog().error(reason, { exit_code: 1 });
+      else process.stderr.write(`shelfcast: ${reason}\n`);
       process.exit(1);
     }
-    process.stderr.write(`shelfcast: internal error: ${errorMessage(e)}\n${e instanceof Error ? e.stack ?? '' : ''}\n`);
+    const stack = e instanceof Error ? e.stack ?? '' : '';
+    if (json) commandLog().error(`internal error: ${errorMessage(e)}`, { exit_code: 2, stack });
+    else process.stderr.write(`shelfcast: internal error: ${errorMessage(e)}\n${stack}\n`);
     process.exit(2);
   },
 );

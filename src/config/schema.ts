@@ -31,12 +31,21 @@ export const ColumnsSchema = z
   })
   .strict();
 
+/** Text encodings `input.csv.encoding` accepts (ingest/encoding.ts reads them). */
+export const CSV_ENCODINGS = ['utf-8', 'utf-16', 'utf-16le', 'utf-16be', 'latin-1', 'windows-1252'] as const;
+
 export const CsvSchema = z
   .object({
+    /** Field separator. Omitted: detected from the file (DuckDB's sniffer). */
+    delimiter: z.enum([',', ';', '\t', '|']).optional(),
     /** Decimal mark of numbers in the file. Omitted: '.', and a file whose numbers look like '.' thousands groups ("1.500") stops with a question. */
     decimal: z.enum(['.', ',']).optional(),
     /** Thousands separator of numbers in the file (none by default). */
     thousands: z.enum(['', ',', '.', ' ', "'"]).optional(),
+    /** How the date column is written, in DuckDB's strptime syntax (`%d.%m.%Y`, `%m/%d/%Y`). Omitted: ISO dates (YYYY-MM-DD) and timestamps. */
+    dateFormat: z.string().regex(/%[a-zA-Z]/, 'expected a strptime format such as %d.%m.%Y').optional(),
+    /** Text encoding of the file. Omitted: UTF-8, or UTF-16 when the file starts with its byte-order mark. `latin-1` is read as Windows-1252. */
+    encoding: z.enum(CSV_ENCODINGS).optional(),
   })
   .strict()
   .refine((c) => c.thousands === undefined || c.thousands === '' || c.thousands !== (c.decimal ?? '.'), { message: 'the thousands separator must differ from the decimal mark' });
@@ -55,7 +64,7 @@ export const InputSchema = z
      * as local midnights, others in UTC.
      */
     timezone: z.string().min(1).refine(isTimeZone, 'expected an IANA time zone such as Europe/Berlin').optional(),
-    /** How numbers are written in a CSV file. */
+    /** How a CSV file is written: separators, dates, encoding. */
     csv: CsvSchema.default({}),
     /**
      * Known future inputs: the planned promotions (`promo`), closures (`open` 0) and prices per

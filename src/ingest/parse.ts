@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { InputConfig } from '../config/schema.js';
-import { UserError } from '../errors.js';
+import { UserError, errorMessage } from '../errors.js';
 import { queryOne, sqlIdent, sqlString } from '../db/duckdb.js';
 import type { Source } from './source.js';
 
@@ -25,9 +25,20 @@ export interface CellParsers {
  * read as local midnights, which is rounding to the nearest UTC midnight for any zone within
  * ±12 h; any other column is read in UTC.
  */
-export async function dateParser(conn: DuckDBConnection, source: Source, timezone: string | undefined): Promise<{ expr: string; rule: string }> {
+export async function dateParser(conn: DuckDBConnection, source: Source, input: Pick<InputConfig, 'timezone' | 'csv'>): Promise<{ expr: string; rule: string }> {
+  const timezone = input.timezone;
   const col = sqlIdent(source.columns.date);
   const type = source.types[source.columns.date] ?? 'VARCHAR';
+  const format = input.csv.dateFormat;
+  if (format !== undefined && source.format === 'csv') {
+    // A format DuckDB cannot parse fails the query, not the row: check it once, by name.
+    try {
+      await conn.run(`SELECT try_strptime('', ${sqlString(format)})`);
+    } catch (e) {
+      throw new UserError(`config: input.csv.dateFormat = ${JSON.stringify(format)}: ${errorMessage(e).split('\n')[0].replace(/^Invalid Input Error: /, '')}`);
+    }
+    return { expr: `CAST(try_strptime(trim(${col}), ${sqlString(format)}) AS DATE)`, rule: `calendar dates as written, read as ${format} (input.csv.dateFormat)` };
+  }
   if (type !== 'TIMESTAMP WITH TIME ZONE') {
     return { expr: `COALESCE(TRY_CAST(${col} AS DATE), TRY_CAST(TRY_CAST(${col} AS TIMESTAMP) AS DATE))`, rule: 'calendar dates as written' };
   }

@@ -25,7 +25,7 @@ export async function checkRows(conn: DuckDBConnection, source: Source, input: I
   const flag = (x: string | null): string => (x ? `TRY_CAST(${x} AS BOOLEAN)` : 'NULL::BOOLEAN');
   const flagBad = (x: string | null, name: string): string =>
     x ? `WHEN ${x} IS NOT NULL AND trim(CAST(${x} AS VARCHAR)) <> '' AND TRY_CAST(${x} AS BOOLEAN) IS NULL THEN 'bad_flag:${name}'` : '';
-  const date = await dateParser(conn, source, input.timezone);
+  const date = await dateParser(conn, source, input);
   const units = await unitsParser(conn, source, input.csv);
 
   // Series ids first: every later table carries the integer id instead of two strings per row.

@@ -4,6 +4,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { UserError, errorMessage } from '../errors.js';
 import type { InputConfig } from '../config/schema.js';
 import { queryRows, sqlIdent, sqlString } from '../db/duckdb.js';
+import { utf8Copy } from './encoding.js';
 
 export type SourceFormat = 'csv' | 'parquet' | 'duckdb';
 
@@ -22,6 +23,8 @@ export interface Source {
   readonly columns: ResolvedColumns;
   /** How a row number reads to a human: CSV rows are file lines (header is line 1). */
   readonly rowLabel: 'line' | 'row';
+  /** How dates are written, for the reasons in rejects.csv (input.csv.dateFormat, CSV only). */
+  readonly dateFormat: string | null;
 }
 
 /** Fail early, with the path, when the input is not a readable file. */
@@ -48,8 +51,11 @@ export async function registerSource(conn: DuckDBConnection, input: InputConfig 
   // `src_row` numbers rows 1.. in file order. Parquet and DuckDB tables carry a row number of
   // their own (cheap, parallel); CSV needs a window over the whole read.
   let select: string;
+  // DuckDB reads UTF-8: a CSV file in another encoding is read from a UTF-8 copy (encoding.ts).
+  const text = format === 'csv' ? await utf8Copy(path, input.csv.encoding) : path;
   if (format === 'csv') {
-    select = `SELECT row_number() OVER () AS src_row, * FROM read_csv(${sqlString(path)}, header = true, all_varchar = true, auto_detect = true)`;
+    const delim = input.csv.delimiter === undefined ? '' : `, delim = ${sqlString(input.csv.delimiter)}`;
+    select = `SELECT row_number() OVER () AS src_row, * FROM read_csv(${sqlString(text)}, header = true, all_varchar = true, auto_detect = true${delim})`;
   } else if (format === 'parquet') {
     select = `SELECT file_row_number + 1 AS src_row, * EXCLUDE (file_row_number) FROM read_parquet(${sqlString(path)}, file_row_number = true)`;
   } else {
@@ -69,7 +75,7 @@ export async function registerSource(conn: DuckDBConnection, input: InputConfig 
       await conn.run(`CREATE OR REPLACE VIEW src AS SELECT row_number() OVER () AS src_row, * FROM srcdb.${sqlIdent(input.table)}`);
     }
   } catch (e) {
-    throw new UserError(`input ${path}: cannot read as ${format}${format === 'duckdb' ? ` table ${input.table}` : ''}: ${firstLine(e)}`);
+    throw new UserError(`input ${path}: cannot read as ${format}${format === 'duckdb' ? ` table ${input.table}` : ''}: ${firstLine(e).replaceAll(text, path)}`);
   }
   const cols = await queryRows<{ column_name: string; column_type: string }>(conn, `SELECT column_name, column_type FROM (DESCRIBE src) WHERE column_name <> 'src_row'`);
   const available = cols.map((c) => c.column_name);
@@ -82,7 +88,7 @@ export async function registerSource(conn: DuckDBConnection, input: InputConfig 
     const list = missing.map(([role, name]) => (role === name ? `"${name}"` : `"${name}" (for ${role})`)).join(', ');
     throw new UserError(`input ${path}: missing required column ${list}; found ${available.map((c) => `"${c}"`).join(', ')} (map columns with input.columns in the config)`);
   }
-  return { path, format, available, types, columns, rowLabel: format === 'csv' ? 'line' : 'row' };
+  return { path, format, available, types, columns, rowLabel: format === 'csv' ? 'line' : 'row', dateFormat: format === 'csv' ? input.csv.dateFormat ?? null : null };
 }
 
 function firstLine(e: unknown): string {

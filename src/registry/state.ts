@@ -187,6 +187,16 @@ export async function versionHistory(conn: DuckDBConnection, store: string, sku:
   return rows.map(parseVersion);
 }
 
+/** The version one series runs on now (its pin, else its newest), with when it was pinned. */
+export async function liveVersionOf(conn: DuckDBConnection, store: string, sku: string): Promise<{ version: number; pinned: boolean; pinned_at: string | null } | null> {
+  const rows = await queryRows<{ version: number | null; pinned_at: string | null }>(conn, `
+    SELECT COALESCE((SELECT version FROM pins WHERE store_id = ${sqlString(store)} AND sku = ${sqlString(sku)}), max(version)) AS version,
+      (SELECT strftime(pinned_at, '%Y-%m-%dT%H:%M:%SZ') FROM pins WHERE store_id = ${sqlString(store)} AND sku = ${sqlString(sku)}) AS pinned_at
+    FROM model_versions WHERE store_id = ${sqlString(store)} AND sku = ${sqlString(sku)}`);
+  const r = rows[0];
+  return r && r.version !== null ? { version: r.version, pinned: r.pinned_at !== null, pinned_at: r.pinned_at } : null;
+}
+
 export async function driftFlags(conn: DuckDBConnection): Promise<Map<string, string>> {
   const rows = await queryRows<{ store_id: string; sku: string; reason: string }>(conn, `SELECT store_id, sku, reason FROM drift`);
   return new Map(rows.map((r) => [seriesKey(r.store_id, r.sku), r.reason]));

@@ -11,7 +11,7 @@ import { readPublishedCsv } from '../publish/csv-sql.js';
 import { SERIES_TEXT_COLUMNS } from '../publish/forecast-csv.js';
 import { EVENTS_TEXT_COLUMNS } from '../calendars/plan.js';
 import { RunStore } from '../server/run-store.js';
-import { runInputPath, STATE_FILE, versionHistory, withState, type VersionRow } from '../registry/state.js';
+import { liveVersionOf, runInputPath, STATE_FILE, versionHistory, withState, type VersionRow } from '../registry/state.js';
 
 /** Everything that made one forecast number: run, model version, calendar, backtest, input rows. */
 export interface Explanation {
@@ -19,6 +19,8 @@ export interface Explanation {
   readonly forecast: Record<string, unknown>;
   readonly series: Record<string, string> | null;
   readonly version: VersionRow | null;
+  /** The version the series runs on now: after a pin or a retrain, not the one of this run. */
+  readonly live: { version: number; pinned: boolean; pinned_at: string | null } | null;
   readonly events: { date: string; name: string; kind: string }[];
   readonly input: { readonly file: string; readonly unchanged: boolean; readonly rowLabel: string; readonly rows: Record<string, unknown>[] };
 }
@@ -44,7 +46,7 @@ export async function explainForecast(cfg: Config, store: string, sku: string, d
       : [];
     const versionNo = Number(forecast[0].model_version);
     const registered = existsSync(join(out, STATE_FILE))
-      ? await withState(out, async (db) => ({ versions: await versionHistory(db, store, sku), inputPath: await runInputPath(db, runId) }))
+      ? await withState(out, async (db) => ({ versions: await versionHistory(db, store, sku), inputPath: await runInputPath(db, runId), live: await liveVersionOf(db, store, sku) }))
       : null;
     const version = registered?.versions.find((v) => v.version === versionNo) ?? null;
     // The rows the forecast was fitted on, read back from the source with their row numbers. The
@@ -67,6 +69,7 @@ export async function explainForecast(cfg: Config, store: string, sku: string, d
       forecast: forecast[0],
       series: series[0] ?? null,
       version,
+      live: registered?.live ?? null,
       events,
       input: { file: inputPath, unchanged, rowLabel, rows },
     };
@@ -90,6 +93,9 @@ export function formatExplanation(e: Explanation, maxRows = 20): string {
   } else if (e.series) {
     lines.push(`  ${e.series.selection}; backtest MASE ${e.series.backtest_mase || '—'}${e.series.fallback ? `; fallback: ${e.series.fallback}` : ''}`);
   }
+  if (e.live && e.live.version !== (f.model_version === null ? null : Number(f.model_version))) {
+    lines.push(`live now: version ${e.live.version}${e.live.pinned ? ` (pinned ${e.live.pinned_at})` : ''}; the next run forecasts with it`);
+  } else if (e.live?.pinned) lines.push(`live now: this version, pinned ${e.live.pinned_at}`);
   lines.push(e.events.length ? `calendar: ${e.events.map((x) => `${x.date} ${x.name} (${x.kind})`).join('; ')}` : 'calendar: no holiday or event near this date');
   const n = e.input.rows.length;
   lines.push(`input ${e.input.file}${e.input.unchanged ? '' : ' (CHANGED since the run: rows below are from the file as it is now)'}: ${n} rows for this series`);

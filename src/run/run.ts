@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { configHash } from '../config/load.js';
@@ -34,6 +34,7 @@ import { forecastStage, summarizeBacktest } from './forecast-stage.js';
 import { writeForecastFiles } from './publish-stage.js';
 import { silentEvents, timedStages, type RunEvents } from './events.js';
 import { faultPoint } from './fault.js';
+import { failUnusable, keepFailed } from './failed.js';
 import { throwIfStopped } from './stop.js';
 
 export type RunKind = 'run' | 'retrain';
@@ -105,7 +106,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     assertInputFile(inputPath);
     // The registry is read while DuckDB ingests (30,490 versions take seconds of JSON parsing).
     const [{ source, ingested }, fingerprint, state] = await allSettledOrThrow([
-      ingest(conn, cfg, inputPath, todayIso(now)),
+      ingest(conn, cfg, inputPath, todayIso(now)).catch((e: unknown) => failUnusable(e, conn, out, inputPath, cfg)),
       fingerprintInput(inputPath),
       withState(out, async (db) => ({ live: await liveVersions(db), drift: await driftFlags(db), pins: await pinnedSeries(db), registered: await registeredRunCount(db) })),
     ]);
@@ -117,11 +118,8 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     for (const w of warnings) events.info(`warning: ${w}`);
     const problem = rejectShareProblem(report, cfg.quality.maxRejectedShare) ?? gateProblem(cfg, report, out, warnings);
     if (problem) {
-      const failed = join(out, 'failed', makeRunId(report.last_date, fingerprint.sha256, cfg, code, 'rejected'));
-      mkdirSync(failed, { recursive: true });
-      writeJson(join(failed, 'quality.json'), report);
-      await writeRejects(conn, source, join(failed, 'rejects.csv'));
-      throw new UserError(`${problem}; nothing published; see ${join(failed, 'rejects.csv')}`);
+      const rejects = await keepFailed(conn, source, join(out, 'failed', makeRunId(report.last_date, fingerprint.sha256, cfg, code, 'rejected')), report);
+      throw new UserError(`${problem}; nothing published; see ${rejects}`);
     }
 
     const seriesSettings = seriesTask(cfg, freq);

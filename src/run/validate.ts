@@ -5,7 +5,7 @@ import { UserError } from '../errors.js';
 import { openDuckDb } from '../db/duckdb.js';
 import { ingest, type QualityReport } from '../ingest/index.js';
 import type { Source } from '../ingest/source.js';
-import { rejectShareProblem } from '../ingest/quality.js';
+import { UnusableInput, rejectShareProblem } from '../ingest/quality.js';
 import { writeRejects } from '../ingest/rejects.js';
 import { todayIso } from '../ingest/dates.js';
 import { demoInput } from './run.js';
@@ -15,7 +15,13 @@ export async function validateInput(cfg: Config, rejectsFile?: string, now = new
   const conn = await openDuckDb(':memory:', { memory_limit: cfg.memoryLimit });
   try {
     const path = resolve(cfg.input.path ?? demoInput());
-    const { source, ingested } = await ingest(conn, cfg, path, todayIso(now));
+    const { source, ingested } = await ingest(conn, cfg, path, todayIso(now)).catch(async (e: unknown) => {
+      // No usable row: the rejects still say why, row by row.
+      if (!(e instanceof UnusableInput)) throw e;
+      if (!rejectsFile) throw new UserError(`${e.message}; pass --rejects FILE to list every row and why`);
+      await writeRejectsTo(conn, e.source, resolve(rejectsFile));
+      throw new UserError(`${e.message}; see ${resolve(rejectsFile)}`);
+    });
     if (rejectsFile) await writeRejectsTo(conn, source, resolve(rejectsFile));
     const problem = rejectShareProblem(ingested.report, cfg.quality.maxRejectedShare);
     return { report: ingested.report, ok: problem === null, reason: problem ?? '' };
