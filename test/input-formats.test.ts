@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDuckDb, queryRows } from '../src/db/duckdb.js';
-import { ingest } from '../src/ingest/index.js';
+import { openIngest } from '../src/ingest/index.js';
 import { parseConfig } from '../src/config/load.js';
 import { validateInput } from '../src/run/validate.js';
 import { parseCsv, tempDir } from './helpers/tmp.js';
@@ -23,7 +23,7 @@ async function readBack(path: string, csv: Record<string, unknown>, extra: Recor
   const cfg = parseConfig({ ...extra, input: { path, csv, ...(extra.input as object) } });
   const conn = await openDuckDb();
   try {
-    const { ingested } = await ingest(conn, cfg, path, '2025-01-01');
+    const { ingested } = await openIngest(conn, { ...cfg, input: { ...cfg.input, path } }, '2025-01-01');
     const rows = await queryRows<{ store_id: string; sku: string; date: string; u: number }>(conn,
       `SELECT store_id, sku, strftime(DATE '${ingested.firstDate}' + (t * ${ingested.freq.days})::INTEGER, '%Y-%m-%d') AS date, u FROM clean_keyed ORDER BY store_id, sku, t`);
     return { report: ingested.report, rows };

@@ -3,7 +3,7 @@ import type { InputConfig, QualityConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { queryOne, queryRows, sqlString } from '../db/duckdb.js';
 import { isoAddDays } from './dates.js';
-import type { Source } from './source.js';
+import type { RegisteredSource } from './source.js';
 import { inferFrequency, type Frequency } from './frequency.js';
 import { checkRows } from './row-rules.js';
 import { findDataEnd } from './data-end.js';
@@ -78,7 +78,7 @@ export function outageMinPeriods(q: QualityConfig, freq: Frequency): number {
   return q.outageMinPeriods ?? (freq.days === 1 ? 14 : 4);
 }
 
-export async function applyQualityRules(conn: DuckDBConnection, source: Source, input: InputConfig, q: QualityConfig, freqSetting: 'auto' | 'day' | 'week', today: string): Promise<Ingested> {
+export async function applyQualityRules(conn: DuckDBConnection, source: RegisteredSource, input: InputConfig, q: QualityConfig, freqSetting: 'auto' | 'day' | 'week', today: string): Promise<Ingested> {
   const asOf = q.asOf ?? today;
   const { dateRule } = await checkRows(conn, source, input, q, asOf);
 
@@ -271,12 +271,12 @@ export function qualityWarnings(r: QualityReport): string[] {
  * fits. The tables writeRejects reads are made first, so the caller can still write rejects.csv.
  */
 export class UnusableInput extends UserError {
-  constructor(message: string, readonly source: Source) {
+  constructor(message: string, readonly source: RegisteredSource) {
     super(message);
   }
 }
 
-async function unusableInput(conn: DuckDBConnection, source: Source, rows: number): Promise<UnusableInput> {
+async function unusableInput(conn: DuckDBConnection, source: RegisteredSource, rows: number): Promise<UnusableInput> {
   const log = `src_row BIGINT, rule VARCHAR, duplicate_of BIGINT, detail DOUBLE, action VARCHAR`;
   await conn.run(`CREATE OR REPLACE TEMP TABLE rejected AS SELECT src_row, rule, NULL::BIGINT AS duplicate_of, NULL::DOUBLE AS detail, 'rejected' AS action FROM checked`);
   await conn.run(`CREATE OR REPLACE TEMP TABLE corrected (${log})`);

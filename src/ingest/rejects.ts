@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlIdent, sqlString } from '../db/duckdb.js';
-import type { Source } from './source.js';
+import type { RegisteredSource } from './source.js';
 import { sqlCsvText } from '../publish/csv-sql.js';
 import { publishedName } from '../publish/published-paths.js';
 
@@ -25,7 +25,7 @@ const REASONS: Record<string, string> = {
   outlier: `'units ' || value || ' are more than ' || factor || ' times the series'' usual highs (' || round(detail / factor, 4) || ')'`,
 };
 
-export async function writeRejects(conn: DuckDBConnection, source: Source, file: string): Promise<void> {
+export async function writeRejects(conn: DuckDBConnection, source: RegisteredSource, file: string): Promise<void> {
   const c = source.columns;
   const label = source.rowLabel;
   // CSV rows are reported as file lines: the header is line 1.

@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { InputConfig, QualityConfig } from '../config/schema.js';
 import { sqlIdent, sqlString } from '../db/duckdb.js';
-import type { Source } from './source.js';
+import type { RegisteredSource } from './source.js';
 import { dateParser, unitsParser } from './parse.js';
 
 /**
@@ -15,7 +15,7 @@ const MAX_UNITS = 1e15;
  * (store, SKU) pair named by any row, numbered in key order) and `checked` (every source row,
  * typed, keyed by series id, with the first rule it breaks or NULL).
  */
-export async function checkRows(conn: DuckDBConnection, source: Source, input: InputConfig, q: QualityConfig, asOf: string): Promise<{ dateRule: string }> {
+export async function checkRows(conn: DuckDBConnection, source: RegisteredSource, input: InputConfig, q: QualityConfig, asOf: string): Promise<{ dateRule: string }> {
   const c = source.columns;
   const col = (role: 'promo' | 'stockout' | 'price' | 'open'): string | null => (c[role] ? sqlIdent(c[role] as string) : null);
   const stockout = col('stockout');

@@ -4,8 +4,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../config/schema.js';
 import { UserError, errorMessage } from '../errors.js';
 import { openDuckDb, sqlString } from '../db/duckdb.js';
-import { ingest } from '../ingest/index.js';
-import { fingerprintInput } from '../ingest/fingerprint.js';
+import { openIngest } from '../ingest/index.js';
+import { openSource } from '../ingest/source.js';
 import { todayIso } from '../ingest/dates.js';
 import { runDir } from '../publish/atomic.js';
 import { CsvWriter } from '../publish/csv-writer.js';
@@ -82,8 +82,9 @@ export async function runMonitor(cfg: Config, newSales: string, events: RunEvent
     const path = resolve(newSales);
     const freq = runs[0].data.frequency === 'week' ? 'week' : 'day';
     // New actuals may be a few periods per series: take the frequency from the runs.
-    const { ingested } = await ingest(conn, { ...cfg, freq, quality: { ...cfg.quality, maxRejectedShare: 1 } }, path, todayIso(now));
-    const fingerprint = await fingerprintInput(path);
+    const actuals = openSource({ ...cfg.input, path });
+    const { ingested } = await openIngest(conn, { ...cfg, freq, quality: { ...cfg.quality, maxRejectedShare: 1 } }, todayIso(now), actuals);
+    const fingerprint = await actuals.fingerprint();
     await conn.run(`CREATE TEMP TABLE actuals AS
       SELECT store_id, sku, (DATE ${sqlString(ingested.firstDate)} + (t * ${ingested.freq.days})::INTEGER) AS date, u AS units FROM clean_keyed WHERE NOT unobserved`);
     const span = ingested.report;

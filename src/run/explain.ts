@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
-import { openDuckDb, queryRows, sqlIdent, sqlString } from '../db/duckdb.js';
-import { registerSource } from '../ingest/source.js';
+import { openDuckDb, queryRows, sqlString } from '../db/duckdb.js';
+import { openSource } from '../ingest/source.js';
 import { sha256File } from '../ingest/fingerprint.js';
 import { isoAddDays } from '../ingest/dates.js';
 import { runDir } from '../publish/atomic.js';
@@ -57,12 +57,9 @@ export async function explainForecast(cfg: Config, store: string, sku: string, d
     let rowLabel = 'row';
     if (existsSync(inputPath)) {
       unchanged = (await sha256File(inputPath)) === manifest.input.sha256;
-      const source = await registerSource(conn, { ...cfg.input, ...manifest.config.input, columns: manifest.input.columns, path: inputPath });
-      rowLabel = source.rowLabel;
-      const c = source.columns;
-      const lineExpr = source.rowLabel === 'line' ? '(src_row + 1)::INTEGER' : 'src_row::INTEGER';
-      rows = await queryRows(conn, `SELECT ${lineExpr} AS "${source.rowLabel}", * EXCLUDE (src_row) FROM src
-        WHERE trim(CAST(${sqlIdent(c.store_id)} AS VARCHAR)) = ${sqlString(store)} AND trim(CAST(${sqlIdent(c.sku)} AS VARCHAR)) = ${sqlString(sku)} ORDER BY src_row`);
+      const source = openSource({ ...cfg.input, ...manifest.config.input, columns: manifest.input.columns, path: inputPath });
+      rowLabel = (await source.register(conn)).rowLabel;
+      rows = await source.readRows(conn, store, sku);
     }
     return {
       run: { run_id: runId, kind: manifest.kind, finished_at: manifest.finished_at, code_version: manifest.code_version, config_hash: manifest.config_hash, input: { path: inputPath, sha256: manifest.input.sha256 } },

@@ -4,7 +4,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { UnusableInput, type QualityReport } from '../ingest/quality.js';
-import type { Source } from '../ingest/source.js';
+import type { RegisteredSource } from '../ingest/source.js';
 import { writeRejects } from '../ingest/rejects.js';
 import { sha256File } from '../ingest/fingerprint.js';
 import { writeJson } from '../publish/manifest.js';
@@ -15,7 +15,7 @@ import { makeRunId } from './run-id.js';
  * A run stopped by its data keeps what it found in `OUT/failed/<id>/`: rejects.csv and, when
  * the rules got that far, quality.json. Returns the rejects file's path.
  */
-export async function keepFailed(conn: DuckDBConnection, source: Source, dir: string, report: QualityReport | null): Promise<string> {
+export async function keepFailed(conn: DuckDBConnection, source: RegisteredSource, dir: string, report: QualityReport | null): Promise<string> {
   mkdirSync(dir, { recursive: true });
   if (report) writeJson(join(dir, 'quality.json'), report);
   const rejects = join(dir, 'rejects.csv');

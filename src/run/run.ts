@@ -5,11 +5,10 @@ import type { Config } from '../config/schema.js';
 import { configHash } from '../config/load.js';
 import { UserError } from '../errors.js';
 import { openDuckDb } from '../db/duckdb.js';
-import { ingest } from '../ingest/index.js';
-import { assertInputFile } from '../ingest/source.js';
+import { openIngest } from '../ingest/index.js';
+import { openSource } from '../ingest/source.js';
 import { qualityWarnings, rejectShareProblem, type QualityReport } from '../ingest/quality.js';
 import { writeRejects } from '../ingest/rejects.js';
-import { fingerprintInput } from '../ingest/fingerprint.js';
 import { readSeriesKeys } from '../ingest/series-reader.js';
 import { targetDates, todayIso } from '../ingest/dates.js';
 import { encodeFixed } from '../forecast/batch.js';
@@ -25,7 +24,7 @@ import { publishedName, publishedSettings } from '../publish/published-paths.js'
 import { StateBusy, driftFlags, inTransaction, latestCalendarPriors, latestCalibration, liveVersions, pinnedSeries, recordRun, recordVersions, registeredRunCount, seriesKey, setPublishedRun, storeCalendarPriors, storeCalibration, withState } from '../registry/state.js';
 import { planReuse } from '../registry/reuse.js';
 import { assertStateNotLost } from '../registry/lost-state.js';
-import { codeVersion, packageRoot } from '../version.js';
+import { codeVersion } from '../version.js';
 import { forecastingSettings, makeRunId } from './run-id.js';
 import { seriesTask } from './task.js';
 import { allSettledOrThrow } from './settle.js';
@@ -57,10 +56,6 @@ export interface RunSummary {
   readonly seconds: number;
 }
 
-/** The bundled demo data, used when no input is given. */
-export function demoInput(): string {
-  return join(packageRoot(), 'data', 'demo', 'sales.csv');
-}
 
 export interface RunOptions {
   /** Start a new registry although runs are published (the operator lost state.duckdb; see registry/lost-state.ts). */
@@ -83,7 +78,8 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
   const started = Date.now();
   const { events, stages } = timedStages(userEvents);
   const out = resolve(cfg.out);
-  const inputPath = resolve(cfg.input.path ?? demoInput());
+  const input = openSource(cfg.input);
+  const inputPath = input.path;
   createOutputFolder(out);
   const lock = await lockOutput(out, kind, (m) => events.info(m));
   let staging: string | null = null;
@@ -103,11 +99,10 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
   };
   try {
     stage('ingest');
-    assertInputFile(inputPath);
     // The registry is read while DuckDB ingests (30,490 versions take seconds of JSON parsing).
-    const [{ source, ingested }, fingerprint, state] = await allSettledOrThrow([
-      ingest(conn, cfg, inputPath, todayIso(now)).catch((e: unknown) => failUnusable(e, conn, out, inputPath, cfg)),
-      fingerprintInput(inputPath),
+    const [{ registered: source, ingested }, fingerprint, state] = await allSettledOrThrow([
+      openIngest(conn, cfg, todayIso(now), input).catch((e: unknown) => failUnusable(e, conn, out, inputPath, cfg)),
+      input.fingerprint(),
       withState(out, async (db) => ({ live: await liveVersions(db), drift: await driftFlags(db), pins: await pinnedSeries(db), registered: await registeredRunCount(db) })),
     ]);
     assertStateNotLost(out, state.registered, options.newState === true);
@@ -181,7 +176,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       config_hash: configHash(forecastingSettings(cfg) as Config),
       // Settings only: server tokens never reach a published file, nor the server's folders.
       config: publishedSettings(forecastingSettings(cfg)),
-      input: { ...fingerprint, path: publishedName(fingerprint.path), format: source.format, columns: source.columns, rows_read: report.rows_read, rows_rejected: report.rows_rejected },
+      input: { ...fingerprint, path: input.describe(), format: source.format, columns: source.columns, rows_read: report.rows_read, rows_rejected: report.rows_rejected },
       data: { frequency: freq.name, first_date: report.first_date, last_date: report.last_date, series: report.series, horizon: seriesSettings.horizon, seasons: seriesSettings.seasons, target_dates: { first: dates[0], last: dates[dates.length - 1] } },
       calendars,
       closures: closures.summary(),
