@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CalendarsConfig } from '../config/schema.js';
-import type { BatchEvents, CalendarTask } from '../forecast/batch.js';
+import type { BatchEvents, CalendarTask } from '../forecast/wire.js';
 import { PROMO_FLAG, type ReadBatch, type SeriesKeys } from '../ingest/series-reader.js';
 import type { FutureInputs } from '../ingest/future.js';
 import { queryRows, sqlString } from '../db/duckdb.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { SeriesKeys } from '../ingest/series-reader.js';
-import { demandClassOf, SCORE_FIELDS } from '../forecast/batch.js';
+import { demandClassOf, SCORE_FIELDS } from '../forecast/wire.js';
 import type { SeriesTask } from '../forecast/types.js';
 import { seriesQuantiles, type Calibration } from '../backtest/conformal.js';
 import type { FiscalLabel } from '../calendars/fiscal454.js';
