@@ -22,9 +22,8 @@ export interface PriorRow {
   readonly effect: number;
 }
 
-/** events.csv, and its text columns, which csvField may have prefixed (see readPublishedCsv). */
+/** The columns of events.csv (publish/artifacts.ts). */
 const EVENTS_COLUMNS = ['store_id', 'date', 'name', 'kind'];
-export const EVENTS_TEXT_COLUMNS = ['store_id', 'name'];
 
 /**
  * Everything a run knows about calendars: which events each store and SKU gets, as features
