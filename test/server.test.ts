@@ -10,7 +10,7 @@ import { QueryEngine } from '../src/server/db.js';
 import { RequestMetrics } from '../src/server/metrics.js';
 import { openApiPath } from '../src/server/openapi.js';
 import { loadPageAssets } from '../src/server/page-assets.js';
-import { RunStore } from '../src/server/run-store.js';
+import { RunStore } from '../src/publish/run-store.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { dailyRows, parseCsv, tempDir, writeCsv } from './helpers/tmp.js';
 

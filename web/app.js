@@ -85,10 +85,13 @@ async function loadRuns() {
   await chooseRun(run.run_id);
 }
 
+/** The files a run may offer as downloads, in order, with their labels (the server's artifact registry). */
+const downloadable = fetch('/assets/downloads.json').then((res) => res.json());
+
 async function chooseRun(runId) {
   state.run = runId;
   const [manifest, quality] = await Promise.all([api(`/runs/${runId}`), api(`/runs/${runId}/quality.json`)]);
-  showRun(manifest);
+  showRun(manifest, await downloadable);
   showQuality(quality);
   await search();
   const { store, sku } = readHash();
@@ -97,7 +100,7 @@ async function chooseRun(runId) {
   else writeHash();
 }
 
-function showRun(m) {
+function showRun(m, downloads) {
   const sel = m.backtest?.selected ?? {};
   facts($('run-facts'), [
     ['run', m.run_id],
@@ -113,12 +116,8 @@ function showRun(m) {
   ]);
   const link = (file, label, primary) =>
     h('a', { className: primary ? 'button' : 'button secondary', href: `/runs/${m.run_id}/${file}`, download: `${m.run_id}-${file}`, textContent: label, onclick: (ev) => download(ev, file) });
-  $('downloads').replaceChildren(
-    link('forecasts.csv', 'Forecasts CSV', true),
-    link('forecasts.parquet', 'Forecasts Parquet', true),
-    link('series.csv', 'Series CSV'),
-    link('rejects.csv', 'Rejected rows'),
-  );
+  // The files this run has (optional ones such as the fiscal totals only when it wrote them).
+  $('downloads').replaceChildren(...downloads.filter((d) => m.files[d.name]).map((d) => link(d.name, d.label, d.primary)));
 }
 
 /** Plain links work without a token; with one, the file is fetched with the header and saved. */

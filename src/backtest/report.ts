@@ -1,4 +1,4 @@
-import { demandClassOf, type BatchResult } from '../forecast/batch.js';
+import { demandClassOf, type BatchResult } from '../forecast/wire.js';
 import { CalibrationBuilder, seriesQuantiles } from './conformal.js';
 import { coverage, pinball, pointScores, scaledPinball } from './metrics.js';
 import { quantileColumn } from '../publish/format.js';

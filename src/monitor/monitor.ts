@@ -10,7 +10,7 @@ import { todayIso } from '../ingest/dates.js';
 import { runDir } from '../publish/atomic.js';
 import { CsvWriter } from '../publish/csv-writer.js';
 import { csvField, formatNumber } from '../publish/format.js';
-import { RunStore } from '../server/run-store.js';
+import { RunStore } from '../publish/run-store.js';
 import { lockOutput } from '../publish/recover.js';
 import { withState } from '../registry/state.js';
 import { silentEvents, type RunEvents } from '../run/events.js';
@@ -80,8 +80,8 @@ export async function runMonitor(cfg: Config, newSales: string, events: RunEvent
   try {
     events.stage('ingest');
     const path = resolve(newSales);
-    const freq = runs[0].data.frequency === 'week' ? 'week' : 'day';
     // New actuals may be a few periods per series: take the frequency from the runs.
+    const freq = runs[0].data.frequency;
     const actuals = openSource({ ...cfg.input, path });
     const { ingested } = await openIngest(conn, { ...cfg, freq, quality: { ...cfg.quality, maxRejectedShare: 1 } }, todayIso(now), actuals);
     const fingerprint = await actuals.fingerprint();
@@ -90,14 +90,12 @@ export async function runMonitor(cfg: Config, newSales: string, events: RunEvent
     const span = ingested.report;
     events.stage('evaluate');
     // Runs that forecast any of the new dates, judged on every actual known for their targets.
-    const touched = runs
-      .map((m) => ({ m, t: (m as { data: { target_dates?: { first: string; last: string } } }).data.target_dates ?? { first: span.first_date, last: span.last_date } }))
-      .filter(({ t }) => t.last >= span.first_date && t.first <= span.last_date);
-    const dates = [span.first_date, span.last_date, ...touched.flatMap(({ t }) => [t.first, t.last])].sort();
+    const touched = runs.filter((m) => m.data.target_dates.last >= span.first_date && m.data.target_dates.first <= span.last_date);
+    const dates = [span.first_date, span.last_date, ...touched.flatMap((m) => [m.data.target_dates.first, m.data.target_dates.last])].sort();
     await knownActuals(conn, out, dates[0], dates[dates.length - 1]);
     const rows: RealisedRow[] = [];
     const evaluated: string[] = [];
-    for (const { m } of touched) {
+    for (const m of touched) {
       const r = await realisedAccuracy(conn, m.run_id, runDir(out, m.run_id), m.quantiles, 'known_actuals');
       if (r.length) { rows.push(...r); evaluated.push(m.run_id); }
     }

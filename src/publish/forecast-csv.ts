@@ -4,9 +4,6 @@ import type { FiscalLabel } from '../calendars/fiscal454.js';
 
 export const FISCAL_COLUMNS = ['fiscal_year', 'fiscal_period', 'fiscal_week'];
 
-/** The text columns of forecasts.csv, which csvField may have prefixed (see readPublishedCsv). */
-export const FORECAST_TEXT_COLUMNS = ['store_id', 'sku', 'model'];
-
 function forecastColumns(levels: readonly number[], fiscal = false): string[] {
   return ['run_id', 'store_id', 'sku', 'date', 'step', 'forecast', ...levels.map(quantileColumn), 'model', 'model_version', ...(fiscal ? FISCAL_COLUMNS : [])];
 }
@@ -52,7 +49,6 @@ function assertPublishable(store: string, sku: string, point: ArrayLike<number>,
 }
 
 export const SERIES_COLUMNS = ['store_id', 'sku', 'demand_class', 'model', 'model_version', 'selection', 'backtest_mase', 'backtest_rmsse', 'backtest_bias', 'scale', 'fallback', 'calendar_effects', 'closures'];
-export const SERIES_TEXT_COLUMNS = ['store_id', 'sku', 'model', 'fallback', 'closures'];
 
 /**
  * One row per series: how it was classified, what it was forecast with (model and registry

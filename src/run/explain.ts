@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
@@ -7,10 +7,9 @@ import { openSource } from '../ingest/source.js';
 import { sha256File } from '../ingest/fingerprint.js';
 import { isoAddDays } from '../ingest/dates.js';
 import { runDir } from '../publish/atomic.js';
+import { artifactPath, textColumns } from '../publish/artifacts.js';
 import { readPublishedCsv } from '../publish/csv-sql.js';
-import { SERIES_TEXT_COLUMNS } from '../publish/forecast-csv.js';
-import { EVENTS_TEXT_COLUMNS } from '../calendars/plan.js';
-import { RunStore } from '../server/run-store.js';
+import { RunStore } from '../publish/run-store.js';
 import { liveVersionOf, runInputPath, STATE_FILE, versionHistory, withState, type VersionRow } from '../registry/state.js';
 
 /** Everything that made one forecast number: run, model version, calendar, backtest, input rows. */
@@ -30,18 +29,17 @@ export async function explainForecast(cfg: Config, store: string, sku: string, d
   const runs = new RunStore(out);
   const runId = run === 'latest' ? runs.latestId() : run;
   if (!runId) throw new UserError(`no published run in ${out}`);
-  const m = runs.list().find((x) => x.run_id === runId);
-  if (!m) throw new UserError(`no run ${runId} in ${out}`);
+  const manifest = runs.manifest(runId);
+  if (!manifest) throw new UserError(`no run ${runId} in ${out}`);
   const dir = runDir(out, runId);
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
   const conn = await openDuckDb();
   try {
-    const forecast = await queryRows(conn, `SELECT * FROM read_parquet(${sqlString(join(dir, 'forecasts.parquet'))}) WHERE store_id = ${sqlString(store)} AND sku = ${sqlString(sku)} AND date = DATE ${sqlString(date)}`);
+    const forecast = await queryRows(conn, `SELECT * FROM read_parquet(${sqlString(artifactPath(dir, 'forecasts.parquet'))}) WHERE store_id = ${sqlString(store)} AND sku = ${sqlString(sku)} AND date = DATE ${sqlString(date)}`);
     if (forecast.length === 0) throw new UserError(`run ${runId} has no forecast for store ${store} sku ${sku} on ${date} (it covers ${manifest.data.target_dates.first} to ${manifest.data.target_dates.last})`);
-    const series = await queryRows<Record<string, string>>(conn, `SELECT * FROM ${readPublishedCsv(join(dir, 'series.csv'), SERIES_TEXT_COLUMNS)} WHERE store_id = ${sqlString(store)} AND sku = ${sqlString(sku)}`);
+    const series = await queryRows<Record<string, string>>(conn, `SELECT * FROM ${readPublishedCsv(artifactPath(dir, 'series.csv'), textColumns('series.csv'))} WHERE store_id = ${sqlString(store)} AND sku = ${sqlString(sku)}`);
     const window = manifest.data.frequency === 'week' ? 7 : 3;
-    const events = existsSync(join(dir, 'events.csv'))
-      ? await queryRows<{ date: string; name: string; kind: string }>(conn, `SELECT strftime(date::DATE, '%Y-%m-%d') AS date, name, kind FROM ${readPublishedCsv(join(dir, 'events.csv'), EVENTS_TEXT_COLUMNS)}
+    const events = existsSync(artifactPath(dir, 'events.csv'))
+      ? await queryRows<{ date: string; name: string; kind: string }>(conn, `SELECT strftime(date::DATE, '%Y-%m-%d') AS date, name, kind FROM ${readPublishedCsv(artifactPath(dir, 'events.csv'), textColumns('events.csv'))}
           WHERE store_id = ${sqlString(store)} AND date::DATE BETWEEN DATE ${sqlString(isoAddDays(date, -window))} AND DATE ${sqlString(isoAddDays(date, window))} ORDER BY date`)
       : [];
     const versionNo = Number(forecast[0].model_version);

@@ -7,6 +7,7 @@ import { UnusableInput, type QualityReport } from '../ingest/quality.js';
 import type { RegisteredSource } from '../ingest/source.js';
 import { writeRejects } from '../ingest/rejects.js';
 import { sha256File } from '../ingest/fingerprint.js';
+import { artifactPath } from '../publish/artifacts.js';
 import { writeJson } from '../publish/manifest.js';
 import { codeVersion } from '../version.js';
 import { makeRunId } from './run-id.js';
@@ -17,8 +18,8 @@ import { makeRunId } from './run-id.js';
  */
 export async function keepFailed(conn: DuckDBConnection, source: RegisteredSource, dir: string, report: QualityReport | null): Promise<string> {
   mkdirSync(dir, { recursive: true });
-  if (report) writeJson(join(dir, 'quality.json'), report);
-  const rejects = join(dir, 'rejects.csv');
+  if (report) writeJson(artifactPath(dir, 'quality.json'), report);
+  const rejects = artifactPath(dir, 'rejects.csv');
   await writeRejects(conn, source, rejects);
   return rejects;
 }

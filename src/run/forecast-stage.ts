@@ -6,7 +6,7 @@ import { readSeriesBatches, type SeriesKeys } from '../ingest/series-reader.js';
 import type { CalendarPlan } from '../calendars/plan.js';
 import type { ClosurePlan } from '../calendars/closure-plan.js';
 import { forecastAll } from '../forecast/pool.js';
-import { demandClassOf, SCORE_FIELDS, type BatchFixed, type BatchResult } from '../forecast/batch.js';
+import { demandClassOf, SCORE_FIELDS, type BatchFixed, type BatchResult } from '../forecast/wire.js';
 import type { SeriesTask } from '../forecast/types.js';
 import { CalibrationBuilder } from '../backtest/conformal.js';
 import type { RunEvents } from './events.js';

@@ -1,12 +1,12 @@
-import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { SeriesKeys } from '../ingest/series-reader.js';
-import { demandClassOf, SCORE_FIELDS } from '../forecast/batch.js';
+import { demandClassOf, SCORE_FIELDS } from '../forecast/wire.js';
 import type { SeriesTask } from '../forecast/types.js';
 import { seriesQuantiles, type Calibration } from '../backtest/conformal.js';
 import type { FiscalLabel } from '../calendars/fiscal454.js';
 import { ForecastCsvWriter, SERIES_COLUMNS, seriesLine } from '../publish/forecast-csv.js';
 import { CsvWriter } from '../publish/csv-writer.js';
+import { artifactPath } from '../publish/artifacts.js';
 import { seriesKey, type LiveVersion, type NewVersion } from '../registry/state.js';
 import type { ReusePlan } from '../registry/reuse.js';
 import type { ClosurePlan } from '../calendars/closure-plan.js';
@@ -30,8 +30,8 @@ export async function writeForecastFiles(
   staging: string, runId: string, cfg: Config, task: SeriesTask, dates: readonly string[], fiscal: readonly FiscalLabel[] | null,
   keys: SeriesKeys, results: readonly PlacedResult[], calibration: Calibration, reuse: ReusePlan, live: ReadonlyMap<string, LiveVersion>, closures: ClosurePlan | null,
 ): Promise<WrittenForecasts> {
-  const writer = new ForecastCsvWriter(join(staging, 'forecasts.csv'), runId, cfg.quantiles, dates, fiscal);
-  const seriesOut = new CsvWriter(join(staging, 'series.csv'), SERIES_COLUMNS);
+  const writer = new ForecastCsvWriter(artifactPath(staging, 'forecasts.csv'), runId, cfg.quantiles, dates, fiscal);
+  const seriesOut = new CsvWriter(artifactPath(staging, 'series.csv'), SERIES_COLUMNS);
   const perModel: Record<string, number> = {};
   const perClass: Record<string, number> = {};
   const fallbacks: WrittenForecasts['fallbacks'] = [];

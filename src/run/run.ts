@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { configHash } from '../config/load.js';
@@ -16,14 +15,15 @@ import { createForecastPool, defaultThreads } from '../forecast/pool.js';
 import { fiscalAggregate, forecastCsvToParquet } from '../publish/parquet.js';
 import { fiscalLabel } from '../calendars/fiscal454.js';
 import { historyStart, writeHistory } from '../publish/history.js';
-import { describeFiles, writeJson } from '../publish/manifest.js';
+import { describeFiles, readManifest, RunManifest, writeJson, writeManifest } from '../publish/manifest.js';
 import { createStaging, discardStaging, promote, runDir, switchLatest } from '../publish/atomic.js';
+import { artifactPath } from '../publish/artifacts.js';
 import { lockOutput } from '../publish/recover.js';
 import { createOutputFolder } from '../publish/output-folder.js';
 import { publishedName, publishedSettings } from '../publish/published-paths.js';
 import { StateBusy, driftFlags, inTransaction, latestCalendarPriors, latestCalibration, liveVersions, pinnedSeries, recordRun, recordVersions, registeredRunCount, seriesKey, setPublishedRun, storeCalendarPriors, storeCalibration, withState } from '../registry/state.js';
 import { planReuse } from '../registry/reuse.js';
-import { assertStateNotLost } from '../registry/lost-state.js';
+import { assertStateNotLost } from '../publish/lost-state.js';
 import { codeVersion } from '../version.js';
 import { forecastingSettings, makeRunId } from './run-id.js';
 import { seriesTask } from './task.js';
@@ -132,8 +132,8 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     reuse.decisions.forEach((d, sid) => lineage.update(`${d}:${state.live.get(seriesKey(keys.store[sid], keys.sku[sid]))?.version ?? 0};`));
     const runId = makeRunId(report.last_date, fingerprint.sha256, cfg, code, lineage.digest('hex'));
     staging = createStaging(out, runId);
-    writeJson(join(staging, 'quality.json'), report);
-    await writeRejects(conn, source, join(staging, 'rejects.csv'));
+    writeJson(artifactPath(staging, 'quality.json'), report);
+    await writeRejects(conn, source, artifactPath(staging, 'rejects.csv'));
 
     stage('calendars');
     const future = await futureStage(conn, cfg, ingested, seriesSettings);
@@ -149,24 +149,24 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     const dates = targetDates(report.last_date, freq.days, seriesSettings.horizon);
     const fiscal = cfg.calendars.fiscal === 'nrf-454' ? dates.map(fiscalLabel) : null;
     const written = await writeForecastFiles(staging, runId, cfg, seriesSettings, dates, fiscal, keys, results, calibration, reuse, state.live, closures);
-    await forecastCsvToParquet(conn, join(staging, 'forecasts.csv'), join(staging, 'forecasts.parquet'), cfg.quantiles, fiscal !== null);
-    if (fiscal) await fiscalAggregate(conn, join(staging, 'forecasts.csv'), join(staging, 'forecasts-fiscal.csv'));
-    const historyRows = await writeHistory(conn, ingested, join(staging, 'history.parquet'));
-    const eventRows = plan ? await plan.writeEvents(join(staging, 'events.csv'), keys, historyStart(ingested), dates[dates.length - 1]) : 0;
+    await forecastCsvToParquet(conn, artifactPath(staging, 'forecasts.csv'), artifactPath(staging, 'forecasts.parquet'), cfg.quantiles, fiscal !== null);
+    if (fiscal) await fiscalAggregate(conn, artifactPath(staging, 'forecasts.csv'), artifactPath(staging, 'forecasts-fiscal.csv'));
+    const historyRows = await writeHistory(conn, ingested, artifactPath(staging, 'history.parquet'));
+    const eventRows = plan ? await plan.writeEvents(artifactPath(staging, 'events.csv'), keys, historyStart(ingested), dates[dates.length - 1]) : 0;
     const files = await describeFiles(staging, {
       'forecasts.csv': written.rows,
       'forecasts.parquet': written.rows,
       'series.csv': written.seriesRows,
       'history.parquet': historyRows,
       ...(plan ? { 'events.csv': eventRows } : {}),
-      ...(fiscal ? { 'forecasts-fiscal.csv': undefined } : {}),
-      'quality.json': undefined,
+      ...(fiscal ? { 'forecasts-fiscal.csv': null } : {}),
+      'quality.json': null,
       'rejects.csv': report.rows_rejected + report.rows_corrected,
     });
     const finished = new Date();
     const calendarLocations = plan ? plan.storeCalendars(keys.store) : [];
-    const calendars = plan ? { locations: calendarLocations, features: plan.featureNames().length, default_location: { country: cfg.calendars.country, region: cfg.calendars.region ?? null }, files: plan.versions(), pooled_effects: storedPriors ? 'from the last retrain' : 'estimated by this run' } : null;
-    writeJson(join(staging, 'manifest.json'), {
+    const calendars: RunManifest['calendars'] = plan ? { locations: calendarLocations, features: plan.featureNames().length, default_location: { country: cfg.calendars.country, region: cfg.calendars.region ?? null }, files: plan.versions(), pooled_effects: storedPriors ? 'from the last retrain' : 'estimated by this run' } : null;
+    writeManifest(staging, {
       run_id: runId,
       kind,
       started_at: new Date(started).toISOString(),
@@ -265,12 +265,8 @@ function gateProblem(cfg: Config, report: QualityReport, out: string, warnings: 
 
 /** Data end of the run `latest` points at, if any. */
 function publishedDataEnd(out: string): { runId: string; date: string } | null {
-  try {
-    const m = JSON.parse(readFileSync(join(out, 'latest', 'manifest.json'), 'utf8')) as { run_id: string; data: { last_date: string } };
-    return { runId: m.run_id, date: m.data.last_date };
-  } catch {
-    return null;
-  }
+  const m = readManifest(join(out, 'latest'), RunManifest.pick({ run_id: true, data: true }));
+  return m && { runId: m.run_id, date: m.data.last_date };
 }
 
 function sortKeys(o: Record<string, number>): Record<string, number> {

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import { IsoDate } from '../iso-date.js';
 import { HttpError } from './http-error.js';
-import { RUN_ID } from './run-store.js';
+import { RUN_ID } from '../publish/manifest.js';
 
 /**
  * Every value a client sends (path segments and query parameters) is parsed by one of these

@@ -1,4 +1,4 @@
-import type { Manifest } from './run-store.js';
+import type { RunManifest as Manifest } from '../publish/manifest.js';
 
 /**
  * Prometheus text exposition (format 0.0.4): what the runs did, read from their manifests on

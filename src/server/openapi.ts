@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { codeVersion } from '../version.js';
 import { isPublicPath } from './auth.js';
 import { ForecastQuery, RunIdParam, SeriesDetailQuery, SeriesSearchQuery, SkuParam, StoreParam } from './inputs.js';
-import { ARTIFACTS } from './run-store.js';
+import { ARTIFACTS } from '../publish/artifacts.js';
 
 /**
  * The OpenAPI 3.1 description of every route. Parameters are generated from the zod schemas
@@ -31,6 +31,7 @@ function queryParams(schema: z.ZodObject): Json[] {
 }
 
 const runId = param('id', 'path', RunIdParam);
+const served = ARTIFACTS.filter((a) => a.served);
 const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
 const failures = {
   400: error('a parameter is invalid; `error` names it and says why'),
@@ -70,8 +71,8 @@ const paths: Record<string, Json> = {
   }),
   '/runs/{id}/{file}': get(
     'A file of the run, streamed as published (checksum in the manifest)',
-    [runId, { name: 'file', in: 'path', required: true, schema: { type: 'string', enum: Object.keys(ARTIFACTS) } }],
-    { 200: { description: 'the file', content: Object.fromEntries(Object.values(ARTIFACTS).map((t) => [t, { schema: { type: 'string', format: 'binary' } }])) }, ...notModified },
+    [runId, { name: 'file', in: 'path', required: true, description: served.map((a) => `\`${a.name}\`: ${a.about}${'optional' in a ? ` (with ${a.optional})` : ''}`).join('; '), schema: { type: 'string', enum: served.map((a) => a.name) } }],
+    { 200: { description: 'the file', content: Object.fromEntries(served.map((a) => [a.mediaType, { schema: { type: 'string', format: 'binary' } }])) }, ...notModified },
   ),
   '/series/{store}/{sku}': get(
     'One series: recent history, forecast with quantiles, the p10–p90 band columns, model, backtest scores and calendar events',

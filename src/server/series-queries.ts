@@ -1,8 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlString } from '../db/duckdb.js';
 import { readPublishedCsv } from '../publish/csv-sql.js';
-import { SERIES_TEXT_COLUMNS } from '../publish/forecast-csv.js';
-import { EVENTS_TEXT_COLUMNS } from '../calendars/plan.js';
+import { textColumns } from '../publish/artifacts.js';
 import type { QueryEngine } from './db.js';
 
 /**
@@ -11,8 +10,8 @@ import type { QueryEngine } from './db.js';
  * are read as text so store ids like "007" keep their zeros.
  */
 
-const seriesCsv = (path: string) => readPublishedCsv(path, SERIES_TEXT_COLUMNS);
-const eventsCsv = (path: string) => readPublishedCsv(path, EVENTS_TEXT_COLUMNS);
+const seriesCsv = (path: string) => readPublishedCsv(path, textColumns('series.csv'));
+const eventsCsv = (path: string) => readPublishedCsv(path, textColumns('events.csv'));
 
 export interface SeriesSummary {
   readonly store_id: string;
