@@ -35,6 +35,7 @@ import { writeForecastFiles } from './publish-stage.js';
 import { silentEvents, timedStages, type RunEvents } from './events.js';
 import { faultPoint } from './fault.js';
 import { failUnusable, keepFailed } from './failed.js';
+import { pruneAfterPublish } from './retention.js';
 import { throwIfStopped } from './stop.js';
 
 export type RunKind = 'run' | 'retrain';
@@ -229,6 +230,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     faultPoint('promoted');
     switchLatest(out, runId);
     faultPoint('switched');
+    await pruneAfterPublish(out, cfg.retention, (m) => events.info(m));
     return { runId, kind, dir, series: report.series, rows: written.rows, rowsRejected: report.rows_rejected, seriesPerModel: sortKeys(written.perModel), decisions: reuse.counts, fallbacks: written.fallbacks.length, warnings, calendars: calendarLocations.map((l) => `${l.location}${l.default ? ' (default)' : ''} ${l.stores} stores`).join(', ') || 'off', seconds: (Date.now() - started) / 1000 };
   } catch (e) {
     // Before the run is registered, what fails once it was stopping (an interrupted query, a
