@@ -80,6 +80,19 @@ describe('--json answers', () => {
     expectTyped(r);
   });
 
+  it('models list, show and unpin', () => {
+    const list = json('models', 'list', '-o', out);
+    expect(list).toMatchObject({ command: 'models list', series: 2, versions: 2, pinned: [], drifting: [] });
+    expect(list.families.reduce((n: number, f: { series: number }) => n + f.series, 0)).toBe(2);
+    expect(list.runs.find((r: { kind: string }) => r.kind === 'retrain')).toMatchObject({ runs: 1, last_finished_at: expect.stringMatching(TIME) });
+    expectTyped(list);
+    const show = json('models', 'show', '-o', out, '-s', 'S1', '-k', 'A');
+    expect(show).toMatchObject({ command: 'models show', store_id: 'S1', sku: 'A', live_version: 1, pinned: false });
+    expect(show.versions[0]).toMatchObject({ version: 1, run_id: runId, live: true, backtest_mase: expect.any(Number) });
+    expectTyped(show);
+    expect(json('models', 'unpin', '-o', out, '-s', 'S1')).toEqual({ command: 'models unpin', unpinned: 0 });
+  });
+
   it('calendars list and show', () => {
     const list = json('calendars', 'list');
     expect(list.command).toBe('calendars list');

@@ -5,6 +5,8 @@ import type { MonitorReport } from '../monitor/monitor.js';
 import type { Explanation } from '../run/explain.js';
 import type { CalendarList, StoreCalendar } from '../calendars/describe.js';
 import type { ModelSummary } from '../backtest/report.js';
+import type { ModelsList, SeriesVersions } from '../registry/report.js';
+import type { PinResult } from '../registry/pins.js';
 
 /**
  * What each command prints with `--json`: one JSON document on stdout, numbers as numbers,
@@ -114,6 +116,12 @@ export function explainAnswer(e: Explanation): ExplainAnswer {
     input: { file: e.input.file, unchanged: e.input.unchanged, row_label: e.input.rowLabel, rows: e.input.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, jsonCell(v)]))) },
   };
 }
+
+/** `models list`, `models show`, `models rollback`, `models unpin`. */
+export type ModelsListAnswer = ModelsList & { readonly command: 'models list' };
+export type ModelsShowAnswer = SeriesVersions & { readonly command: 'models show' };
+export interface RollbackAnswer { readonly command: 'models rollback'; readonly pins: readonly PinResult[] }
+export interface UnpinAnswer { readonly command: 'models unpin'; readonly unpinned: number }
 
 /** `calendars list`, `calendars show`. */
 export type CalendarsListAnswer = CalendarList & { readonly command: 'calendars list' };

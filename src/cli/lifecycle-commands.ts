@@ -9,6 +9,7 @@ import { Scheduler, systemClock, type JobKind } from '../schedule/scheduler.js';
 import { withState } from '../registry/state.js';
 import { queryRows } from '../db/duckdb.js';
 import { commandLog, terminalEvents } from './progress.js';
+import { LIST_LIMIT, limited } from '../registry/report.js';
 import { explainAnswer, printJson, type MonitorAnswer } from './answers.js';
 
 interface Common { config?: string; out?: string; input?: string; quiet?: boolean }
@@ -44,9 +45,9 @@ export function registerLifecycle(program: Command): void {
       const lines = [
         `monitored ${r.input.first_date} to ${r.input.last_date} against ${r.runs_evaluated.length} runs`,
         `overall   ${fmt(r.overall)}`,
-        ...Object.entries(r.by_store).slice(0, 20).map(([s, a]) => `store ${s.padEnd(8)} ${fmt(a)}`),
+        ...limited(Object.entries(r.by_store).map(([s, a]) => `store ${s.padEnd(8)} ${fmt(a)}`), LIST_LIMIT, 'monitoring.json has every store'),
         `drifting: ${r.drifting.length} series${r.drifting.length ? ' (retrained by the next run)' : ''}`,
-        ...r.drifting.slice(0, 20).map((d) => `  ${d.store_id} / ${d.sku}: ${d.reason}`),
+        ...limited(r.drifting.map((d) => `  ${d.store_id} / ${d.sku} v${d.model_version ?? '—'}: ${d.reason}`), LIST_LIMIT, 'monitoring.csv lists every series, with drift and reason'),
         `written: ${resolve(cfg.out, 'monitoring.json')}, monitoring.csv`,
       ];
       process.stdout.write(lines.join('\n') + '\n');

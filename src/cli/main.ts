@@ -8,7 +8,8 @@ import { abortOnSignals, RunStopped } from '../run/stop.js';
 import { formatSummary, runBacktest } from '../run/backtest.js';
 import { commandLog, setCommandLog, terminalEvents } from './progress.js';
 import { backtestAnswer, printJson, runAnswer, type ValidateAnswer } from './answers.js';
-import { qualityWarnings, type QualityReport } from '../ingest/quality.js';
+import { formatRunSummary, formatValidation } from './summaries.js';
+import { survivePipeReadersLeaving } from './pipes.js';
 import { LOG_FORMATS, createLog, isoNow, logFormat } from './log.js';
 import { codeVersion } from '../version.js';
 import { registerServe } from './serve.js';
@@ -86,35 +87,8 @@ function dataOptions(cmd: Command): Command {
     .addOption(new Option('--freq <freq>', 'data frequency (default: inferred from the dates)').choices(['auto', 'day', 'week']));
 }
 
-function formatRunSummary(s: RunSummary, finished: string): string {
-  const models = Object.entries(s.seriesPerModel).sort((a, b) => b[1] - a[1]).map(([m, n]) => `${m} ${n}`).join(', ');
-  const decisions = Object.entries(s.decisions).filter(([, n]) => n > 0).map(([d, n]) => `${d} ${n}`).join(', ');
-  return (
-    `${s.kind} ${s.runId}: ${s.series} series, ${s.rows} forecast rows in ${s.seconds.toFixed(1)} s (${(s.series / s.seconds).toFixed(0)} series/s)\n` +
-    `  model versions: ${decisions}\n` +
-    `  models: ${models}\n` +
-    `  calendars: ${s.calendars}\n` +
-    (s.fallbacks ? `  fallbacks: ${s.fallbacks} series (listed in manifest.json)\n` : '') +
-    (s.rowsRejected ? `  rejected rows: ${s.rowsRejected} (rejects.csv)\n` : '') +
-    s.warnings.map((w) => `  warning: ${w}\n`).join('') +
-    `  files: ${s.dir}\n` +
-    `  finished: ${finished}\n`
-  );
-}
-
-/** `validate` for a person: what was read, what the rules caught, what a run would say. */
-function formatValidation(q: QualityReport, problem: string | null): string {
-  const caught = Object.entries(q.rules).filter(([, r]) => r.rows > 0).map(([name, r]) => `  ${name}: ${r.rows} rows ${r.action}\n`).join('');
-  return (
-    `${q.source}: ${q.rows_read} rows read, ${q.rows_accepted} accepted, ${q.rows_rejected} rejected, ${q.rows_corrected} corrected; ` +
-    `${q.series} series, ${q.frequency.name === 'day' ? 'daily' : 'weekly'} ${q.first_date} → ${q.last_date}\n` +
-    `  dates: ${q.dates}\n` + caught +
-    qualityWarnings(q).map((w) => `  warning: ${w}\n`).join('') +
-    (problem ? '' : '  a run would publish this data (--json for the full report)\n')
-  );
-}
-
 async function main(argv: string[]): Promise<void> {
+  survivePipeReadersLeaving();
   program
     .name('shelfcast')
     .description('Retail demand forecasting: reads store × SKU sales, forecasts every series with intervals, publishes files an ERP can load.')

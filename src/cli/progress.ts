@@ -33,18 +33,28 @@ export function terminalEvents(stream: NodeJS.WriteStream = process.stderr, quie
     active?.stop();
     active = null;
   };
-  /** A stage without a count: its name and elapsed seconds, until the next stage or count. */
+  /**
+   * A stage without a count: its name and elapsed seconds on one line, redrawn until the next
+   * stage (which leaves the final time), a count (which takes the line) or a message.
+   */
+  let stageStart = 0;
   const startTicker = (name: string): void => {
-    const started = Date.now();
-    active = new cliProgress.SingleBar({ stream, format: `${name.padEnd(9)} {elapsed} s`, hideCursor: true, clearOnComplete: false, noTTYOutput: false }, cliProgress.Presets.shades_classic);
-    active.start(1, 0, { elapsed: '0.0' });
-    ticker = setInterval(() => active?.update(0, { elapsed: ((Date.now() - started) / 1000).toFixed(1) }), 200);
+    const elapsed = (): string => ((Date.now() - stageStart) / 1000).toFixed(1);
+    active = new cliProgress.SingleBar({ stream, format: `${name.padEnd(9)} {elapsed} s`, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+    active.start(1, 0, { elapsed: elapsed() });
+    ticker = setInterval(() => active?.update(0, { elapsed: elapsed() }), 200);
     ticker.unref();
+  };
+  const endStage = (): void => {
+    const ticking = ticker !== null;
+    stopBar();
+    if (ticking && stage !== '') stream.write(`${stage.padEnd(9)} ${((Date.now() - stageStart) / 1000).toFixed(1)} s\n`);
   };
   return {
     stage(name) {
-      stopBar();
+      endStage();
       stage = name;
+      stageStart = Date.now();
       lastTenth = -1;
       counted = false;
       if (quiet) return;
@@ -77,6 +87,6 @@ export function terminalEvents(stream: NodeJS.WriteStream = process.stderr, quie
       else log.info(message);
       if (bar && !quiet && stage !== '' && !counted) startTicker(stage);
     },
-    close: stopBar,
+    close: endStage,
   };
 }

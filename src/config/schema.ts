@@ -175,6 +175,15 @@ export const LifecycleSchema = z
   })
   .strict();
 
+export const RetentionSchema = z
+  .object({
+    /** Run folders kept under runs/ after a publish: the newest this many runs of any kind. */
+    keep: z.number().int().min(1).max(100000).default(30),
+    /** Besides those, the newest this many retrains (they hold the versions later runs reuse). */
+    keepRetrains: z.number().int().min(0).max(100000).default(12),
+  })
+  .strict();
+
 export const ScheduleSchema = z
   .object({
     /** Nightly run (cron, 5 or 6 fields). */
@@ -256,6 +265,8 @@ export const ConfigSchema = z
     /** When stores are closed: forecast 0, and not demand in the history. */
     closures: ClosuresSchema.default(ClosuresSchema.parse({})),
     lifecycle: LifecycleSchema.default(LifecycleSchema.parse({})),
+    /** Which published run folders a successful publish keeps; never the latest, pinned runs, or runs a live version comes from. */
+    retention: RetentionSchema.default(RetentionSchema.parse({})),
     schedule: ScheduleSchema.default(ScheduleSchema.parse({})),
     /** `shelfcast serve`: where to listen and who may pull. */
     server: ServerSchema.default(ServerSchema.parse({})),
@@ -269,3 +280,4 @@ export type ServerConfig = z.infer<typeof ServerSchema>;
 export type CalendarsConfig = z.infer<typeof CalendarsSchema>;
 export type LifecycleConfig = z.infer<typeof LifecycleSchema>;
 export type ScheduleConfig = z.infer<typeof ScheduleSchema>;
+export type RetentionConfig = z.infer<typeof RetentionSchema>;

@@ -12,7 +12,7 @@ import { CsvWriter } from '../publish/csv-writer.js';
 import { csvField, formatNumber } from '../publish/format.js';
 import { RunStore } from '../publish/run-store.js';
 import { lockOutput } from '../publish/recover.js';
-import { withState } from '../registry/state.js';
+import { liveVersionNumbers, seriesKey, withState } from '../registry/state.js';
 import { silentEvents, type RunEvents } from '../run/events.js';
 import { realisedAccuracy, type RealisedRow } from './realised.js';
 import { driftReason } from './drift.js';
@@ -36,7 +36,7 @@ export interface MonitorReport {
   readonly by_store: Record<string, Accuracy>;
   readonly by_sku: Record<string, Accuracy>;
   readonly by_model_version: Record<string, Accuracy>;
-  readonly drifting: { store_id: string; sku: string; run_id: string; reason: string }[];
+  readonly drifting: { store_id: string; sku: string; run_id: string; model_version: number | null; reason: string }[];
 }
 
 function mean(xs: (number | null)[]): number | null {
@@ -66,7 +66,8 @@ function groupBy(rows: readonly RealisedRow[], key: (r: RealisedRow) => string):
 
 /**
  * Compare published forecasts with actuals that have since arrived: realised accuracy per
- * series (from the newest run that forecast enough of those dates), store, SKU and model
+ * series (from the newest run that forecast enough of those dates with the series' live
+ * version), store, SKU and model
  * version; drift flags recorded in the state database so the next run retrains those series;
  * monitoring.json and monitoring.csv in OUT; an optional webhook.
  */
@@ -91,6 +92,11 @@ export async function runMonitor(cfg: Config, newSales: string, events: RunEvent
     events.stage('evaluate');
     // Runs that forecast any of the new dates, judged on every actual known for their targets.
     const touched = runs.filter((m) => m.data.target_dates.last >= span.first_date && m.data.target_dates.first <= span.last_date);
+    if (touched.length === 0) {
+      const targets = runs.map((m) => m.data.target_dates);
+      const covered = targets.length ? `; the runs forecast ${targets.map((t) => t.first).sort()[0]} to ${targets.map((t) => t.last).sort().pop()}` : '';
+      throw new UserError(`actuals ${path} (${span.first_date} to ${span.last_date}) overlap the target dates of no published run${covered}; nothing recorded`);
+    }
     const dates = [span.first_date, span.last_date, ...touched.flatMap((m) => [m.data.target_dates.first, m.data.target_dates.last])].sort();
     await knownActuals(conn, out, dates[0], dates[dates.length - 1]);
     const rows: RealisedRow[] = [];
@@ -99,17 +105,23 @@ export async function runMonitor(cfg: Config, newSales: string, events: RunEvent
       const r = await realisedAccuracy(conn, m.run_id, runDir(out, m.run_id), m.quantiles, 'known_actuals');
       if (r.length) { rows.push(...r); evaluated.push(m.run_id); }
     }
-    // Per series, the newest run with enough actuals to judge (runs are newest first).
+    if (evaluated.length === 0) throw new UserError(`actuals ${path}: no store and SKU in them was forecast by the runs covering ${span.first_date} to ${span.last_date}; nothing recorded`);
+    // Per series, the newest run with enough actuals to judge (runs are newest first), among
+    // the runs that forecast it with its live version: a version already replaced by a
+    // retrain (or a pin) is not judged again, so the same actuals flag it once.
+    const live = await withState(out, liveVersionNumbers);
     const judged = new Map<string, RealisedRow>();
     for (const r of rows) {
-      const key = `${r.store_id}\u0001${r.sku}`;
+      const key = seriesKey(r.store_id, r.sku);
+      const version = live.get(key);
+      if (version !== undefined && r.model_version !== version) continue;
       const have = judged.get(key);
       if (!have || (have.points < cfg.lifecycle.minPoints && r.points > have.points)) judged.set(key, r);
     }
     const current = [...judged.values()];
     const drifting = current.flatMap((r) => {
       const reason = driftReason(r, cfg.lifecycle);
-      return reason ? [{ store_id: r.store_id, sku: r.sku, run_id: r.run_id, reason }] : [];
+      return reason ? [{ store_id: r.store_id, sku: r.sku, run_id: r.run_id, model_version: r.model_version, reason }] : [];
     });
     const report: MonitorReport = {
       monitored_at: now.toISOString(),
@@ -122,11 +134,14 @@ export async function runMonitor(cfg: Config, newSales: string, events: RunEvent
       drifting,
     };
     events.stage('record');
-    await writeMonitoringFiles(out, report, current);
+    await writeMonitoringFiles(out, report, current, new Map(drifting.map((d) => [seriesKey(d.store_id, d.sku), d.reason])));
     await withState(out, async (db) => {
       await recordActuals(conn, db, report.monitored_at);
       await recordAccuracy(db, report.monitored_at, rows);
-      for (const d of drifting) await db.run(`INSERT OR REPLACE INTO drift VALUES (${sqlString(d.store_id)}, ${sqlString(d.sku)}, ${sqlString(report.monitored_at)}::TIMESTAMP, ${sqlString(d.reason)})`);
+      for (const d of drifting) {
+        await db.run(`INSERT OR REPLACE INTO drift VALUES (${sqlString(d.store_id)}, ${sqlString(d.sku)}, ${sqlString(report.monitored_at)}::TIMESTAMP, ${sqlString(d.reason)})`);
+        await db.run(`INSERT INTO drift_log VALUES (${sqlString(d.store_id)}, ${sqlString(d.sku)}, ${d.model_version ?? 'NULL'}, ${sqlString(report.monitored_at)}::TIMESTAMP, ${sqlString(d.reason)})`);
+      }
     });
     if (drifting.length && cfg.lifecycle.webhook) await notify(cfg.lifecycle.webhook, out, report, events);
     return report;
@@ -152,14 +167,14 @@ async function recordAccuracy(db: DuckDBConnection, at: string, rows: readonly R
   await db.run(`INSERT INTO accuracy SELECT ${sqlString(at)}::TIMESTAMP, * FROM new_accuracy`);
 }
 
-async function writeMonitoringFiles(out: string, report: MonitorReport, rows: readonly RealisedRow[]): Promise<void> {
+async function writeMonitoringFiles(out: string, report: MonitorReport, rows: readonly RealisedRow[], drift: ReadonlyMap<string, string>): Promise<void> {
   const tmp = join(out, `.monitoring-${process.pid}.json`);
   writeFileSync(tmp, JSON.stringify(report, null, 2) + '\n');
   renameSync(tmp, join(out, 'monitoring.json'));
   const csvTmp = join(out, `.monitoring-${process.pid}.csv`);
-  const csv = new CsvWriter(csvTmp, ['store_id', 'sku', 'run_id', 'model', 'model_version', 'points', 'mase', 'backtest_mase', 'wape', 'bias', 'pinball', 'coverage']);
+  const csv = new CsvWriter(csvTmp, ['store_id', 'sku', 'run_id', 'model', 'model_version', 'points', 'mase', 'backtest_mase', 'wape', 'bias', 'pinball', 'coverage', 'drift', 'reason']);
   const f = (x: number | null): string => (x === null || !Number.isFinite(x) ? '' : formatNumber(x));
-  for (const r of rows) csv.add([csvField(r.store_id), csvField(r.sku), r.run_id, csvField(r.model), r.model_version ?? '', r.points, f(r.mase), f(r.backtest_mase), f(r.abs_actual > 0 ? r.abs_error / r.abs_actual : null), f(r.bias), f(r.pinball), f(r.coverage)].join(','));
+  for (const r of rows) csv.add([csvField(r.store_id), csvField(r.sku), r.run_id, csvField(r.model), r.model_version ?? '', r.points, f(r.mase), f(r.backtest_mase), f(r.abs_actual > 0 ? r.abs_error / r.abs_actual : null), f(r.bias), f(r.pinball), f(r.coverage), drift.has(seriesKey(r.store_id, r.sku)) ? 1 : 0, csvField(drift.get(seriesKey(r.store_id, r.sku)) ?? '')].join(','));
   await csv.close();
   renameSync(csvTmp, join(out, 'monitoring.csv'));
 }

@@ -26,7 +26,7 @@ export const FileEntry = z.object({ bytes: Count, sha256: Sha256, rows: Count.op
 export type FileEntry = z.infer<typeof FileEntry>;
 
 /** The settings that change what is forecast (run/run-id.ts forecastingSettings), file paths reduced to names. */
-const PublishedSettings = ConfigSchema.omit({ out: true, threads: true, batchSize: true, memoryLimit: true, server: true, schedule: true, lifecycle: true });
+const PublishedSettings = ConfigSchema.omit({ out: true, threads: true, batchSize: true, memoryLimit: true, server: true, schedule: true, lifecycle: true, retention: true });
 
 const CalendarsSummary = z.object({
   /** Which calendar the run's stores follow, most stores first. */

@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS model_versions (
   backtest_bias DOUBLE, scale DOUBLE, PRIMARY KEY (store_id, sku, version));
 CREATE TABLE IF NOT EXISTS pins (store_id VARCHAR, sku VARCHAR, version INTEGER, pinned_at TIMESTAMP, PRIMARY KEY (store_id, sku));
 CREATE TABLE IF NOT EXISTS drift (store_id VARCHAR, sku VARCHAR, flagged_at TIMESTAMP, reason VARCHAR, PRIMARY KEY (store_id, sku));
+-- Every drift flag with the version it was judged on, kept after a retrain clears the flag (rollback warns with it).
+CREATE TABLE IF NOT EXISTS drift_log (store_id VARCHAR, sku VARCHAR, version INTEGER, flagged_at TIMESTAMP, reason VARCHAR);
 CREATE TABLE IF NOT EXISTS calibrations (run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, calibration JSON);
 CREATE TABLE IF NOT EXISTS calendar_priors (run_id VARCHAR, pool_by VARCHAR, pool VARCHAR, feature VARCHAR, effect DOUBLE);
 CREATE TABLE IF NOT EXISTS published (run_id VARCHAR);
@@ -195,6 +197,14 @@ export async function liveVersionOf(conn: DuckDBConnection, store: string, sku: 
     FROM model_versions WHERE store_id = ${sqlString(store)} AND sku = ${sqlString(sku)}`);
   const r = rows[0];
   return r && r.version !== null ? { version: r.version, pinned: r.pinned_at !== null, pinned_at: r.pinned_at } : null;
+}
+
+/** The live version number of every series (its pin, else its newest), without parsing selections. */
+export async function liveVersionNumbers(conn: DuckDBConnection): Promise<Map<string, number>> {
+  const rows = await queryRows<{ store_id: string; sku: string; version: number }>(conn, `
+    SELECT n.store_id, n.sku, COALESCE(p.version, n.version) AS version
+    FROM (SELECT store_id, sku, max(version) AS version FROM model_versions GROUP BY ALL) n LEFT JOIN pins p USING (store_id, sku)`);
+  return new Map(rows.map((r) => [seriesKey(r.store_id, r.sku), r.version]));
 }
 
 export async function driftFlags(conn: DuckDBConnection): Promise<Map<string, string>> {

@@ -34,6 +34,7 @@ import { writeForecastFiles } from './publish-stage.js';
 import { silentEvents, timedStages, type RunEvents } from './events.js';
 import { faultPoint } from './fault.js';
 import { failUnusable, keepFailed } from './failed.js';
+import { pruneAfterPublish } from './retention.js';
 import { throwIfStopped } from './stop.js';
 
 export type RunKind = 'run' | 'retrain';
@@ -173,7 +174,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       finished_at: finished.toISOString(),
       duration_s: (finished.getTime() - started) / 1000,
       code_version: code,
-      config_hash: configHash(forecastingSettings(cfg) as Config),
+      config_hash: configHash(forecastingSettings(cfg)),
       // Settings only: server tokens never reach a published file, nor the server's folders.
       config: publishedSettings(forecastingSettings(cfg)),
       input: { ...fingerprint, path: input.describe(), format: source.format, columns: source.columns, rows_read: report.rows_read, rows_rejected: report.rows_rejected },
@@ -210,7 +211,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       }
       await recordRun(db, {
         run_id: runId, kind, started_at: at, finished_at: done, input_path: inputPath,
-        input_sha256: fingerprint.sha256, code_version: code, config_hash: configHash(forecastingSettings(cfg) as Config), config: forecastingSettings(cfg),
+        input_sha256: fingerprint.sha256, code_version: code, config_hash: configHash(forecastingSettings(cfg)), config: forecastingSettings(cfg),
         calendars, series: report.series, retrained: written.newVersions.length, reused: reuse.counts.reused, pinned: reuse.counts.pinned, dir,
       });
       await setPublishedRun(db, runId);
@@ -226,6 +227,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     faultPoint('promoted');
     switchLatest(out, runId);
     faultPoint('switched');
+    await pruneAfterPublish(out, cfg.retention, (m) => events.info(m));
     return { runId, kind, dir, series: report.series, rows: written.rows, rowsRejected: report.rows_rejected, seriesPerModel: sortKeys(written.perModel), decisions: reuse.counts, fallbacks: written.fallbacks.length, warnings, calendars: calendarLocations.map((l) => `${l.location}${l.default ? ' (default)' : ''} ${l.stores} stores`).join(', ') || 'off', seconds: (Date.now() - started) / 1000 };
   } catch (e) {
     // Before the run is registered, what fails once it was stopping (an interrupted query, a
