@@ -157,3 +157,23 @@ export function seriesQuantiles(cal: Calibration, cls: DemandClass, point: Array
   }
   return qs;
 }
+
+/** A calibration as JSON (the registry stores it; a sharded run's plan carries it). */
+export function calibrationToJson(c: Calibration): string {
+  const arr = (x: Float64Array | null): number[] | null => (x ? Array.from(x) : null);
+  return JSON.stringify({ levels: c.levels, horizon: c.horizon, byClass: Object.fromEntries(Object.entries(c.byClass).map(([k, v]) => [k, arr(v)])), pooled: arr(c.pooled), samples: c.samples });
+}
+
+/** The calibration of `calibrationToJson`, or null when it was made for other levels or another horizon. */
+export function calibrationFromJson(text: string, levels: readonly number[], horizon: number): Calibration | null {
+  const c = JSON.parse(text) as { levels: number[]; horizon: number; byClass: Record<string, number[] | null>; pooled: number[] | null; samples: Record<string, number> };
+  if (c.horizon !== horizon || c.levels.length !== levels.length || c.levels.some((l, i) => Math.abs(l - levels[i]) > 1e-12)) return null;
+  const arr = (x: number[] | null): Float64Array | null => (x ? Float64Array.from(x) : null);
+  return {
+    levels: c.levels,
+    horizon: c.horizon,
+    byClass: Object.fromEntries(Object.entries(c.byClass).map(([k, v]) => [k, arr(v)])) as unknown as Calibration['byClass'],
+    pooled: arr(c.pooled),
+    samples: c.samples as Calibration['samples'],
+  };
+}

@@ -8,7 +8,7 @@ import { envSeconds } from '../config/env.js';
 import { UserError, errorMessage } from '../errors.js';
 import type { DemandClass } from '../models/classify.js';
 import type { ModelName } from '../models/library.js';
-import type { Calibration } from '../backtest/conformal.js';
+import { calibrationFromJson, calibrationToJson, type Calibration } from '../backtest/conformal.js';
 import type { PriorRow } from '../calendars/plan.js';
 
 /**
@@ -219,22 +219,7 @@ export async function pinnedSeries(conn: DuckDBConnection): Promise<{ store_id: 
 /** The calibration of the newest run that stored one, if it matches the levels and horizon asked for. */
 export async function latestCalibration(conn: DuckDBConnection, levels: readonly number[], horizon: number): Promise<Calibration | null> {
   const rows = await queryRows<{ calibration: string }>(conn, `SELECT calibration::VARCHAR AS calibration FROM calibrations ORDER BY created_at DESC LIMIT 1`);
-  if (rows.length === 0) return null;
-  const c = JSON.parse(rows[0].calibration) as { levels: number[]; horizon: number; byClass: Record<string, number[] | null>; pooled: number[] | null; samples: Record<string, number> };
-  if (c.horizon !== horizon || c.levels.length !== levels.length || c.levels.some((l, i) => Math.abs(l - levels[i]) > 1e-12)) return null;
-  const arr = (x: number[] | null): Float64Array | null => (x ? Float64Array.from(x) : null);
-  return {
-    levels: c.levels,
-    horizon: c.horizon,
-    byClass: Object.fromEntries(Object.entries(c.byClass).map(([k, v]) => [k, arr(v)])) as unknown as Calibration['byClass'],
-    pooled: arr(c.pooled),
-    samples: c.samples as Calibration['samples'],
-  };
-}
-
-function calibrationJson(c: Calibration): string {
-  const arr = (x: Float64Array | null): number[] | null => (x ? Array.from(x) : null);
-  return JSON.stringify({ levels: c.levels, horizon: c.horizon, byClass: Object.fromEntries(Object.entries(c.byClass).map(([k, v]) => [k, arr(v)])), pooled: arr(c.pooled), samples: c.samples });
+  return rows.length === 0 ? null : calibrationFromJson(rows[0].calibration, levels, horizon);
 }
 
 export interface RunRecord {
@@ -293,7 +278,7 @@ export async function recordVersions(conn: DuckDBConnection, runId: string, at: 
 }
 
 export async function storeCalibration(conn: DuckDBConnection, runId: string, at: string, c: Calibration): Promise<void> {
-  await conn.run(`INSERT OR REPLACE INTO calibrations VALUES (${sqlString(runId)}, ${sqlString(at)}::TIMESTAMP, ${sqlString(calibrationJson(c))}::JSON)`);
+  await conn.run(`INSERT OR REPLACE INTO calibrations VALUES (${sqlString(runId)}, ${sqlString(at)}::TIMESTAMP, ${sqlString(calibrationToJson(c))}::JSON)`);
 }
 
 /**
