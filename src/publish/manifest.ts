@@ -22,7 +22,7 @@ const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 /** A mean over series, or null where JSON has no number for it (NaN). */
 const Score = z.number().nullable();
 
-export const FileEntry = z.object({ bytes: Count, sha256: Sha256, rows: Count.optional() });
+const FileEntry = z.object({ bytes: Count, sha256: Sha256, rows: Count.optional() });
 export type FileEntry = z.infer<typeof FileEntry>;
 
 /** The settings that change what is forecast (run/run-id.ts forecastingSettings), file paths reduced to names. */
