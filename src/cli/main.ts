@@ -10,6 +10,7 @@ import { commandLog, setCommandLog, terminalEvents } from './progress.js';
 import { backtestAnswer, printJson, runAnswer, type ValidateAnswer } from './answers.js';
 import { formatRunSummary, formatValidation } from './summaries.js';
 import { survivePipeReadersLeaving } from './pipes.js';
+import { SOURCE_KINDS } from '../ingest/sources/index.js';
 import { LOG_FORMATS, createLog, isoNow, logFormat } from './log.js';
 import { codeVersion } from '../version.js';
 import { registerServe } from './serve.js';
@@ -82,7 +83,7 @@ function dataOptions(cmd: Command): Command {
   return cmd
     .option('-c, --config <file>', 'JSON config file (column mapping, quality rules, quantiles…); flags override it')
     .option('-i, --input <file>', 'sales data: .csv, .parquet or a .duckdb database (default: the bundled demo data)')
-    .addOption(new Option('--format <format>', 'input format when the extension does not tell').choices(['csv', 'parquet', 'duckdb']))
+    .addOption(new Option('--format <format>', 'input format when the extension does not tell').choices(Object.keys(SOURCE_KINDS)))
     .option('--table <name>', 'table inside a .duckdb input (default: sales)')
     .addOption(new Option('--freq <freq>', 'data frequency (default: inferred from the dates)').choices(['auto', 'day', 'week']));
 }

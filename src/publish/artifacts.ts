@@ -18,7 +18,7 @@ export interface ArtifactSpec {
   readonly mediaType: string;
   /** What it holds, for the API description. */
   readonly about: string;
-  /** The module that writes it. */
+  /** The module that makes it (its stage); run/run.ts decides when and where it is written. */
   readonly writer: string;
   /** When only some runs write it, the setting that decides; absent: every run does. */
   readonly optional?: string;

@@ -1,7 +1,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ColumnsSchema, ConfigSchema } from '../config/schema.js';
+import { ColumnsSchema, ConfigSchema, InputSchema } from '../config/schema.js';
 import { withPath } from '../errors.js';
 import { IsoDate } from '../iso-date.js';
 import { sha256File } from '../ingest/fingerprint.js';
@@ -22,7 +22,7 @@ const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 /** A mean over series, or null where JSON has no number for it (NaN). */
 const Score = z.number().nullable();
 
-export const FileEntry = z.object({ bytes: Count, sha256: Sha256, rows: Count.optional() });
+const FileEntry = z.object({ bytes: Count, sha256: Sha256, rows: Count.optional() });
 export type FileEntry = z.infer<typeof FileEntry>;
 
 /** The settings that change what is forecast (run/run-id.ts forecastingSettings), file paths reduced to names. */
@@ -63,7 +63,8 @@ export const RunManifest = z.object({
     path: z.string(),
     bytes: Count,
     sha256: Sha256,
-    format: z.enum(['csv', 'parquet', 'duckdb']),
+    /** The source kind (ingest/sources/), as input.format names it. */
+    format: InputSchema.shape.format.unwrap(),
     columns: ColumnsSchema,
     rows_read: Count,
     rows_rejected: Count,
