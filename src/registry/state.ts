@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS drift_log (store_id VARCHAR, sku VARCHAR, version INT
 CREATE TABLE IF NOT EXISTS calibrations (run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, calibration JSON);
 CREATE TABLE IF NOT EXISTS calendar_priors (run_id VARCHAR, pool_by VARCHAR, pool VARCHAR, feature VARCHAR, effect DOUBLE);
 CREATE TABLE IF NOT EXISTS published (run_id VARCHAR);
+CREATE TABLE IF NOT EXISTS shards (store_id VARCHAR, sku VARCHAR, shard INTEGER, shards INTEGER, PRIMARY KEY (store_id, sku));
 CREATE TABLE IF NOT EXISTS actuals (store_id VARCHAR, sku VARCHAR, date DATE, units DOUBLE, received_at TIMESTAMP, PRIMARY KEY (store_id, sku, date));
 CREATE TABLE IF NOT EXISTS accuracy (
   monitored_at TIMESTAMP, run_id VARCHAR, store_id VARCHAR, sku VARCHAR, model_version INTEGER, points INTEGER,
@@ -301,4 +302,31 @@ export async function storeCalendarPriors(conn: DuckDBConnection, runId: string,
     app.endRow();
   }
   app.closeSync();
+}
+
+/** The shard each series had in the last sharded run published, when it had `shards` shards. */
+export async function shardAssignment(conn: DuckDBConnection, shards: number): Promise<Map<string, number>> {
+  const rows = await queryRows<{ store_id: string; sku: string; shard: number }>(conn, `SELECT store_id, sku, shard FROM shards WHERE shards = ${shards}`);
+  return new Map(rows.map((r) => [seriesKey(r.store_id, r.sku), r.shard]));
+}
+
+export async function storeShardAssignment(conn: DuckDBConnection, shards: number, store: readonly string[], sku: readonly string[], shard: Int32Array): Promise<void> {
+  await conn.run('DELETE FROM shards');
+  const app = await conn.createAppender('shards');
+  for (let i = 0; i < store.length; i++) {
+    app.appendVarchar(store[i]); app.appendVarchar(sku[i]); app.appendInteger(shard[i]); app.appendInteger(shards);
+    app.endRow();
+  }
+  app.closeSync();
+}
+
+/**
+ * What a plan expects the registry to still be when its run is published: the run `latest`
+ * shows and how many versions and pins there are. Another run published in between would
+ * make the plan's version numbers collide with its.
+ */
+export async function registryMark(conn: DuckDBConnection): Promise<string> {
+  const r = await queryOne<{ published: string | null; versions: number; pins: number }>(conn, `
+    SELECT (SELECT any_value(run_id) FROM published) AS published, (SELECT count(*) FROM model_versions)::INTEGER AS versions, (SELECT count(*) FROM pins)::INTEGER AS pins`);
+  return `${r.published ?? '-'}:${r.versions}:${r.pins}`;
 }

@@ -68,10 +68,13 @@ export async function forecastStage(pool: Piscina, batches: AsyncIterable<Tagged
 
 /** Feed one batch's out-of-selection backtest errors to the calibration. */
 export function calibrate(calibration: CalibrationBuilder, result: BatchResult, task: SeriesTask): void {
+  for (let i = 0; i < result.labelIds.length; i++) calibrateSeries(calibration, result, i, task);
+}
+
+/** Feed series i of a batch to the calibration. */
+export function calibrateSeries(calibration: CalibrationBuilder, result: BatchResult, i: number, task: SeriesTask): void {
   const span = task.windows * task.horizon;
-  for (let i = 0; i < result.labelIds.length; i++) {
-    calibration.add(demandClassOf(result.classIds[i]), result.residuals.subarray(i * span, (i + 1) * span), calibrationUnit(result, i, task.horizon));
-  }
+  calibration.add(demandClassOf(result.classIds[i]), result.residuals.subarray(i * span, (i + 1) * span), calibrationUnit(result, i, task.horizon));
 }
 
 /**
