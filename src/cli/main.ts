@@ -60,7 +60,7 @@ an internal error.`);
     forecastOptions(program.command(kind))
       .description(description)
       .option('--new-state', 'start a new registry when state.duckdb was lost while runs are published (versions restart at v1)')
-      .option('--plan <id>', 'forecast one shard of a plan made by `shelfcast plan` (with --shard)')
+      .option('--plan <id>', 'forecast one shard of a plan made by `shelfcast plan` (with --shard), or `latest`: the newest plan')
       .option('--shard <i/N>', 'which shard, from 0 (default: JOB_COMPLETION_INDEX/JOB_COMPLETION_COUNT, as a Kubernetes Indexed Job sets them)')
       .action(async (o: DataFlags & { plan?: string; shard?: string }) => {
         const cfg = loadConfig(o.config, overridesFrom(o));

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { planRun, publishPlan } from '../run/sharded.js';
@@ -20,11 +21,13 @@ export function registerScaleOut(program: Command): void {
     .requiredOption('--shards <n>', 'machines the run is split across (the output folder is on a volume every machine mounts)', int('shards'))
     .option('--retrain', 'plan the weekly retrain (every series re-selected) instead of the nightly run')
     .option('--new-state', 'start a new registry when state.duckdb was lost while runs are published')
-    .action(async (o: Flags) => {
+    .option('--id-file <file>', 'also write the plan id to this file (for a workflow step to pass on)')
+    .action(async (o: Flags & { idFile?: string }) => {
       const cfg = loadConfig(o.config, overridesFrom(o));
       const events = terminalEvents(process.stderr, o.quiet === true);
       const p = await planRun(cfg, o.retrain ? 'retrain' : 'run', o.shards as number, events, new Date(), o.newState === true);
       events.close();
+      if (o.idFile) writeFileSync(o.idFile, `${p.planId}\n`);
       if (o.json) return printJson({ command: 'plan', plan_id: p.planId, kind: p.kind, shards: p.shards, series_per_shard: p.series, cost_per_shard: p.cost, dir: p.dir, seconds: p.seconds });
       process.stdout.write(`plan of a ${p.kind === 'retrain' ? 'retrain' : 'nightly run'} in ${p.shards} shards: series ${p.series.join(' / ')}, estimated cost ${p.cost.join(' / ')} (${p.seconds.toFixed(1)} s)\n`);
       process.stdout.write(`next: shelfcast run --plan ${p.planId} --shard i/${p.shards} (i = 0 … ${p.shards - 1}), then shelfcast publish --plan ${p.planId}\n${p.planId}\n`);
@@ -33,7 +36,7 @@ export function registerScaleOut(program: Command): void {
   program
     .command('publish')
     .description('publish a sharded run once every shard has finished: calibrate, write, register, switch latest')
-    .requiredOption('--plan <id>', 'the plan id `shelfcast plan` printed')
+    .requiredOption('--plan <id>', 'the plan id `shelfcast plan` printed, or `latest` for the newest plan')
     .option('-c, --config <file>', 'JSON config file')
     .option('-o, --out <dir>', 'output folder')
     .option('--quiet', 'log warnings only (stderr)')

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../config/schema.js';
@@ -152,7 +152,20 @@ async function seriesCosts(conn: DuckDBConnection, plan: RunPlan): Promise<Float
   return cost;
 }
 
-function readPlan(out: string, planId: string): PlanFile {
+/**
+ * A plan id, or `latest`: the newest complete plan in the folder, for deployments whose steps
+ * cannot pass the id along (three Kubernetes Jobs applied one after another).
+ */
+export function resolvePlanId(out: string, planId: string): string {
+  if (planId !== 'latest') return planId;
+  const dir = plansDir(out);
+  const plans = existsSync(dir) ? readdirSync(dir).filter((d) => existsSync(join(dir, d, 'plan.json'))) : [];
+  if (plans.length === 0) throw new UserError(`no plan in ${dir}; run \`shelfcast plan\` first`);
+  return plans.map((d) => ({ d, t: statSync(join(dir, d, 'plan.json')).mtimeMs })).sort((a, b) => b.t - a.t || (a.d < b.d ? 1 : -1))[0].d;
+}
+
+function readPlan(out: string, id: string): PlanFile {
+  const planId = resolvePlanId(out, id);
   const file = join(planDir(out, planId), 'plan.json');
   if (!existsSync(file)) throw new UserError(`no plan ${planId} in ${plansDir(out)}${existsSync(plansDir(out)) ? ` (plans there: ${readdirSync(plansDir(out)).join(', ') || 'none'})` : ''}; run \`shelfcast plan\` first`);
   const plan = JSON.parse(readFileSync(file, 'utf8')) as PlanFile;
@@ -180,8 +193,8 @@ export async function runShard(cfg: Config, planId: string, spec: { shard: numbe
   const started = Date.now();
   const out = resolve(cfg.out);
   const plan = readPlan(out, planId);
-  if (spec.shards !== plan.shards) throw new UserError(`plan ${planId} has ${plan.shards} shards, not ${spec.shards}`);
-  const dir = shardDir(out, planId, spec.shard);
+  if (spec.shards !== plan.shards) throw new UserError(`plan ${plan.planId} has ${plan.shards} shards, not ${spec.shards}`);
+  const dir = shardDir(out, plan.planId, spec.shard);
   // The old result is void from the start, so that a publish never pairs it with a new one.
   rmSync(join(dir, 'done.json'), { force: true });
   const pool = createForecastPool(cfg.threads ?? defaultThreads());
@@ -204,7 +217,7 @@ export async function runShard(cfg: Config, planId: string, spec: { shard: numbe
     throwIfStopped(stop);
     const results = join(dir, 'results.bin');
     renameSync(tmp, results);
-    const done: ShardDone = { planId, shard: spec.shard, shards: plan.shards, series, sha256: await sha256File(results), codeVersion: codeVersion() };
+    const done: ShardDone = { planId: plan.planId, shard: spec.shard, shards: plan.shards, series, sha256: await sha256File(results), codeVersion: codeVersion() };
     writeFileSync(join(dir, 'done.json.tmp'), JSON.stringify(done));
     renameSync(join(dir, 'done.json.tmp'), join(dir, 'done.json'));
     return { series, seconds: (Date.now() - started) / 1000 };
@@ -236,12 +249,12 @@ export async function publishPlan(cfg: Config, planId: string, userEvents: RunEv
     const plan = readPlan(out, planId);
     for (let k = 0; k < plan.shards; k++) await checkShard(out, plan, k);
     const mark = await withState(out, registryMark);
-    if (mark !== plan.registry) throw new UserError(`the registry changed since plan ${planId} was made (another run was published or a version pinned); plan again`);
+    if (mark !== plan.registry) throw new UserError(`the registry changed since plan ${plan.planId} was made (another run was published or a version pinned); plan again`);
     events.stage('merge');
     const results: PlacedResult[] = [];
     const shardOf = new Int32Array(plan.plan.ledger.store.length);
     for (let k = 0; k < plan.shards; k++) {
-      for await (const r of readRecords<{ result: BatchResult; sids: Int32Array }>(join(shardDir(out, planId, k), 'results.bin'))) {
+      for await (const r of readRecords<{ result: BatchResult; sids: Int32Array }>(join(shardDir(out, plan.planId, k), 'results.bin'))) {
         results.push(r);
         for (const sid of r.sids) shardOf[sid] = k;
       }
@@ -250,7 +263,7 @@ export async function publishPlan(cfg: Config, planId: string, userEvents: RunEv
     const calibration = new CalibrationBuilder(plan.plan.task.horizon, plan.plan.task.windows);
     for (const { result, i } of inSeriesOrder(results)) calibrateSeries(calibration, result, i, plan.plan.task);
     staging = createStaging(out, plan.planId);
-    const files = join(planDir(out, planId), 'files');
+    const files = join(planDir(out, plan.planId), 'files');
     for (const f of readdirSync(files)) copyFileSync(join(files, f), join(staging, f));
     const summary = await finishRun({
       out, conn, staging, threads: cfg.threads ?? defaultThreads(), stages, info: (m) => events.info(m),
@@ -259,7 +272,7 @@ export async function publishPlan(cfg: Config, planId: string, userEvents: RunEv
       registered: () => { registered = true; staging = null; },
     }, plan.plan, results, calibration);
     await withState(out, (db) => storeShardAssignment(db, plan.shards, plan.plan.ledger.store, plan.plan.ledger.sku, shardOf));
-    rmSync(planDir(out, planId), { recursive: true, force: true });
+    rmSync(planDir(out, plan.planId), { recursive: true, force: true });
     return summary;
   } finally {
     if (staging && !registered) discardStaging(staging);
