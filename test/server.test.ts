@@ -269,6 +269,8 @@ describe('shelfcast serve API', () => {
     expect(text).toMatch(/shelfcast_http_requests_total\{method="GET",route="\/runs",status="401"\} [1-9]/);
     expect(text).toMatch(/shelfcast_http_requests_total\{method="GET",route="\/runs\/\{id\}\/forecasts",status="400"\} [1-9]/);
     expect(text).toMatch(/# TYPE shelfcast_http_requests_total counter/);
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
   });
 
   it('picks up a run published while serving, without a restart', async () => {
@@ -297,5 +299,9 @@ describe('shelfcast serve API', () => {
     expect(replay.status).toBe(409);
     // … and the `next` link it came with still continues in that run.
     expect((await json(firstPage.next)).run_id).toBe(run.runId);
+    // The metrics follow the new latest run, with no stale sample of the old one.
+    const metrics = await (await get('/metrics')).text();
+    expect(metrics).toContain(`shelfcast_latest_run_series{run_id="${fresh.runId}"} 2\n`);
+    expect(metrics).not.toContain(`shelfcast_latest_run_series{run_id="${run.runId}"}`);
   });
 });
