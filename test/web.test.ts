@@ -85,7 +85,7 @@ describe.skipIf(noChromium !== null)(`planner page in Chromium${noChromium ? ` (
 
     const links = page.locator('#downloads a');
     expect(await links.evaluateAll((as) => as.map((a) => a.getAttribute('href')))).toEqual(
-      ['forecasts.csv', 'forecasts.parquet', 'series.csv', 'rejects.csv'].map((f) => `/runs/${run.runId}/${f}`),
+      ['forecasts.csv', 'forecasts.parquet', 'series.csv', 'rejects.csv', 'exceptions.csv'].map((f) => `/runs/${run.runId}/${f}`),
     );
     const [download] = await Promise.all([page.waitForEvent('download'), links.first().click()]);
     expect(readFileSync(await download.path(), 'utf8')).toBe(readFileSync(join(run.dir, 'forecasts.csv'), 'utf8'));

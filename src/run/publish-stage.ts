@@ -10,6 +10,7 @@ import { artifactPath } from '../publish/artifacts.js';
 import { seriesKey, type LiveVersion, type NewVersion } from '../registry/state.js';
 import type { ReusePlan } from '../registry/reuse.js';
 import type { ClosurePlan } from '../calendars/closure-plan.js';
+import type { OverrideBook } from '../publish/overrides.js';
 import { calibrationUnit, type PlacedResult } from './forecast-stage.js';
 
 export interface WrittenForecasts {
@@ -29,6 +30,7 @@ export interface WrittenForecasts {
 export async function writeForecastFiles(
   staging: string, runId: string, cfg: Config, task: SeriesTask, dates: readonly string[], fiscal: readonly FiscalLabel[] | null,
   keys: SeriesKeys, results: readonly PlacedResult[], calibration: Calibration, reuse: ReusePlan, live: ReadonlyMap<string, LiveVersion>, closures: ClosurePlan | null,
+  overrides?: OverrideBook,
 ): Promise<WrittenForecasts> {
   const writer = new ForecastCsvWriter(artifactPath(staging, 'forecasts.csv'), runId, cfg.quantiles, dates, fiscal);
   const seriesOut = new CsvWriter(artifactPath(staging, 'series.csv'), SERIES_COLUMNS);
@@ -61,7 +63,7 @@ export async function writeForecastFiles(
       }
       const point = result.point.subarray(i * h, (i + 1) * h);
       const qs = seriesQuantiles(calibration, cls, point, result.sd.subarray(i * h, (i + 1) * h), calibrationUnit(result, i, h), result.closed.subarray(i * h, (i + 1) * h));
-      writer.addSeries(store, sku, label, point, qs, version);
+      writer.addSeries(store, sku, label, point, qs, version, overrides?.size ? overrides.apply(store, sku, dates, point) : undefined);
       const btMase = reused && prev ? prev.backtest_mase ?? NaN : score(sc, 'mase');
       const btRmsse = reused && prev ? prev.backtest_rmsse ?? NaN : score(sc, 'rmsse');
       const btBias = reused && prev ? prev.backtest_bias ?? NaN : score(sc, 'bias');

@@ -36,6 +36,9 @@ import { faultPoint } from './fault.js';
 import { failUnusable, keepFailed } from './failed.js';
 import { pruneAfterPublish } from './retention.js';
 import { throwIfStopped } from './stop.js';
+import { activeOverrides, logApplied, OverrideBook } from '../publish/overrides.js';
+import { ComponentNames, writeBacktestWindows, writeComponents } from './explain-stage.js';
+import { writeExceptions, type PreviousRun } from './exceptions.js';
 
 export type RunKind = 'run' | 'retrain';
 
@@ -104,7 +107,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     const [{ registered: source, ingested }, fingerprint, state] = await allSettledOrThrow([
       openIngest(conn, cfg, todayIso(now), input).catch((e: unknown) => failUnusable(e, conn, out, inputPath, cfg)),
       input.fingerprint(),
-      withState(out, async (db) => ({ live: await liveVersions(db), drift: await driftFlags(db), pins: await pinnedSeries(db), registered: await registeredRunCount(db) })),
+      withState(out, async (db) => ({ live: await liveVersions(db), drift: await driftFlags(db), pins: await pinnedSeries(db), registered: await registeredRunCount(db), overrides: await activeOverrides(db, todayIso(now)) })),
     ]);
     assertStateNotLost(out, state.registered, options.newState === true);
     const { report, freq } = ingested;
@@ -131,6 +134,9 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     // The same data, settings, code and registered versions make the same run, byte for byte.
     const lineage = createHash('sha256').update(kind);
     reuse.decisions.forEach((d, sid) => lineage.update(`${d}:${state.live.get(seriesKey(keys.store[sid], keys.sku[sid]))?.version ?? 0};`));
+    // Planner overrides change the published forecast_final, so they are part of the run's identity.
+    const book = new OverrideBook(state.overrides);
+    if (book.size) lineage.update(`overrides:${book.fingerprint()}`);
     const runId = makeRunId(report.last_date, fingerprint.sha256, cfg, code, lineage.digest('hex'));
     staging = createStaging(out, runId);
     writeJson(artifactPath(staging, 'quality.json'), report);
@@ -149,16 +155,22 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     stage('publish');
     const dates = targetDates(report.last_date, freq.days, seriesSettings.horizon);
     const fiscal = cfg.calendars.fiscal === 'nrf-454' ? dates.map(fiscalLabel) : null;
-    const written = await writeForecastFiles(staging, runId, cfg, seriesSettings, dates, fiscal, keys, results, calibration, reuse, state.live, closures);
+    const written = await writeForecastFiles(staging, runId, cfg, seriesSettings, dates, fiscal, keys, results, calibration, reuse, state.live, closures, book);
     await forecastCsvToParquet(conn, artifactPath(staging, 'forecasts.csv'), artifactPath(staging, 'forecasts.parquet'), cfg.quantiles, fiscal !== null);
     if (fiscal) await fiscalAggregate(conn, artifactPath(staging, 'forecasts.csv'), artifactPath(staging, 'forecasts-fiscal.csv'));
-    const historyRows = await writeHistory(conn, ingested, artifactPath(staging, 'history.parquet'));
+    const historyRows = await writeHistory(conn, ingested, artifactPath(staging, 'history.parquet'), cfg.quality.gaps === 'zero');
+    const componentRows = await writeComponents(conn, staging, keys, dates, results, new ComponentNames(freq.days, plan?.featureNames() ?? [], plan, keys.store));
+    const backtestRows = await writeBacktestWindows(conn, staging, keys, report.last_date, freq.days, seriesSettings.horizon, seriesSettings.windows, results);
+    const exceptionRows = await writeExceptions(conn, staging, report.last_date, freq.days, seriesSettings.horizon, previousRun(out, runId), state.drift, (k) => k.split('\u0001') as [string, string]);
     const eventRows = plan ? await plan.writeEvents(artifactPath(staging, 'events.csv'), keys, historyStart(ingested), dates[dates.length - 1]) : 0;
     const files = await describeFiles(staging, {
       'forecasts.csv': written.rows,
       'forecasts.parquet': written.rows,
       'series.csv': written.seriesRows,
       'history.parquet': historyRows,
+      'components.parquet': componentRows,
+      'backtest.parquet': backtestRows,
+      'exceptions.csv': exceptionRows,
       ...(plan ? { 'events.csv': eventRows } : {}),
       ...(fiscal ? { 'forecasts-fiscal.csv': null } : {}),
       'quality.json': null,
@@ -215,6 +227,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
         calendars, series: report.series, retrained: written.newVersions.length, reused: reuse.counts.reused, pinned: reuse.counts.pinned, dir,
       });
       await setPublishedRun(db, runId);
+      if (book.applied.size) await logApplied(db, runId, book.applied, done, kind);
     })).catch((e: unknown) => {
       throw e instanceof StateBusy ? new UserError(`${e.message}; nothing published`) : e;
     });
@@ -263,6 +276,12 @@ function gateProblem(cfg: Config, report: QualityReport, out: string, warnings: 
     warnings.push(line);
   }
   return null;
+}
+
+/** The run `latest` points at, unless it is this run (a rerun): what exceptions compare against. */
+function previousRun(out: string, runId: string): PreviousRun | null {
+  const m = readManifest(join(out, 'latest'));
+  return m && m.run_id !== runId ? { dir: runDir(out, m.run_id), manifest: m } : null;
 }
 
 /** Data end of the run `latest` points at, if any. */

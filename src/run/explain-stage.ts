@@ -1,0 +1,176 @@
+import { rmSync } from 'node:fs';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { sqlString } from '../db/duckdb.js';
+import type { SeriesKeys } from '../ingest/series-reader.js';
+import type { CalendarPlan } from '../calendars/plan.js';
+import { PROMO_FEATURE } from '../calendars/features.js';
+import { isoAddDays } from '../ingest/dates.js';
+import { artifactPath } from '../publish/artifacts.js';
+import { CsvWriter } from '../publish/csv-writer.js';
+import { csvField, formatNumber } from '../publish/format.js';
+import { readPublishedCsv } from '../publish/csv-sql.js';
+import type { PlacedResult } from './forecast-stage.js';
+
+/**
+ * Why each forecast is what it is, written beside it:
+ * - components.parquet: every point forecast in additive parts, in units, that sum to it at
+ *   every date: level/trend, each seasonal cycle, each holiday, event and promotion, and the
+ *   floor at 0 where the models went below it; plus, as `kind = 'model'` rows (not part of the
+ *   sum), what each model of the combination contributed, with its weight. A combination's
+ *   parts are the weighted sum of its members' parts; calendar effects, multiplicative in the
+ *   models, are the units they add on top of the rest (models/events.ts effectParts); closed
+ *   periods have every part at 0.
+ * - backtest.parquet: the selection's forecast in each backtest window, per date, beside what
+ *   happened, so a planner sees how the same model did on the latest periods.
+ */
+
+export const COMPONENT_KINDS = ['level', 'seasonality', 'holiday', 'event', 'promo', 'floor', 'model'] as const;
+export type ComponentKind = (typeof COMPONENT_KINDS)[number];
+
+const COMPONENT_COLUMNS = ['store_id', 'sku', 'date', 'component', 'kind', 'units', 'weight'];
+
+/** The name a planner reads for a seasonal cycle of `period` periods on data of `stepDays`. */
+function seasonName(period: string, stepDays: number): string {
+  const p = Number(period);
+  if (!Number.isFinite(p)) return 'seasonality';
+  const days = p * stepDays;
+  if (days === 7) return 'weekly seasonality';
+  if (days >= 360 && days <= 371) return 'yearly seasonality';
+  if (days >= 28 && days <= 31) return 'monthly seasonality';
+  return `seasonality (${p} periods)`;
+}
+
+/** Part keys (models/types.ts ForecastPart, forecast/wire.ts ForecastParts) as component names and kinds. */
+export class ComponentNames {
+  private readonly kinds = new Map<string, ComponentKind>();
+  private readonly cache = new Map<string, { name: string; kind: ComponentKind }>();
+
+  constructor(private readonly stepDays: number, private readonly features: readonly string[], plan: CalendarPlan | null, stores: readonly string[]) {
+    if (plan) for (const store of new Set(stores)) for (const e of plan.eventsOf(store)) if (e.kind !== 'closed' && !this.kinds.has(e.name)) this.kinds.set(e.name, e.kind);
+  }
+
+  of(key: string): { name: string; kind: ComponentKind } {
+    let hit = this.cache.get(key);
+    if (hit) return hit;
+    const [head, rest = ''] = key.split(/:(.*)/s);
+    if (head === 'level') hit = { name: 'level/trend', kind: 'level' };
+    else if (head === 'season') hit = { name: seasonName(rest, this.stepDays), kind: 'seasonality' };
+    else if (head === 'floor') hit = { name: 'floor at 0', kind: 'floor' };
+    else if (head === 'model') hit = { name: rest, kind: 'model' };
+    else if (head === 'event') {
+      const feature = this.features[Number(rest)];
+      if (feature === undefined) hit = { name: 'calendar effects', kind: 'event' };
+      else if (feature === PROMO_FEATURE) hit = { name: 'promotion', kind: 'promo' };
+      else {
+        // "Christmas@-1" and "Christmas@0" are one holiday to a planner.
+        const name = feature.replace(/@[^@]*$/, '');
+        const kind = this.kinds.get(name) ?? 'event';
+        hit = { name, kind: kind === 'promo' ? 'promo' : kind === 'holiday' ? 'holiday' : 'event' };
+      }
+    } else hit = { name: key, kind: 'event' };
+    this.cache.set(key, hit);
+    return hit;
+  }
+}
+
+/**
+ * Write components.parquet from the workers' parts. Numbers are rounded as in forecasts.csv,
+ * and level/trend takes what the rounding of the other parts left over, so that the published
+ * parts add up to the published forecast exactly (to float precision), not just to 4 decimals.
+ */
+export async function writeComponents(conn: DuckDBConnection, staging: string, keys: SeriesKeys, dates: readonly string[], results: readonly PlacedResult[], names: ComponentNames): Promise<number> {
+  const csvPath = artifactPath(staging, 'components.parquet') + '.csv';
+  const out = new CsvWriter(csvPath, COMPONENT_COLUMNS);
+  const h = dates.length;
+  try {
+    for (const { result, firstSid } of results) {
+      const parts = result.parts;
+      for (let i = 0; i < result.labelIds.length; i++) {
+        const sid = firstSid + i;
+        const prefix = `${csvField(keys.store[sid])},${csvField(keys.sku[sid])},`;
+        const entries: { name: string; kind: ComponentKind; j: number }[] = [];
+        if (parts) for (let j = parts.offsets[i]; j < parts.offsets[i + 1]; j++) entries.push({ ...names.of(parts.keys[j]), j });
+        for (let s = 0; s < h; s++) {
+          const point = Number(formatNumber(result.point[i * h + s]));
+          const sums = new Map<string, { kind: ComponentKind; units: number }>();
+          const models: string[] = [];
+          for (const e of entries) {
+            const v = (parts as NonNullable<typeof parts>).values[e.j * h + s];
+            if (e.kind === 'model') {
+              models.push(`${prefix}${dates[s]},${csvField(e.name)},model,${formatNumber(v)},${formatNumber((parts as NonNullable<typeof parts>).weights[e.j])}`);
+              continue;
+            }
+            const had = sums.get(e.name);
+            if (had) had.units += v;
+            else sums.set(e.name, { kind: e.kind, units: v });
+          }
+          let rest = point;
+          const lines: string[] = [];
+          for (const [name, { kind, units }] of sums) {
+            if (kind === 'level') continue;
+            const r = Number(formatNumber(units));
+            if (r === 0) continue;
+            rest -= r;
+            lines.push(`${prefix}${dates[s]},${csvField(name)},${kind},${r},`);
+          }
+          out.add(`${prefix}${dates[s]},level/trend,level,${formatNumber(rest)},`);
+          for (const l of lines) out.add(l);
+          for (const l of models) out.add(l);
+        }
+      }
+      await out.flush();
+    }
+    await out.close();
+    const types = `types = {'store_id': 'VARCHAR', 'sku': 'VARCHAR', 'date': 'DATE', 'component': 'VARCHAR', 'kind': 'VARCHAR', 'units': 'DOUBLE', 'weight': 'DOUBLE'}`;
+    await conn.run(`COPY (SELECT * FROM ${readPublishedCsv(csvPath, ['store_id', 'sku', 'component'], types)})
+      TO ${sqlString(artifactPath(staging, 'components.parquet'))} (FORMAT parquet, COMPRESSION zstd)`);
+    return out.rows;
+  } finally {
+    rmSync(csvPath, { force: true });
+  }
+}
+
+/**
+ * Write backtest.parquet: per series, window (1 = oldest) and date, the selection's backtest
+ * forecast, the window's origin (its last training date) and the actual from history.parquet
+ * (null where the period was not observed).
+ */
+export async function writeBacktestWindows(conn: DuckDBConnection, staging: string, keys: SeriesKeys, lastDate: string, stepDays: number, h: number, windows: number, results: readonly PlacedResult[]): Promise<number> {
+  const csvPath = artifactPath(staging, 'backtest.parquet') + '.csv';
+  const out = new CsvWriter(csvPath, ['store_id', 'sku', 'window', 'origin', 'date', 'forecast']);
+  try {
+    for (const { result, firstSid } of results) {
+      const fromEnd = result.backtestFromEnd;
+      const fc = result.backtestPoint;
+      if (!fromEnd || !fc) continue;
+      for (let i = 0; i < result.labelIds.length; i++) {
+        const sid = firstSid + i;
+        const prefix = `${csvField(keys.store[sid])},${csvField(keys.sku[sid])},`;
+        let n = 0;
+        for (let w = 0; w < windows; w++) {
+          const back = fromEnd[i * windows + w];
+          if (back <= 0) continue;
+          n++;
+          const origin = isoAddDays(lastDate, -back * stepDays);
+          for (let s = 0; s < h; s++) {
+            const v = fc[(i * windows + w) * h + s];
+            if (!Number.isFinite(v)) continue;
+            out.add(`${prefix}${n},${origin},${isoAddDays(origin, (s + 1) * stepDays)},${formatNumber(Math.max(0, v))}`);
+          }
+        }
+      }
+      await out.flush();
+    }
+    await out.close();
+    const types = `types = {'store_id': 'VARCHAR', 'sku': 'VARCHAR', 'window': 'INTEGER', 'origin': 'DATE', 'date': 'DATE', 'forecast': 'DOUBLE'}`;
+    await conn.run(`COPY (
+        SELECT b.*, CASE WHEN h.state IN ('observed', 'gap') THEN h.units END AS actual
+        FROM ${readPublishedCsv(csvPath, ['store_id', 'sku'], types)} b
+        LEFT JOIN read_parquet(${sqlString(artifactPath(staging, 'history.parquet'))}) h USING (store_id, sku, date)
+        ORDER BY store_id, sku, "window", date
+      ) TO ${sqlString(artifactPath(staging, 'backtest.parquet'))} (FORMAT parquet, COMPRESSION zstd)`);
+    return out.rows;
+  } finally {
+    rmSync(csvPath, { force: true });
+  }
+}
