@@ -16,6 +16,7 @@ import { registerServe } from './serve.js';
 import { registerCalendars } from './calendars-command.js';
 import { registerModels } from './models-command.js';
 import { registerLifecycle } from './lifecycle-commands.js';
+import { registerOverrides } from './overrides-command.js';
 
 const program = new Command();
 
@@ -173,6 +174,7 @@ an internal error.`);
   registerCalendars(program);
   registerModels(program);
   registerLifecycle(program);
+  registerOverrides(program);
 
   await program.parseAsync(argv);
 }

@@ -203,6 +203,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       backtest: { windows: seriesSettings.windows, metric: seriesSettings.metric, combine: seriesSettings.combine, selected: summarizeBacktest(results), calibration_errors: calibration.samples },
       fallbacks: written.fallbacks,
       warnings,
+      overrides: { base_run: null, active: book.size, applied: book.applied.size, rows: [...book.applied.values()].reduce((a, b) => a + b, 0) },
       threads,
       stage_seconds: stages(),
     });
