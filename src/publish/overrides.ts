@@ -1,8 +1,14 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { z } from 'zod';
 import { queryRows, sqlString } from '../db/duckdb.js';
 import { IsoDate } from '../iso-date.js';
-import { withState } from '../registry/state.js';
+import { STATE_FILE, withState } from '../registry/state.js';
+
+/** The state database held open elsewhere too long (for the server, which reads state only through publish/). */
+export { StateBusy } from '../registry/state.js';
+import { UserError } from '../errors.js';
 
 /**
  * Planner overrides and their audit trail, kept in the state database (OUT/state.duckdb):
@@ -28,18 +34,18 @@ CREATE TABLE IF NOT EXISTS override_log (override_id INTEGER, action VARCHAR, ac
 export const OVERRIDE_MODES = ['value', 'pct'] as const;
 export type OverrideMode = (typeof OVERRIDE_MODES)[number];
 
-const code = (what: string) => z.string().min(1, `${what} is empty`).max(200, `${what} is longer than 200 characters`).regex(/^[^\u0000-\u001f\u007f]+$/, `${what} contains control characters`);
+const code = () => z.string().min(1, 'empty').max(200, 'longer than 200 characters').regex(/^[^\u0000-\u001f\u007f]+$/, 'contains control characters');
 
 /** What a planner asks for: the body of `POST /overrides`, and `shelfcast overrides add`. */
 export const OverrideRequest = z
   .strictObject({
-    store: code('store').describe('store id, as in the input data'),
-    sku: code('sku').describe('SKU, as in the input data'),
+    store: code().describe('store id, as in the input data'),
+    sku: code().describe('SKU, as in the input data'),
     from: IsoDate.describe('first target date, inclusive'),
     to: IsoDate.describe('last target date, inclusive'),
     mode: z.enum(OVERRIDE_MODES).describe('`value`: every period in the range is set to `amount` units; `pct`: the statistical forecast changed by `amount` %'),
     amount: z.number().finite().describe('units per period (value, ≥ 0) or a % change (pct, ≥ -100)'),
-    reason: z.string().trim().min(3, 'reason: say why, in a few words').max(500, 'reason is longer than 500 characters').describe('why: what the planner knows that the model does not'),
+    reason: z.string().trim().min(3, 'say why, in a few words').max(500, 'longer than 500 characters').describe('why: what the planner knows that the model does not'),
     expires: IsoDate.optional().describe('date after which the override no longer applies (default: never, until expired or removed)'),
   })
   .refine((o) => o.from <= o.to, { message: 'from is after to', path: ['from'] })
@@ -111,9 +117,21 @@ async function log(db: DuckDBConnection, id: number, action: OverrideAction['act
   await db.run(`INSERT INTO override_log VALUES (${id}, ${sqlString(action)}, ${sqlString(at)}::TIMESTAMP, ${sqlString(by)}, ${runId === null ? 'NULL' : sqlString(runId)}, ${detail === null ? 'NULL' : sqlString(detail)})`);
 }
 
+/**
+ * Overrides live beside the runs' registry: with no state database (no run published yet, or
+ * it was lost) there is nothing to override, and readers must not create an empty one, which
+ * would hide a lost registry from the next run (registry/lost-state.ts).
+ */
+const hasState = (out: string): boolean => existsSync(join(out, STATE_FILE));
+
+function requireState(out: string): void {
+  if (!hasState(out)) throw new UserError(`${join(out, STATE_FILE)} does not exist: publish a run before recording overrides`);
+}
+
 /** Record a new override (and its `created` action); returns it. */
 export async function addOverride(out: string, req: OverrideRequest, by: string, now = new Date()): Promise<Override> {
   const at = now.toISOString();
+  requireState(out);
   return withState(out, async (db) => {
     await ensure(db);
     const [{ id }] = await queryRows<{ id: number }>(db, `SELECT nextval('override_ids')::INTEGER AS id`);
@@ -140,6 +158,7 @@ export function describe(o: Pick<OverrideRequest, 'store' | 'sku' | 'from' | 'to
 
 /** Every override, newest first, with an optional filter. No state database yet: none. */
 export async function listOverrides(out: string, f: OverrideFilter = {}): Promise<Override[]> {
+  if (!hasState(out)) return [];
   return withState(out, async (db) => {
     await ensure(db);
     return select(db, f);
@@ -148,6 +167,7 @@ export async function listOverrides(out: string, f: OverrideFilter = {}): Promis
 
 /** The audit trail: every action on overrides (or on one), newest first. */
 export async function overrideLog(out: string, id?: number): Promise<OverrideAction[]> {
+  if (!hasState(out)) return [];
   return withState(out, async (db) => {
     await ensure(db);
     const rows = await queryRows<Record<string, unknown>>(db, `SELECT override_id, action, acted_at, acted_by, run_id, detail FROM override_log ${id === undefined ? '' : `WHERE override_id = ${id}`} ORDER BY acted_at DESC, override_id DESC`);
@@ -163,6 +183,7 @@ export async function overrideLog(out: string, id?: number): Promise<OverrideAct
  */
 export async function endOverride(out: string, id: number, how: 'expired' | 'removed', by: string, now = new Date()): Promise<{ override: Override; changed: boolean } | null> {
   const at = now.toISOString();
+  if (!hasState(out)) return null;
   return withState(out, async (db) => {
     await ensure(db);
     const found = (await select(db, {})).find((o) => o.id === id);

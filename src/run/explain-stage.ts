@@ -133,9 +133,11 @@ export async function writeComponents(conn: DuckDBConnection, staging: string, k
 /**
  * Write backtest.parquet: per series, window (1 = oldest) and date, the selection's backtest
  * forecast, the window's origin (its last training date) and the actual from history.parquet
- * (null where the period was not observed).
+ * (null where the period was not observed). A series whose registered version this run reused
+ * (a nightly run backtests nothing) keeps the windows its version was selected on, from the
+ * previous run's file.
  */
-export async function writeBacktestWindows(conn: DuckDBConnection, staging: string, keys: SeriesKeys, lastDate: string, stepDays: number, h: number, windows: number, results: readonly PlacedResult[]): Promise<number> {
+export async function writeBacktestWindows(conn: DuckDBConnection, staging: string, keys: SeriesKeys, lastDate: string, stepDays: number, h: number, windows: number, results: readonly PlacedResult[], previous: string | null = null): Promise<number> {
   const csvPath = artifactPath(staging, 'backtest.parquet') + '.csv';
   const out = new CsvWriter(csvPath, ['store_id', 'sku', 'window', 'origin', 'date', 'forecast']);
   try {
@@ -163,13 +165,17 @@ export async function writeBacktestWindows(conn: DuckDBConnection, staging: stri
     }
     await out.close();
     const types = `types = {'store_id': 'VARCHAR', 'sku': 'VARCHAR', 'window': 'INTEGER', 'origin': 'DATE', 'date': 'DATE', 'forecast': 'DOUBLE'}`;
-    await conn.run(`COPY (
-        SELECT b.*, CASE WHEN h.state IN ('observed', 'gap') THEN h.units END AS actual
-        FROM ${readPublishedCsv(csvPath, ['store_id', 'sku'], types)} b
-        LEFT JOIN read_parquet(${sqlString(artifactPath(staging, 'history.parquet'))}) h USING (store_id, sku, date)
-        ORDER BY store_id, sku, "window", date
-      ) TO ${sqlString(artifactPath(staging, 'backtest.parquet'))} (FORMAT parquet, COMPRESSION zstd)`);
-    return out.rows;
+    const history = sqlString(artifactPath(staging, 'history.parquet'));
+    await conn.run(`CREATE OR REPLACE TEMP TABLE fresh_windows AS SELECT b.*, CASE WHEN h.state IN ('observed', 'gap') THEN h.units END AS actual
+      FROM ${readPublishedCsv(csvPath, ['store_id', 'sku'], types)} b LEFT JOIN read_parquet(${history}) h USING (store_id, sku, date)`);
+    const kept = previous
+      ? `UNION ALL SELECT store_id, sku, "window", origin, date, forecast, actual FROM read_parquet(${sqlString(previous)})
+          WHERE (store_id, sku) NOT IN (SELECT DISTINCT store_id, sku FROM fresh_windows) AND (store_id, sku) IN (SELECT DISTINCT store_id, sku FROM read_parquet(${history}))`
+      : '';
+    await conn.run(`COPY (SELECT * FROM (SELECT * FROM fresh_windows ${kept}) ORDER BY store_id, sku, "window", date)
+      TO ${sqlString(artifactPath(staging, 'backtest.parquet'))} (FORMAT parquet, COMPRESSION zstd)`);
+    const n = await conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(artifactPath(staging, 'backtest.parquet'))})`);
+    return Number(n.getRowObjectsJS()[0].n);
   } finally {
     rmSync(csvPath, { force: true });
   }

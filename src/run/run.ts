@@ -160,8 +160,10 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     if (fiscal) await fiscalAggregate(conn, artifactPath(staging, 'forecasts.csv'), artifactPath(staging, 'forecasts-fiscal.csv'));
     const historyRows = await writeHistory(conn, ingested, artifactPath(staging, 'history.parquet'), cfg.quality.gaps === 'zero');
     const componentRows = await writeComponents(conn, staging, keys, dates, results, new ComponentNames(freq.days, plan?.featureNames() ?? [], plan, keys.store));
-    const backtestRows = await writeBacktestWindows(conn, staging, keys, report.last_date, freq.days, seriesSettings.horizon, seriesSettings.windows, results);
-    const exceptionRows = await writeExceptions(conn, staging, report.last_date, freq.days, seriesSettings.horizon, previousRun(out, runId), state.drift, (k) => k.split('\u0001') as [string, string]);
+    const previous = previousRun(out, runId);
+    const previousWindows = previous && previous.manifest.files['backtest.parquet'] ? artifactPath(previous.dir, 'backtest.parquet') : null;
+    const backtestRows = await writeBacktestWindows(conn, staging, keys, report.last_date, freq.days, seriesSettings.horizon, seriesSettings.windows, results, previousWindows);
+    const exceptionRows = await writeExceptions(conn, staging, report.last_date, freq.days, seriesSettings.horizon, previous, state.drift, (k) => k.split('\u0001') as [string, string]);
     const eventRows = plan ? await plan.writeEvents(artifactPath(staging, 'events.csv'), keys, historyStart(ingested), dates[dates.length - 1]) : 0;
     const files = await describeFiles(staging, {
       'forecasts.csv': written.rows,
