@@ -113,6 +113,7 @@ const paths: Record<string, Json> = {
   ),
   '/monitoring': get('What the last `shelfcast monitor` found (monitoring.json): realised accuracy overall, per store, SKU and model version, drifting series, forecast value added of overrides', [], {
     200: json('monitoring.json'),
+    204: { description: 'no monitoring yet: `shelfcast monitor` has not been run on this folder' },
     ...notModified,
   }),
   '/runs/{a}/diff/{b}': get(

@@ -115,7 +115,8 @@ export function workbenchRoutes(app: Hono, { store, db }: ServerDeps): void {
   app.get('/monitoring', (c) => {
     parseQuery(c, NoQuery);
     const report = store.monitoring();
-    if (report === null) throw new HttpError(404, 'no monitoring yet: run shelfcast monitor with the actuals that have arrived');
+    // Not an error: monitoring starts once actuals arrive (shelfcast monitor).
+    if (report === null) return c.body(null, 204, { 'Cache-Control': 'no-store' });
     return jsonResponse(c, report);
   });
 
