@@ -15,8 +15,8 @@ const CHROMIUM = process.env.SHELFCAST_CHROMIUM ?? '/usr/bin/chromium';
 const noChromium = existsSync(CHROMIUM) ? null : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set SHELFCAST_CHROMIUM)`;
 if (noChromium) process.stderr.write(`test/web.test.ts: skipped: ${noChromium}\n`);
 
-/** The one browser global a page.evaluate callback below reads (the tests compile without the DOM library). */
-declare const document: { readonly documentElement: { readonly scrollWidth: number } };
+/** The browser globals a page.evaluate callback below reads (the tests compile without the DOM library). */
+declare const document: { readonly documentElement: { readonly scrollWidth: number }; getElementById(id: string): any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const SHOTS = join(process.cwd(), 'test-output', 'web');
 const TOKEN = 'planner-token-for-the-browser-test';
@@ -64,7 +64,7 @@ describe.skipIf(noChromium !== null)(`planner page in Chromium${noChromium ? ` (
     await page.locator('#run option').first().waitFor({ state: 'attached' });
     await page.fill('#search', query);
     await page.getByRole('button', { name: label }).click();
-    await page.locator('#chart svg polyline.forecast').waitFor();
+    await page.locator('#chart canvas').waitFor();
   }
 
   it('loads, finds a series, and shows its chart, model, quality and downloads at 1280 px', async () => {
@@ -74,9 +74,15 @@ describe.skipIf(noChromium !== null)(`planner page in Chromium${noChromium ? ` (
 
     expect(await page.locator('#run').inputValue()).toBe(run.runId);
     expect(await page.locator('#series-title').textContent()).toBe('S01 · MILK-1L');
-    expect(await page.locator('#chart svg polyline.history').count()).toBe(1);
-    expect(await page.locator('#chart svg polygon.band').count()).toBe(1);
-    expect(await page.locator('#chart svg .event-marker').count()).toBeGreaterThan(0);
+    // The chart (uPlot): history, the p10–p90 band and the forecast are drawn series.
+    const drawn = await page.evaluate(() => {
+      const u = document.getElementById('chart').chart;
+      return { labels: u.series.map((x: { label?: string }) => x.label), bands: u.bands.length, forecast: u.data[5].filter((v: number | null) => v !== null).length };
+    });
+    expect(drawn.labels).toEqual(expect.arrayContaining(['sold', 'forecast', 'p10', 'p90']));
+    expect(drawn.bands).toBe(1);
+    expect(drawn.forecast).toBeGreaterThanOrEqual(28);
+    expect(await page.locator('#events li').count()).toBeGreaterThan(0);
     const model = await page.locator('#model').textContent();
     expect(model).toContain('combo(');
     expect(model).toMatch(/backtest MASE\d/);
@@ -99,11 +105,11 @@ describe.skipIf(noChromium !== null)(`planner page in Chromium${noChromium ? ` (
     const page = await newPage();
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${open.url}/#run=${run.runId}&store=S02&sku=BREAD-WH`);
-    await page.locator('#chart svg polyline.forecast').waitFor();
+    await page.locator('#chart canvas').waitFor();
     expect(await page.locator('#series-title').textContent()).toBe('S02 · BREAD-WH');
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-    const svgWidth = await page.locator('#chart svg').evaluate((s) => s.getBoundingClientRect().width);
-    expect(svgWidth).toBeLessThanOrEqual(390);
+    const chartWidth = await page.locator('#chart canvas').evaluate((s) => s.getBoundingClientRect().width);
+    expect(chartWidth).toBeLessThanOrEqual(390);
     await page.screenshot({ path: join(SHOTS, 'planner-390.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
     await page.close();

@@ -101,7 +101,7 @@ function showView(view) {
 /** What tells runs apart: kind, data date, publish time (and overrides). */
 function runLabel(r) {
   const kind = r.kind === 'retrain' ? 'retrain' : r.kind === 'overrides' ? 'overrides' : 'nightly';
-  const ov = r.overrides?.applied ? ` · ${r.overrides.applied} overrides` : '';
+  const ov = r.overrides?.applied ? ` · ${r.overrides.applied} override${r.overrides.applied === 1 ? '' : 's'}` : '';
   return `${kind} · data ${r.last_date} · published ${when(r.finished_at)}${ov}${r.latest ? ' · latest' : ''}`;
 }
 
@@ -504,8 +504,15 @@ for (const b of document.querySelectorAll('.tabs button')) b.addEventListener('c
 let resizing;
 new ResizeObserver(() => { clearTimeout(resizing); resizing = setTimeout(render, 60); }).observe($('chart'));
 
+// A link to another series of this page (a shared #store=…&sku=…) opens it.
+window.addEventListener('hashchange', () => {
+  const { store, sku, run } = readHash();
+  if (run && run !== state.run && state.runs.some((r) => r.run_id === run)) { $('run').value = run; chooseRun(run).catch(showError); return; }
+  if (store && sku && (store !== state.series?.store_id || sku !== state.series?.sku)) chooseSeries({ store_id: store, sku }).catch(showError);
+});
+
 const initial = readHash().view;
 if (initial && ['exceptions', 'overrides', 'compare'].includes(initial)) state.view = initial;
 loadRuns().catch(showError);
 // For the page's own tests and for reloading after a publish without losing the view.
-window.shelfcast = { reload: () => loadRuns(), state };
+window.shelfcast = { reload: () => loadRuns('latest'), state };

@@ -14,14 +14,17 @@ export const ts = (iso) => Date.parse(`${iso}T00:00:00Z`) / 1000;
 const iso = (t) => new Date(t * 1000).toISOString().slice(0, 10);
 
 /** Units as a planner reads them: 950, 12.5k, 60k, 1.25M — short enough to fit, never cut. */
+/** Trailing zeros of the decimals only ("1.50" → "1.5", "2.0" → "2"), never of the integer ("500" stays). */
+const trim = (s) => (s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s);
+
 export function formatUnits(v, step = 0) {
   if (v === null || v === undefined || !Number.isFinite(v)) return '';
   const a = Math.abs(v);
   const digits = (unit) => Math.max(0, Math.min(3, -Math.floor(Math.log10(Math.max(step, 1e-9) / unit) + 1e-9)));
-  if (a >= 1e6) return `${(v / 1e6).toFixed(step ? digits(1e6) : 2).replace(/\.?0+$/, '')}M`;
-  if (a >= 1e4) return `${(v / 1e3).toFixed(step ? digits(1e3) : 1).replace(/\.?0+$/, '')}k`;
+  if (a >= 1e6) return `${trim((v / 1e6).toFixed(step ? digits(1e6) : 2))}M`;
+  if (a >= 1e4) return `${trim((v / 1e3).toFixed(step ? digits(1e3) : 1))}k`;
   if (a >= 100 || Number.isInteger(v)) return Math.round(v).toLocaleString('en-US');
-  return v.toFixed(step && step < 1 ? Math.min(3, -Math.floor(Math.log10(step))) : 1).replace(/\.?0+$/, '');
+  return trim(v.toFixed(step && step < 1 ? Math.min(3, -Math.floor(Math.log10(step))) : 1));
 }
 
 let measurer;
@@ -41,11 +44,12 @@ function unitsAxis(extra = {}) {
     gap: 6,
     values: (u, splits) => {
       const step = splits.length > 1 ? Math.abs(splits[1] - splits[0]) : 0;
+      u.splits = splits;
       return splits.map((v) => formatUnits(v, step));
     },
     size(u, values) {
       const widest = Math.max(0, ...(values ?? []).map(textWidth));
-      u.fitted = { labels: values ?? [], widest, size: Math.ceil(widest + 14) };
+      u.fitted = { labels: values ?? [], splits: u.splits ?? [], widest, size: Math.ceil(widest + 14) };
       return Math.ceil(widest + 14);
     },
     ...extra,

@@ -8,7 +8,7 @@ import { rng } from './random.js';
  * stock-out week and weeks with no row at all (S09 · ZERO-WK), a series whose feed lost five
  * weeks in the middle (S09 · OUTAGE, an outage: unobserved, not zero), a store closed for two
  * weeks (S10 · CLOSED), and a series with only a few weeks of history (S09 · NEWBIE: no backtest).
- * Weeks end on Sundays from 2023-01-01 to 2025-12-28 (156 weeks).
+ * Weeks end on Sundays from 2023-01-01 to 2025-12-21 (156 weeks).
  */
 export const WEEKS = 156;
 export const FIRST_WEEK = '2023-01-01';
