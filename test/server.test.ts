@@ -137,7 +137,7 @@ describe('shelfcast serve API', () => {
     expect(rest.next).toBeNull();
     const got = [...page.rows, ...rest.rows];
     expect(got.map((r: any) => r.date)).toEqual(want.map((r) => r.date));
-    expect(got[0]).toEqual({ ...want[0], step: Number(want[0].step), forecast: Number(want[0].forecast), p10: Number(want[0].p10), p50: Number(want[0].p50), p90: Number(want[0].p90), model_version: Number(want[0].model_version) });
+    expect(got[0]).toEqual({ ...want[0], step: Number(want[0].step), forecast: Number(want[0].forecast), p10: Number(want[0].p10), p50: Number(want[0].p50), p90: Number(want[0].p90), model_version: Number(want[0].model_version), forecast_final: Number(want[0].forecast_final), override: null });
   });
 
   it('streams whole files, and filtered CSV, byte for byte as published', async () => {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, noChromium } from './helpers/chromium.js';
 import { parseConfig } from '../src/config/load.js';
 import { runForecast, type RunSummary } from '../src/run/run.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
@@ -11,8 +12,6 @@ import { tempDir } from './helpers/tmp.js';
 // downloaded). Screenshots land in test-output/web/. Without Chromium the suite is skipped
 // and says so.
 
-const CHROMIUM = process.env.SHELFCAST_CHROMIUM ?? '/usr/bin/chromium';
-const noChromium = existsSync(CHROMIUM) ? null : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set SHELFCAST_CHROMIUM)`;
 if (noChromium) process.stderr.write(`test/web.test.ts: skipped: ${noChromium}\n`);
 
 /** The browser globals a page.evaluate callback below reads (the tests compile without the DOM library). */
@@ -21,8 +20,6 @@ declare const document: { readonly documentElement: { readonly scrollWidth: numb
 const SHOTS = join(process.cwd(), 'test-output', 'web');
 const TOKEN = 'planner-token-for-the-browser-test';
 
-/** Flags that keep Chromium off the network it cannot reach anyway. */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 describe.skipIf(noChromium !== null)(`planner page in Chromium${noChromium ? ` (skipped: ${noChromium})` : ''}`, () => {
   let run: RunSummary;
@@ -37,13 +34,7 @@ describe.skipIf(noChromium !== null)(`planner page in Chromium${noChromium ? ` (
     const quiet = () => {};
     open = await startServer({ out, host: '127.0.0.1', port: 0, tokens: [], env: {}, log: quiet });
     guarded = await startServer({ out, host: '127.0.0.1', port: 0, tokens: [], env: { SHELFCAST_API_TOKEN: TOKEN }, log: quiet });
-    browser = await chromium.launchPersistentContext(tempDir('shelfcast-chromium-'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1280, height: 900 },
-      acceptDownloads: true,
-    });
+    browser = await launchChromium({ acceptDownloads: true });
     mkdirSync(SHOTS, { recursive: true });
   });
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, noChromium } from './helpers/chromium.js';
 import { parseConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
 import { openDuckDb, queryRows, sqlString } from '../src/db/duckdb.js';
@@ -17,8 +18,6 @@ import { OUTAGE_WEEKS, ZERO_WEEKS, weekDate, writeWorkbenchData } from './helper
 // next run publishes in forecast_final and the audit list shows, and a read-only token refused.
 // Screenshots land in test-output/workbench/.
 
-const CHROMIUM = process.env.SHELFCAST_CHROMIUM ?? '/usr/bin/chromium';
-const noChromium = existsSync(CHROMIUM) ? null : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set SHELFCAST_CHROMIUM)`;
 if (noChromium) process.stderr.write(`test/workbench-web.test.ts: skipped: ${noChromium}\n`);
 
 /** The browser globals page.evaluate callbacks read (the tests compile without the DOM library). */
@@ -29,7 +28,6 @@ declare const devicePixelRatio: number;
 const SHOTS = join(process.cwd(), 'test-output', 'workbench');
 const VIEWER = 'viewer-token-for-the-browser-0123';
 const PLANNER = 'planner-token-for-the-browser-0123';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const WIDTHS = [1280, 390] as const;
 
 describe.skipIf(noChromium !== null)(`planner's workbench in Chromium${noChromium ? ` (skipped: ${noChromium})` : ''}`, () => {
@@ -50,7 +48,7 @@ describe.skipIf(noChromium !== null)(`planner's workbench in Chromium${noChromiu
       out, host: '127.0.0.1', port: 0, env: {}, log: quiet,
       tokens: [{ name: 'viewer', token: VIEWER }, { name: 'planner-jo', token: PLANNER, scopes: ['read', 'write'] }],
     });
-    browser = await chromium.launchPersistentContext(tempDir('shelfcast-chromium-'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 } });
+    browser = await launchChromium();
     mkdirSync(SHOTS, { recursive: true });
   });
 
@@ -145,6 +143,7 @@ describe.skipIf(noChromium !== null)(`planner's workbench in Chromium${noChromiu
       });
       expect(axis.axis).toBeGreaterThanOrEqual(axis.widest + 6);
       expect(axis.plotLeft).toBeGreaterThanOrEqual(axis.widest);
+      await page.screenshot({ path: join(SHOTS, `millions-${width}.png`), fullPage: false });
 
       // Why this forecast: the parts, their totals and the weights; the drawn parts add up to the drawn forecast.
       const parts = await page.locator('#components-table tbody tr td:first-child').allTextContents();
@@ -164,7 +163,6 @@ describe.skipIf(noChromium !== null)(`planner's workbench in Chromium${noChromiu
       expect(await page.locator('#weights').textContent()).toMatch(/^(Combination|One model): /);
       await noSidewaysScroll(page, width);
       await page.locator('#components').screenshot({ path: join(SHOTS, `components-${width}.png`) });
-      await page.screenshot({ path: join(SHOTS, `millions-${width}.png`), fullPage: false });
       expect(pageErrors).toEqual([]);
       await page.close();
     });
