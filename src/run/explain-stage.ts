@@ -88,34 +88,35 @@ export async function writeComponents(conn: DuckDBConnection, staging: string, k
       for (let i = 0; i < result.labelIds.length; i++) {
         const sid = firstSid + i;
         const prefix = `${csvField(keys.store[sid])},${csvField(keys.sku[sid])},`;
-        const entries: { name: string; kind: ComponentKind; j: number }[] = [];
-        if (parts) for (let j = parts.offsets[i]; j < parts.offsets[i + 1]; j++) entries.push({ ...names.of(parts.keys[j]), j });
-        for (let s = 0; s < h; s++) {
-          const point = Number(formatNumber(result.point[i * h + s]));
-          const sums = new Map<string, { kind: ComponentKind; units: number }>();
-          const models: string[] = [];
-          for (const e of entries) {
-            const v = (parts as NonNullable<typeof parts>).values[e.j * h + s];
-            if (e.kind === 'model') {
-              models.push(`${prefix}${dates[s]},${csvField(e.name)},model,${formatNumber(v)},${formatNumber((parts as NonNullable<typeof parts>).weights[e.j])}`);
-              continue;
-            }
-            const had = sums.get(e.name);
-            if (had) had.units += v;
-            else sums.set(e.name, { kind: e.kind, units: v });
-          }
-          let rest = point;
-          const lines: string[] = [];
-          for (const [name, { kind, units }] of sums) {
+        // The series' parts grouped by the name a planner reads (one holiday's days are one part), once per series.
+        const groups = new Map<string, { kind: ComponentKind; rows: number[] }>();
+        const models: { name: string; row: number }[] = [];
+        if (parts) {
+          for (let j = parts.offsets[i]; j < parts.offsets[i + 1]; j++) {
+            const { name, kind } = names.of(parts.keys[j]);
+            if (kind === 'model') { models.push({ name: csvField(name), row: j }); continue; }
             if (kind === 'level') continue;
-            const r = Number(formatNumber(units));
+            const g = groups.get(name);
+            if (g) g.rows.push(j);
+            else groups.set(name, { kind, rows: [j] });
+          }
+        }
+        const named = [...groups].map(([name, g]) => ({ name: csvField(name), kind: g.kind, rows: g.rows }));
+        for (let s = 0; s < h; s++) {
+          const date = dates[s];
+          let rest = Number(formatNumber(result.point[i * h + s]));
+          const lines: string[] = [];
+          for (const g of named) {
+            let v = 0;
+            for (const j of g.rows) v += (parts as NonNullable<typeof parts>).values[j * h + s];
+            const r = Number(formatNumber(v));
             if (r === 0) continue;
             rest -= r;
-            lines.push(`${prefix}${dates[s]},${csvField(name)},${kind},${r},`);
+            lines.push(`${prefix}${date},${g.name},${g.kind},${r},`);
           }
-          out.add(`${prefix}${dates[s]},level/trend,level,${formatNumber(rest)},`);
+          out.add(`${prefix}${date},level/trend,level,${formatNumber(rest)},`);
           for (const l of lines) out.add(l);
-          for (const l of models) out.add(l);
+          for (const m of models) out.add(`${prefix}${date},${m.name},model,${formatNumber((parts as NonNullable<typeof parts>).values[m.row * h + s])},${formatNumber((parts as NonNullable<typeof parts>).weights[m.row])}`);
         }
       }
       await out.flush();
