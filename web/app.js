@@ -258,12 +258,15 @@ async function chooseSeries(s) {
   $('band-label').textContent = detail.band ? `${detail.band.lower}–${detail.band.upper}` : 'no band';
   const observed = detail.history.filter((p) => (p.state ?? 'observed') === 'observed' || p.state === 'gap' || p.state === 'stockout');
   const noHistory = observed.length === 0;
-  $('no-history').hidden = !noHistory;
-  $('no-history').textContent = noHistory ? 'This series has no observed history: its forecast has nothing of its own to go on, and it has no backtest score.' : '';
+  const neverSold = !noHistory && observed.every((p) => !(p.units > 0));
+  $('no-history').hidden = !noHistory && !neverSold;
+  $('no-history').textContent = noHistory
+    ? 'This series has no observed history: its forecast has nothing of its own to go on, and it has no backtest score.'
+    : neverSold ? 'This series sold nothing in the history shown to the model: its forecast is 0 and a backtest score says nothing.' : '';
   facts($('model'), [
     ['model', detail.model],
     ['demand class', detail.demand_class],
-    ['backtest MASE', detail.backtest.mase === null ? (noHistory ? 'none: no history' : 'none: too little history for a backtest') : num(detail.backtest.mase)],
+    ['backtest MASE', detail.backtest.mase === null || neverSold ? (noHistory ? 'none: no history' : neverSold ? 'none: no sales' : 'none: too little history for a backtest') : num(detail.backtest.mase)],
     ['RMSSE', detail.backtest.rmsse === null ? null : num(detail.backtest.rmsse)],
     ['bias', detail.backtest.bias === null ? null : num(detail.backtest.bias)],
     ['fallback', detail.fallback],

@@ -17,10 +17,14 @@ async function rows<T = Record<string, unknown>>(conn: DuckDBConnection, sql: st
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
+async function hasColumn(conn: DuckDBConnection, parquet: string, column: string): Promise<boolean> {
+  const cols = await rows<{ column_name: string }>(conn, `DESCRIBE SELECT * FROM read_parquet(${sqlString(parquet)})`);
+  return cols.some((c) => c.column_name === column);
+}
+
 /** The column a run publishes its final forecast in: forecast_final, or forecast for runs made before overrides. */
 async function finalColumn(conn: DuckDBConnection, parquet: string): Promise<string> {
-  const cols = await rows<{ column_name: string }>(conn, `DESCRIBE SELECT * FROM read_parquet(${sqlString(parquet)})`);
-  return cols.some((c) => c.column_name === 'forecast_final') ? 'forecast_final' : 'forecast';
+  return (await hasColumn(conn, parquet, 'forecast_final')) ? 'forecast_final' : 'forecast';
 }
 
 export interface ComponentRow {
@@ -101,7 +105,9 @@ export interface PastRun {
 /** The backtest windows' forecasts of a series and earlier runs' forecasts, each beside what sold (null: not observed). */
 export async function pastForecasts(db: QueryEngine, files: { backtest: string | null; history: string }, previous: readonly (PastRun & { forecasts: string })[], store: string, sku: string) {
   return db.with(async (conn) => {
-    const actual = `(SELECT date, CASE WHEN state IN ('observed', 'gap') THEN units END AS actual FROM read_parquet(${sqlString(files.history)}) WHERE store_id = $store AND sku = $sku)`;
+    // Runs before history states flagged only stock-outs.
+    const observed = (await hasColumn(conn, files.history, 'state')) ? `state IN ('observed', 'gap')` : 'NOT stockout';
+    const actual = `(SELECT date, CASE WHEN ${observed} THEN units END AS actual FROM read_parquet(${sqlString(files.history)}) WHERE store_id = $store AND sku = $sku)`;
     const backtest = files.backtest
       ? await rows(conn, `SELECT "window", strftime(origin, '%Y-%m-%d') AS origin, strftime(date, '%Y-%m-%d') AS date, forecast, actual
           FROM read_parquet(${sqlString(files.backtest)}) WHERE store_id = $store AND sku = $sku ORDER BY "window", date`, { store, sku })
