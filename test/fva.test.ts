@@ -6,7 +6,9 @@ import { runForecast } from '../src/run/run.js';
 import { applyOverridesRun } from '../src/run/overrides-run.js';
 import { runMonitor } from '../src/monitor/monitor.js';
 import { addOverride } from '../src/publish/overrides.js';
-import { dailyRows, tempDir, writeCsv } from './helpers/tmp.js';
+import { QueryEngine } from '../src/server/db.js';
+import { diffRuns } from '../src/server/workbench-queries.js';
+import { dailyRows, parseCsv, tempDir, writeCsv } from './helpers/tmp.js';
 import { rng } from './helpers/random.js';
 
 // Forecast value added (issue 17): two planners override two series. Alice knows of a promotion
@@ -50,5 +52,22 @@ describe('forecast value added of overrides', () => {
     expect(fva.by_override.map((o) => [o.created_by, Math.sign(o.fva ?? 0)])).toEqual([['alice', 1], ['bob', -1]]);
     // The same in monitoring.json, which GET /monitoring serves.
     expect(JSON.parse(readFileSync(join(out, 'monitoring.json'), 'utf8')).fva.by_planner.alice.fva).toBe(1);
+
+    // The promotion's jump made monitor flag PROMO as drifting: the next run (with a week of the
+    // new actuals) re-selects it and lists it among the exceptions, and comparing it with the
+    // overridden run over the week both forecast says why PROMO changed.
+    expect(report.drifting.map((d) => d.sku)).toContain('PROMO');
+    const week = readFileSync(actuals, 'utf8').trim().split('\n').slice(1).filter((l) => l.split(',')[2] <= '2025-05-07');
+    const later = parseConfig({ ...cfg, input: { ...cfg.input, path: writeCsv(dir, 'sales2.csv', HEADER, [...history, ...week]) } });
+    const next = await runForecast(later, undefined, new Date('2025-05-08T02:00:00Z'));
+    const exceptions = parseCsv(readFileSync(join(next.dir, 'exceptions.csv'), 'utf8'));
+    expect(exceptions.find((e) => e.sku === 'PROMO' && e.reason === 'drift')).toMatchObject({ store_id: 'S1', detail: expect.stringMatching(/^monitor: /) });
+    expect(parseCsv(readFileSync(join(next.dir, 'series.csv'), 'utf8')).find((s) => s.sku === 'PROMO')?.selection).toBe('drift');
+    const db = await QueryEngine.open();
+    const side = (id: string, lastDate: string) => ({ run_id: id, last_date: lastDate, forecasts: join(out, 'runs', id, 'forecasts.parquet'), series: join(out, 'runs', id, 'series.csv') });
+    const diff = await diffRuns(db, side(applied.runId, '2025-04-30'), side(next.runId, '2025-05-07'), 10);
+    db.close();
+    expect(diff.common_dates).toEqual({ first: '2025-05-08', last: '2025-05-14' });
+    expect(diff.rows.find((r) => r.sku === 'PROMO')?.reasons).toEqual(expect.arrayContaining(['drift', 'new data', 'override']));
   });
 });
