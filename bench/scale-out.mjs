@@ -7,16 +7,15 @@
 //   node bench/scale-out.mjs [--snapshot [REF]] [--input bench/data/m5.parquet] [--shards 4] [--retrain]
 //        [--threads 2] [--project 20000000] [--pods 50,200,1000] [--json bench/results/scale-<time>.json]
 //
-// The projection: a shard's forecast cost grows with its series (cost-balanced shards), so the
-// measured forecast seconds per series times series / pods is the shard stage; plan and
-// publish read or write every series once, so they are scaled linearly in series from their
-// measured time. Both are lower bounds for a shared volume slower than this machine's disk.
+// The projection: bench/perf/project.mjs. Its figures are lower bounds for a shared volume
+// slower than this machine's disk.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { snapshot } from './perf/snapshot.mjs';
+import { describeProjection, project } from './perf/project.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -25,7 +24,7 @@ const input = resolve(opt('--input', join(root, 'bench/data/m5.parquet')));
 const shards = Number(opt('--shards', 4));
 const threads = opt('--threads', '2');
 const retrain = argv.includes('--retrain');
-const project = Number(opt('--project', 20_000_000));
+const projectTo = Number(opt('--project', 20_000_000));
 const pods = String(opt('--pods', '50,200,1000')).split(',').map(Number);
 if (!existsSync(input)) execFileSync(process.execPath, [join(root, 'bench/m5/generate.mjs'), '--out', input], { stdio: 'inherit' });
 
@@ -49,22 +48,13 @@ const shardRuns = planned.series_per_shard.map((_, k) => ({ shard: k, series: pl
 const publish = measured('publish', ['publish', '--plan', planned.plan_id, '-o', out, '--quiet', '--json']);
 const published = JSON.parse(publish.stdout);
 const series = published.series;
-const shardSeconds = shardRuns.reduce((a, s) => a + s.wall_seconds, 0);
-const perSeries = shardSeconds / series;
-const projections = pods.map((p) => {
-  const shard = (perSeries * project) / p;
-  const planS = (plan.wall_seconds * project) / series;
-  const publishS = (publish.wall_seconds * project) / series;
-  return { pods: p, plan_seconds: Math.round(planS), shard_seconds: Math.round(shard), publish_seconds: Math.round(publishS), total_hours: +((planS + shard + publishS) / 3600).toFixed(2) };
-});
 const report = {
   input, series, shards, threads: Number(threads), kind: retrain ? 'retrain' : 'run',
   plan: { wall_seconds: plan.wall_seconds, peak_rss_mb: plan.peak_rss_mb, cpu_seconds: +(plan.user_seconds + plan.system_seconds).toFixed(1), load: plan.load },
   shards_measured: shardRuns.map((s) => ({ shard: s.shard, series: s.series, wall_seconds: s.wall_seconds, peak_rss_mb: s.peak_rss_mb, cpu_seconds: +(s.user_seconds + s.system_seconds).toFixed(1), load: s.load })),
   publish: { wall_seconds: publish.wall_seconds, peak_rss_mb: publish.peak_rss_mb, cpu_seconds: +(publish.user_seconds + publish.system_seconds).toFixed(1), load: publish.load },
-  shard_seconds_per_series: +perSeries.toFixed(5),
-  projection: { series: project, pods_of_this_size: projections },
 };
+report.projection = project(report, projectTo, pods);
 const file = resolve(opt('--json', join(root, 'bench/results', `scale-${new Date().toISOString().replace(/[:.]/g, '').slice(0, 15)}.json`)));
 mkdirSync(dirname(file), { recursive: true });
 writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
@@ -73,6 +63,6 @@ console.log('|---|---|---|---|---|');
 console.log(`| plan | ${series} | ${report.plan.wall_seconds} | ${report.plan.peak_rss_mb} | ${report.plan.cpu_seconds} |`);
 for (const s of report.shards_measured) console.log(`| shard ${s.shard}/${shards} | ${s.series} | ${s.wall_seconds} | ${s.peak_rss_mb} | ${s.cpu_seconds} |`);
 console.log(`| publish | ${series} | ${report.publish.wall_seconds} | ${report.publish.peak_rss_mb} | ${report.publish.cpu_seconds} |`);
-console.log(`\nprojected for ${project.toLocaleString('en')} series: ${projections.map((p) => `${p.pods} pods ${p.total_hours} h (plan ${p.plan_seconds} s, shards ${p.shard_seconds} s, publish ${p.publish_seconds} s)`).join('; ')}`);
+console.log(`\n${describeProjection(report.projection)}`);
 console.log(`results: ${file}`);
 rmSync(out, { recursive: true, force: true });
