@@ -21,7 +21,7 @@
 // threads included), CPU seconds, and the manifest's stage_seconds (ingest, calendars,
 // forecast = read + fit + select on the pool, publish = files). Sizes below the full set are
 // also extrapolated linearly to 30,490 series (the fit is printed with its inputs).
-// Results: a table on stdout and bench/results/perf-<time>.json (+ perf-latest.json).
+// Results: a table on stdout and bench/results/perf-<time>.json (the newest is the latest).
 //
 // Options: --quick, --stages a,b (ingest,retrain,nightly,memory), --sizes 500,2000,full,
 // --memory-sets m5,x10 (which data sets the memory stage runs), --ingest-sizes …,
@@ -31,10 +31,11 @@
 // --snapshot [REF] (build git REF, default HEAD, into bench/data/snap-<sha>/ and measure that:
 // immune to concurrent edits of src/), --out DIR, --keep (keep run outputs).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { snapshot } from './perf/snapshot.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -57,26 +58,7 @@ const FULL_SERIES = 30490;
 const log = (s) => process.stderr.write(s + '\n');
 const node = process.execPath;
 
-/**
- * Build a committed state (default HEAD) into bench/data/snap-<sha>/dist and measure that, so a
- * long benchmark is not disturbed by edits in the working tree (or by someone's half-done build
- * in dist/). The snapshot sits inside the repository so that node_modules resolves, and keeps
- * its own package.json and calendars/ (the engine finds them relative to dist/).
- */
-function snapshot(ref) {
-  if (ref.startsWith('--')) ref = 'HEAD';
-  const sha = execFileSync('git', ['rev-parse', '--short', ref], { cwd: root }).toString().trim();
-  const dir = join(root, 'bench/data', `snap-${sha}`);
-  if (!existsSync(join(dir, 'dist/src/cli/main.js'))) {
-    log(`building ${ref} (${sha}) into ${dir}`);
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    execFileSync('sh', ['-c', `git archive ${sha} | tar -x -C "${dir}"`], { cwd: root });
-    execFileSync(node, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')], { stdio: 'inherit' });
-  }
-  return join(dir, 'dist');
-}
-const dist = argv.includes('--snapshot') ? snapshot(opt('--snapshot') ?? 'HEAD') : resolve(opt('--dist', join(root, 'dist')));
+const dist = argv.includes('--snapshot') ? snapshot(root, opt('--snapshot') ?? 'HEAD', log) : resolve(opt('--dist', join(root, 'dist')));
 const cli = join(dist, 'src/cli/main.js');
 
 if (!existsSync(cli) && !argv.includes('--snapshot')) {
@@ -318,7 +300,6 @@ for (const stage of ['retrain', 'nightly']) {
 const file = join(outDir, `perf-${results.at.replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}${quick ? '-quick' : ''}.json`);
 mkdirSync(outDir, { recursive: true });
 writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
-copyFileSync(file, join(outDir, 'perf-latest.json'));
 rmSync(scratch, { recursive: true, force: true });
 
 const fmt = (v, d = 1) => (v === null || v === undefined || Number.isNaN(v) ? '—' : typeof v === 'number' ? v.toFixed(d) : String(v));

@@ -93,6 +93,7 @@ describe('conformal intervals', () => {
       const y = Float64Array.from({ length: 150 }, (_, i) => draw(i));
       const future = Array.from({ length: t.horizon }, (_, s) => draw(150 + s));
       const f = forecastSeries(y, t);
+      if (f.kind !== 'selected') throw new Error(`expected a backtest selection, got ${f.kind}`);
       const unit = new Float64Array(t.horizon).fill(f.sd[0]);
       cal.add(f.cls, f.residuals, unit);
       return { f, future, unit };

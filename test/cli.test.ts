@@ -48,6 +48,9 @@ describe('command line', () => {
     const input = writeCsv(dir, 's.csv', 'store_id,sku,date,units', [...dailyRows('S9', 'X', '2024-01-01', 30, () => 5), 'S9,X,2024-13-01,4']);
     const r = run('validate', '-i', input, '--rejects', join(dir, 'rej.csv'));
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout).rules.bad_date.rows).toBe(1);
+    expect(r.stdout).toMatch(/s\.csv: 31 rows read, 30 accepted, 1 rejected, 0 corrected; 1 series, daily 2024-01-01 → 2024-01-30\n/);
+    expect(r.stdout).toContain('  bad_date: 1 rows rejected\n');
+    const j = JSON.parse(run('validate', '-i', input, '--json').stdout);
+    expect(j).toMatchObject({ command: 'validate', ok: true, problem: null, quality: { rules: { bad_date: { rows: 1 } } } });
   });
 });

@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../src/config/load.js';
-import { runForecast, demoInput, type RunSummary } from '../src/run/run.js';
+import { runForecast, type RunSummary } from '../src/run/run.js';
+import { demoInput } from '../src/ingest/source.js';
 import { withState, liveVersions } from '../src/registry/state.js';
 import { parseCsv, tempDir } from './helpers/tmp.js';
 

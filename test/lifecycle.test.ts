@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../src/config/load.js';
 import { runForecast } from '../src/run/run.js';
 import { runMonitor } from '../src/monitor/monitor.js';
-import { explainForecast } from '../src/run/explain.js';
+import { explainForecast, formatExplanation } from '../src/run/explain.js';
+import { formatModelsList, formatSeriesVersions, modelsList, seriesVersionsOf } from '../src/registry/report.js';
 import { acquireLock } from '../src/registry/lock.js';
 import { liveVersions, withState } from '../src/registry/state.js';
 import { queryRows } from '../src/db/duckdb.js';
@@ -62,6 +63,9 @@ describe('a week in production, with a real state file', () => {
     expect(report.drifting.map((d) => d.sku)).toEqual(['B']);
     expect(report.by_sku.A.mase).toBeLessThan(report.by_sku.B.mase!);
     expect(JSON.parse(readFileSync(join(out, 'monitoring.json'), 'utf8')).drifting).toHaveLength(1);
+    const monitoring = parseCsv(readFileSync(join(out, 'monitoring.csv'), 'utf8'));
+    expect(monitoring.map((m) => [m.sku, m.drift])).toEqual([['A', '0'], ['B', '1'], ['C', '0']]);
+    expect(monitoring[1].reason).toBe(report.drifting[0].reason);
 
     // Day 106: the next run retrains only the drifting series (v2); the others are reused.
     const third = await runForecast(config(writeCsv(dir, 'd106.csv', HEADER, sales(106, 101))), undefined, day(106));
@@ -70,8 +74,30 @@ describe('a week in production, with a real state file', () => {
     expect(v2.get('S1\u0001B')?.version).toBe(2);
     expect(v2.get('S1\u0001A')?.version).toBe(1);
 
-    // Roll B back to v1: the next run honours the pin and the manifest records it.
-    await withState(out, (db) => pinVersions(db, 'S1', 'B', 'previous', day(106).toISOString()));
+    // The same actuals again: B's v1 is no longer live, so the old runs do not judge (nor re-flag) it.
+    const again = await runMonitor(config(actuals), actuals, undefined, day(106));
+    expect(again.drifting).toEqual([]);
+    expect(again.by_sku.B).toBeUndefined();
+    expect(again.by_sku.A.points).toBe(report.by_sku.A.points);
+
+    // Roll B back to v1, the version that drifted: allowed, with the flag to warn about.
+    const pins = await withState(out, (db) => pinVersions(db, 'S1', 'B', 'previous', day(106).toISOString()));
+    expect(pins).toEqual([{ store_id: 'S1', sku: 'B', from: 2, to: 1, drifted: { flagged_at: expect.stringMatching(/^\d{4}-.*Z$/), reason: report.drifting[0].reason } }]);
+    // What is live: the pin is named; show has the realised accuracy of v1 and its drift.
+    const live = await withState(out, modelsList);
+    expect(live.pinned).toEqual([expect.objectContaining({ store_id: 'S1', sku: 'B', version: 1, newest_version: 2 })]);
+    expect(formatModelsList(live)).toMatch(/pinned \(1\)[^\n]*\n {2}S1 \/ B {2}v1 \(newest v2\)/);
+    const shown = await withState(out, (db) => seriesVersionsOf(db, 'S1', 'B'));
+    expect(shown).toMatchObject({ live_version: 1, pinned: true });
+    // Both runs before the retrain forecast days 101–105 with v1: 5 actuals each.
+    expect(shown.versions[0].realised).toMatchObject({ runs: 2, points: 2 * report.by_sku.B.points });
+    expect(shown.versions[0].drifted).toHaveLength(1);
+    expect(shown.versions[1].realised).toBeNull();
+    expect(formatSeriesVersions(shown)).toMatch(/\* v1 .*\n.*\n {6}realised MASE \d/);
+    // explain on the run made before the pin says which version is live now.
+    const before = await explainForecast(config(join(dir, 'd106.csv')), 'S1', 'B', iso(107));
+    expect([before.forecast.model_version, before.live]).toEqual([2, { version: 1, pinned: true, pinned_at: expect.any(String) }]);
+    expect(formatExplanation(before)).toMatch(/live now: version 1 \(pinned .*\); the next run forecasts with it/);
     const fourth = await runForecast(config(writeCsv(dir, 'd107.csv', HEADER, sales(107, 101))), undefined, day(107));
     expect(fourth.decisions).toMatchObject({ pinned: 1 });
     const manifest = JSON.parse(readFileSync(join(fourth.dir, 'manifest.json'), 'utf8'));
@@ -128,6 +154,11 @@ describe('a week in production, with a real state file', () => {
     const overlapping = await runMonitor(config(b), b, undefined, new Date(START + 107 * DAY));
     expect(await recorded()).toEqual({ actuals: 21, accuracy: SERIES.map((sku) => ({ sku, points: 7 })) });
     expect(overlapping.overall.points).toBe(21);
+
+    // Actuals no run forecast: a clear failure, nothing recorded.
+    const history = actuals(10, 20);
+    await expect(runMonitor(config(history), history, undefined, new Date(START + 107 * DAY))).rejects.toThrow(/\(2024-01-11 to 2024-01-21\) overlap the target dates of no published run; the runs forecast 2024-04-10 to 2024-04-16; nothing recorded/);
+    expect(await recorded()).toEqual({ actuals: 21, accuracy: SERIES.map((sku) => ({ sku, points: 7 })) });
   });
 
   it('posts drift to the webhook', async () => {

@@ -7,7 +7,7 @@ import { openDuckDb, queryRows } from '../src/db/duckdb.js';
 import { runForecast, type RunSummary } from '../src/run/run.js';
 import { runMonitor } from '../src/monitor/monitor.js';
 import { explainForecast } from '../src/run/explain.js';
-import { ARTIFACTS } from '../src/server/run-store.js';
+import { ARTIFACTS, MANIFEST } from '../src/publish/artifacts.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { packageRoot } from '../src/version.js';
 import { parseCsv, tempDir, writeCsv } from './helpers/tmp.js';
@@ -44,7 +44,9 @@ describe('published files', () => {
     const input = writeCsv(dir, 'sales.csv', 'store_id,sku,date,units', [...rows(0, 70), 'S1,PLAIN,=1+1,4', 'S1,PLAIN,2024-03-20,-5']);
     const events = join(dir, 'my-events.csv');
     writeFileSync(events, 'name,start,end\n=HYPERLINK(1),2024-02-10,2024-02-10\n');
-    const cfg = parseConfig({ input: { path: input }, out, horizon: 7, threads: 1, quality: { negativeUnits: 'reject', asOf: '2024-12-31' }, calendars: { events } });
+    // A future file whose one row lies beyond the horizon: named in the manifest, used nowhere.
+    const future = writeCsv(dir, 'future.csv', 'store_id,sku,date,open', ['S1,PLAIN,2030-01-01,1']);
+    const cfg = parseConfig({ input: { path: input, future }, out, horizon: 7, threads: 1, quality: { negativeUnits: 'reject', asOf: '2024-12-31' }, calendars: { events } });
     run = await runForecast(cfg, undefined, new Date('2024-03-11T06:00:00Z'));
     server = await startServer({ out, host: '127.0.0.1', port: 0, tokens: [], log: () => {} });
   });
@@ -107,7 +109,8 @@ describe('published files', () => {
   describe('what the server serves', () => {
     it('never contains an absolute path of the server', async () => {
       const paths = ['/runs', '/runs/latest', `/runs/${run.runId}`, '/runs/latest/series', '/runs/latest/forecasts', '/series/S1/PLAIN', '/health', '/metrics'];
-      for (const name of Object.keys(ARTIFACTS)) paths.push(`/runs/latest/${name}`);
+      const files = JSON.parse(read(MANIFEST)).files;
+      for (const { name } of ARTIFACTS) if (name === MANIFEST || name in files) paths.push(`/runs/latest/${name}`);
       const secrets = [dir, out, packageRoot(), tmpdir()];
       for (const path of paths) {
         const res = await fetch(`${server.url}${path}`);
@@ -121,6 +124,8 @@ describe('published files', () => {
       const manifest = (await (await fetch(`${server.url}/runs/latest`)).json()) as any;
       expect(manifest.input).toMatchObject({ path: 'sales.csv', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
       expect(manifest.config.input.path).toBe('sales.csv');
+      expect(manifest.config.input.future).toBe('future.csv');
+      expect(manifest.future).toMatchObject({ file: 'future.csv', rows: 1, used: 0, outside_horizon: 1 });
       expect(manifest.config.calendars.events).toBe('my-events.csv');
       expect(manifest.calendars.files.map((f: { file: string }) => f.file).sort()).toEqual(['events/US.csv', 'holidays/US.csv', 'my-events.csv']);
       expect(manifest.calendars.files.every((f: { sha256: string }) => /^[0-9a-f]{64}$/.test(f.sha256))).toBe(true);

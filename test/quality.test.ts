@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDuckDb } from '../src/db/duckdb.js';
-import { ingest } from '../src/ingest/index.js';
+import { openIngest } from '../src/ingest/index.js';
 import { writeRejects } from '../src/ingest/rejects.js';
 import { parseConfig } from '../src/config/load.js';
 import { readSeriesBatches } from '../src/ingest/series-reader.js';
@@ -17,7 +17,7 @@ async function check(rows: string[], config: Record<string, unknown> = {}, heade
   const cfg = parseConfig({ ...config, input: { ...(config.input as object), path } });
   const conn = await openDuckDb();
   try {
-    const { source, ingested } = await ingest(conn, cfg, path, '2025-01-01');
+    const { registered: source, ingested } = await openIngest(conn, cfg, '2025-01-01');
     const rejects = join(dir, 'rejects.csv');
     await writeRejects(conn, source, rejects);
     const batches = [];
@@ -219,7 +219,7 @@ describe('unreadable sources', () => {
   it('names a file that does not exist', async () => {
     const cfg = parseConfig({});
     const conn = await openDuckDb();
-    await expect(ingest(conn, cfg, '/nonexistent/sales.csv', '2025-01-01')).rejects.toThrow('input /nonexistent/sales.csv: no such file');
+    await expect(openIngest(conn, { ...cfg, input: { ...cfg.input, path: '/nonexistent/sales.csv' } }, '2025-01-01')).rejects.toThrow('input /nonexistent/sales.csv: no such file');
     conn.closeSync();
   });
 });

@@ -36,9 +36,9 @@ describe('dates do not depend on the machine\'s time zone', () => {
     const dir = tempDir();
     const input = await berlinMidnights(dir);
     for (const tz of ZONES) {
-      const r = shelfcast(tz, 'validate', '-i', input);
+      const r = shelfcast(tz, 'validate', '-i', input, '--json');
       expect(r.status, r.stderr).toBe(0);
-      const q = JSON.parse(r.stdout);
+      const q = JSON.parse(r.stdout).quality;
       // 2024-03-31 (the switch to summer time) lies inside: both offsets occur.
       expect([q.first_date, q.last_date, q.gaps.periods, q.rows_rejected]).toEqual(['2024-03-01', '2024-06-28', 0, 0]);
       expect(q.dates).toMatch(/local midnights/);
@@ -63,8 +63,8 @@ describe('dates do not depend on the machine\'s time zone', () => {
       writeFileSync(p, JSON.stringify({ input: { timezone: zone } }));
       return p;
     };
-    expect(JSON.parse(shelfcast('UTC', 'validate', '-i', input, '-c', cfg('Europe/Berlin')).stdout).first_date).toBe('2024-03-01');
-    expect(JSON.parse(shelfcast('UTC', 'validate', '-i', input, '-c', cfg('America/New_York')).stdout).first_date).toBe('2024-02-29');
+    expect(JSON.parse(shelfcast('UTC', 'validate', '-i', input, '-c', cfg('Europe/Berlin'), '--json').stdout).quality.first_date).toBe('2024-03-01');
+    expect(JSON.parse(shelfcast('UTC', 'validate', '-i', input, '-c', cfg('America/New_York'), '--json').stdout).quality.first_date).toBe('2024-02-29');
   });
 
   it('takes a text timestamp with an offset as the date it was written on', () => {
@@ -72,7 +72,7 @@ describe('dates do not depend on the machine\'s time zone', () => {
     const rows = dailyRows('S1', 'A', '2024-01-01', 60, (i) => 10 + (i % 7)).map((l) => l.replace(/,(\d{4}-\d{2}-\d{2}),/, ',$1T00:00:00+02:00,'));
     const input = writeCsv(dir, 'offsets.csv', 'store_id,sku,date,units', rows);
     for (const tz of ['UTC', 'Pacific/Auckland']) {
-      const q = JSON.parse(shelfcast(tz, 'validate', '-i', input).stdout);
+      const q = JSON.parse(shelfcast(tz, 'validate', '-i', input, '--json').stdout).quality;
       expect([q.first_date, q.last_date]).toEqual(['2024-01-01', '2024-02-29']);
     }
   });

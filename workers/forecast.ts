@@ -3,7 +3,8 @@
  * only hands the result's buffers back as transfers instead of copies.
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { forecastBatch, resultBuffers, type BatchRequest } from '../src/forecast/batch.js';
+import { forecastBatch, type BatchRequest } from '../src/forecast/batch.js';
+import { resultBuffers } from '../src/forecast/wire.js';
 
 export default function forecast(req: BatchRequest): unknown {
   const result = forecastBatch(req);

@@ -1,20 +1,11 @@
 /**
  * Worker thread that trains the global network (started once per retrain by
  * src/run/global-stage.ts, outside the forecast pool). Thin: it picks a TensorFlow.js backend
- * and calls trainNetwork; the weights go back as a transferred buffer.
+ * and calls trainOnRequest (src/forecast/train-network.ts); the weights go back as a transferred buffer.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type * as TF from '@tensorflow/tfjs';
-import { trainNetwork, type TrainSettings } from '../src/models/global/train.js';
-import { seededRandom } from '../src/models/global/random.js';
-import type { TrainingSet } from '../src/models/global/samples.js';
-import type { NetworkShape } from '../src/models/global/layout.js';
-
-export interface TrainRequest {
-  readonly set: TrainingSet;
-  readonly shape: NetworkShape;
-  readonly settings: TrainSettings;
-}
+import { trainOnRequest, type TrainRequest } from '../src/forecast/train-network.js';
 
 /**
  * tfjs-node when it is installed (never a dependency: its install downloads libtensorflow),
@@ -35,5 +26,5 @@ async function backend(): Promise<{ tf: typeof TF; name: string }> {
 
 const req = workerData as TrainRequest;
 const { tf, name } = await backend();
-const trained = trainNetwork(tf, req.set, req.shape, req.settings, seededRandom(req.settings.seed));
+const trained = trainOnRequest(tf, req);
 parentPort?.postMessage({ weights: trained.weights, losses: trained.losses, backend: name }, [trained.weights.buffer as ArrayBuffer]);

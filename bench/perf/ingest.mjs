@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Ingest and series-read timings, in process, with DuckDB's thread count under control (the CLI
-// does not expose it). Runs the engine's own code from dist/: registerSource + applyQualityRules
+// does not expose it). Runs the engine's own code from dist/: openIngest (source + quality rules)
 // (what `shelfcast validate` and the first stage of `run` do), timing every SQL statement
 // through a wrapped connection; then streams the `clean` table to typed arrays with the
 // engine's readSeriesBatches (the read half of the forecast stage, without workers).
@@ -23,7 +23,7 @@ const threads = opt('--threads');
 const memoryLimit = opt('--memory-limit');
 
 const { openDuckDb } = await imp('src/db/duckdb.js');
-const { ingest } = await imp('src/ingest/index.js');
+const { openIngest } = await imp('src/ingest/index.js');
 const { readSeriesBatches, readSeriesKeys } = await imp('src/ingest/series-reader.js');
 const { loadConfig } = await imp('src/config/load.js');
 
@@ -62,7 +62,7 @@ const conn = new Proxy(raw, {
 const rss = () => Math.round(process.memoryUsage().rss / 2 ** 20);
 const result = { kind: 'ingest', input, freq: cfg.freq, threads: threads ? Number(threads) : 'default', memory_limit: options.memory_limit };
 const t0 = performance.now();
-const { ingested } = await ingest(conn, cfg, input, new Date().toISOString().slice(0, 10));
+const { ingested } = await openIngest(conn, cfg, new Date().toISOString().slice(0, 10));
 result.ingest_seconds = +((performance.now() - t0) / 1000).toFixed(2);
 result.rows = ingested.report.rows_read;
 result.series = ingested.series;

@@ -19,10 +19,10 @@ import { normalQuantile } from '../models/stats.js';
  */
 
 /** Weight of a backtest window relative to the next newer one. */
-export const WINDOW_DECAY = 0.5;
+const WINDOW_DECAY = 0.5;
 
 /** Fewer pooled errors than this at a step, and the class borrows the pool of all classes. */
-export const MIN_CALIBRATION_SAMPLES = 60;
+const MIN_CALIBRATION_SAMPLES = 60;
 
 export interface Calibration {
   readonly levels: readonly number[];
@@ -84,7 +84,7 @@ class ScorePool {
 }
 
 /** The smallest value whose cumulative weight reaches p of the total. */
-export function weightedQuantile(values: readonly number[], weights: readonly number[], p: number): number {
+function weightedQuantile(values: readonly number[], weights: readonly number[], p: number): number {
   const order = values.map((_, i) => i).sort((a, b) => values[a] - values[b] || a - b);
   let total = 0;
   for (const w of weights) total += w;
@@ -156,4 +156,24 @@ export function seriesQuantiles(cal: Calibration, cls: DemandClass, point: Array
     }
   }
   return qs;
+}
+
+/** A calibration as JSON (the registry stores it; a sharded run's plan carries it). */
+export function calibrationToJson(c: Calibration): string {
+  const arr = (x: Float64Array | null): number[] | null => (x ? Array.from(x) : null);
+  return JSON.stringify({ levels: c.levels, horizon: c.horizon, byClass: Object.fromEntries(Object.entries(c.byClass).map(([k, v]) => [k, arr(v)])), pooled: arr(c.pooled), samples: c.samples });
+}
+
+/** The calibration of `calibrationToJson`, or null when it was made for other levels or another horizon. */
+export function calibrationFromJson(text: string, levels: readonly number[], horizon: number): Calibration | null {
+  const c = JSON.parse(text) as { levels: number[]; horizon: number; byClass: Record<string, number[] | null>; pooled: number[] | null; samples: Record<string, number> };
+  if (c.horizon !== horizon || c.levels.length !== levels.length || c.levels.some((l, i) => Math.abs(l - levels[i]) > 1e-12)) return null;
+  const arr = (x: number[] | null): Float64Array | null => (x ? Float64Array.from(x) : null);
+  return {
+    levels: c.levels,
+    horizon: c.horizon,
+    byClass: Object.fromEntries(Object.entries(c.byClass).map(([k, v]) => [k, arr(v)])) as unknown as Calibration['byClass'],
+    pooled: arr(c.pooled),
+    samples: c.samples as Calibration['samples'],
+  };
 }

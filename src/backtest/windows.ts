@@ -10,7 +10,7 @@ export interface WindowPlan {
 }
 
 /** Shortest history a window may be fitted on: two cycles of the longest period that fits, else max(h, 8). */
-export function minimumTraining(n: number, h: number, periods: readonly number[]): number {
+function minimumTraining(n: number, h: number, periods: readonly number[]): number {
   const fitting = periods.map(Math.round).filter((p) => p >= 2 && 2 * p <= n - h);
   return fitting.length > 0 ? 2 * Math.max(...fitting) : Math.max(h, 8);
 }

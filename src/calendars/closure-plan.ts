@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { BatchClosures } from '../forecast/batch.js';
+import type { BatchClosures } from '../forecast/wire.js';
 import type { ReadBatch, SeriesKeys } from '../ingest/series-reader.js';
-import { readStoreDays } from '../ingest/store-days.js';
+import { readStoreDays } from './store-days.js';
 import { isoAddDays } from '../ingest/dates.js';
 import { learnClosures, type LearnedClosures } from './closures.js';
 import type { CalendarPlan } from './plan.js';

@@ -17,9 +17,9 @@ export const UNKNOWN = 0;
 export const OPEN = 1;
 export const SHUT = 2;
 
-export const MIN_OCCURRENCES = 1;
+const MIN_OCCURRENCES = 1;
 /** A holiday is a closure when a store that sells nothing that often would be shut on every one of its occurrences by chance less often than this. */
-export const CHANCE = 0.01;
+const CHANCE = 0.01;
 
 export interface ClosureEvidence {
   /** Per period 0..endT: UNKNOWN, OPEN or SHUT. */

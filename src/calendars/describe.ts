@@ -6,27 +6,55 @@ import { readCsvFile } from './csv-file.js';
 import { readItems, readStores, readUserEvents } from './scoped.js';
 import { isoAddDays } from '../ingest/dates.js';
 
-/** What `shelfcast calendars list` prints: each country's files, their digests and date span. */
-export function listCalendars(cfg: CalendarsConfig): string {
+/** What `shelfcast calendars list` answers: each country's files, their digests and date span. */
+export interface CalendarList {
+  readonly dir: string;
+  readonly calendars: { country: string; file: string; entries: number; from: string | null; to: string | null; sha256: string }[];
+  readonly files: { role: 'stores' | 'items' | 'events'; path: string; sha256: string | null }[];
+  readonly default_location: { country: string; region: string | null };
+}
+
+export function calendarList(cfg: CalendarsConfig): CalendarList {
   const dir = resolve(cfg.dir ?? shippedCalendarDir());
-  const lines = [`calendars in ${dir}`, `${'country'.padEnd(8)}${'file'.padEnd(22)}${'entries'.padStart(8)}  ${'from'.padEnd(11)}${'to'.padEnd(11)}sha256`];
+  const calendars: CalendarList['calendars'] = [];
   for (const cc of availableCountries(dir)) {
     for (const sub of ['holidays', 'events']) {
       const file = join(dir, sub, `${cc}.csv`);
       const recs = readCsvFile(file, ['date', 'name'], ['regions', 'before', 'after']);
       const dates = recs.map((r) => r.fields.date).sort();
-      lines.push(`${cc.padEnd(8)}${`${sub}/${cc}.csv`.padEnd(22)}${String(recs.length).padStart(8)}  ${(dates[0] ?? '').padEnd(11)}${(dates[dates.length - 1] ?? '').padEnd(11)}${fileDigest(file).slice(0, 16)}`);
+      calendars.push({ country: cc, file: `${sub}/${cc}.csv`, entries: recs.length, from: dates[0] ?? null, to: dates[dates.length - 1] ?? null, sha256: fileDigest(file) });
     }
   }
-  for (const [label, path] of [['stores', cfg.stores], ['items', cfg.items], ['events', cfg.events]] as const) {
-    if (path) lines.push(`${label}: ${resolve(path)} (${existsSync(path) ? fileDigest(path) : 'missing'})`);
+  const files: CalendarList['files'] = [];
+  for (const [role, path] of [['stores', cfg.stores], ['items', cfg.items], ['events', cfg.events]] as const) {
+    if (path) files.push({ role, path: resolve(path), sha256: existsSync(path) ? fileDigest(path) : null });
   }
+  return { dir, calendars, files, default_location: { country: cfg.country, region: cfg.region ?? null } };
+}
+
+/** What `shelfcast calendars list` prints. */
+export function listCalendars(cfg: CalendarsConfig): string {
+  const l = calendarList(cfg);
+  const lines = [`calendars in ${l.dir}`, `${'country'.padEnd(8)}${'file'.padEnd(22)}${'entries'.padStart(8)}  ${'from'.padEnd(11)}${'to'.padEnd(11)}sha256`];
+  for (const c of l.calendars) lines.push(`${c.country.padEnd(8)}${c.file.padEnd(22)}${String(c.entries).padStart(8)}  ${(c.from ?? '').padEnd(11)}${(c.to ?? '').padEnd(11)}${c.sha256.slice(0, 16)}`);
+  for (const f of l.files) lines.push(`${f.role}: ${f.path} (${f.sha256 ?? 'missing'})`);
   lines.push(`stores not in a stores table follow ${cfg.country}${cfg.region ? `-${cfg.region}` : ''}`);
   return lines.join('\n');
 }
 
-/** What `shelfcast calendars show` prints: the location of a store and every event it gets in a date range. */
-export function showStoreCalendar(cfg: CalendarsConfig, store: string, from: string, to: string, sku?: string): string {
+/** What `shelfcast calendars show` answers: the location of a store and every event it gets in a date range. */
+export interface StoreCalendar {
+  readonly store: string;
+  readonly sku: string | null;
+  readonly location: { country: string; region: string | null };
+  /** False when the store is not in the stores table and follows the default location. */
+  readonly listed: boolean;
+  readonly from: string;
+  readonly to: string;
+  readonly events: { date: string; kind: string; name: string; window: { from: string; to: string } | null; scope: string | null }[];
+}
+
+export function storeCalendar(cfg: CalendarsConfig, store: string, from: string, to: string, sku?: string): StoreCalendar {
   const stores = cfg.stores ? readStores(resolve(cfg.stores)) : new Map<string, Location>();
   const listed = stores.get(store);
   const loc: Location = listed ?? (cfg.region ? { country: cfg.country, region: cfg.region } : { country: cfg.country });
@@ -38,12 +66,21 @@ export function showStoreCalendar(cfg: CalendarsConfig, store: string, from: str
   const events: (CalendarEvent & { scope?: string })[] = [...catalog.forLocation(loc), ...mine.map((e) => ({ ...e, scope: [e.store, e.sku, e.category].filter(Boolean).join('/') || 'all' }))]
     .filter((e) => e.date <= to && isoAddDays(e.date, e.after) >= from)
     .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
-  const where = `${loc.country}${loc.region ? `-${loc.region}` : ''}`;
-  const lines = [`store ${store}${sku ? ` sku ${sku}` : ''}: ${where}${listed ? '' : ' (default location: not in the stores table)'}; ${from} to ${to}`];
-  for (const e of events) {
-    const span = e.before || e.after ? ` (window ${isoAddDays(e.date, -e.before)} to ${isoAddDays(e.date, e.after)})` : '';
+  return {
+    store, sku: sku ?? null, location: { country: loc.country, region: loc.region ?? null }, listed: listed !== undefined, from, to,
+    events: events.map((e) => ({ date: e.date, kind: e.kind, name: e.name, window: e.before || e.after ? { from: isoAddDays(e.date, -e.before), to: isoAddDays(e.date, e.after) } : null, scope: e.scope ?? null })),
+  };
+}
+
+/** What `shelfcast calendars show` prints. */
+export function showStoreCalendar(cfg: CalendarsConfig, store: string, from: string, to: string, sku?: string): string {
+  const c = storeCalendar(cfg, store, from, to, sku);
+  const where = `${c.location.country}${c.location.region ? `-${c.location.region}` : ''}`;
+  const lines = [`store ${store}${sku ? ` sku ${sku}` : ''}: ${where}${c.listed ? '' : ' (default location: not in the stores table)'}; ${from} to ${to}`];
+  for (const e of c.events) {
+    const span = e.window ? ` (window ${e.window.from} to ${e.window.to})` : '';
     lines.push(`  ${e.date}  ${e.kind.padEnd(8)} ${e.name}${span}${e.scope ? `  [${e.scope}]` : ''}`);
   }
-  if (events.length === 0) lines.push('  (no holidays or events in this range)');
+  if (c.events.length === 0) lines.push('  (no holidays or events in this range)');
   return lines.join('\n');
 }

@@ -44,7 +44,7 @@ function dayIndex(grid: PeriodGrid, iso: string): number {
 }
 
 /** Period holding the day `d` days after period 0's date. */
-export function periodOfDay(grid: PeriodGrid, d: number): number {
+function periodOfDay(grid: PeriodGrid, d: number): number {
   if (grid.stepDays === 1) return d;
   return grid.weekLabel === 'end' ? Math.ceil(d / 7) : Math.floor(d / 7);
 }
@@ -57,7 +57,7 @@ export const PROMO_FEATURE = 'promo';
  * over its whole span: the days of a six-week holiday are alike, and one effect per day of its
  * first week and another for the rest split the evidence for no gain.
  */
-export const LONG_EVENT_DAYS = 7;
+const LONG_EVENT_DAYS = 7;
 
 function featureKey(grid: PeriodGrid, e: CalendarEvent, offset: number): string {
   const name = e.name;

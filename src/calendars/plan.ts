@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CalendarsConfig } from '../config/schema.js';
-import type { BatchEvents, CalendarTask } from '../forecast/batch.js';
+import type { BatchEvents, CalendarTask } from '../forecast/wire.js';
 import { PROMO_FLAG, type ReadBatch, type SeriesKeys } from '../ingest/series-reader.js';
 import type { FutureInputs } from '../ingest/future.js';
 import { queryRows, sqlString } from '../db/duckdb.js';
@@ -22,9 +22,8 @@ export interface PriorRow {
   readonly effect: number;
 }
 
-/** events.csv, and its text columns, which csvField may have prefixed (see readPublishedCsv). */
-export const EVENTS_COLUMNS = ['store_id', 'date', 'name', 'kind'];
-export const EVENTS_TEXT_COLUMNS = ['store_id', 'name'];
+/** The columns of events.csv (publish/artifacts.ts). */
+const EVENTS_COLUMNS = ['store_id', 'date', 'name', 'kind'];
 
 /**
  * Everything a run knows about calendars: which events each store and SKU gets, as features

@@ -1,4 +1,3 @@
-import { UserError } from '../errors.js';
 import { calendarError, intField, isoDateField, readCsvFile } from './csv-file.js';
 import { nonEmpty, type CalendarEvent, type EventKind, type Location } from './catalog.js';
 
@@ -71,8 +70,4 @@ export function appliesTo(e: ScopedEvent, store: string, sku: string, items: Map
   if (e.sku !== undefined && e.sku !== sku) return false;
   if (e.category !== undefined && items?.get(sku) !== e.category) return false;
   return true;
-}
-
-export function assertLocation(loc: Location, available: readonly string[]): void {
-  if (!available.includes(loc.country)) throw new UserError(`no calendar for country "${loc.country}"; available: ${available.join(', ')}`);
 }

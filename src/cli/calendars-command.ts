@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { isoDateArg } from './args.js';
 import { loadConfig } from '../config/load.js';
-import { listCalendars, showStoreCalendar } from '../calendars/describe.js';
+import { calendarList, listCalendars, showStoreCalendar, storeCalendar } from '../calendars/describe.js';
+import { printJson, type CalendarsListAnswer, type CalendarsShowAnswer } from './answers.js';
 import { isoAddDays, todayIso } from '../ingest/dates.js';
 
 /** `shelfcast calendars list|show`: which calendars exist and what one store gets. */
@@ -11,8 +12,11 @@ export function registerCalendars(program: Command): void {
     .command('list')
     .description('calendars available (shipped or calendars.dir), with entries, date span and digests')
     .option('-c, --config <file>', 'JSON config file (the calendars section)')
-    .action((o: { config?: string }) => {
-      process.stdout.write(listCalendars(loadConfig(o.config).calendars) + '\n');
+    .option('--json', 'print JSON')
+    .action((o: { config?: string; json?: boolean }) => {
+      const cfg = loadConfig(o.config).calendars;
+      if (o.json) printJson({ command: 'calendars list', ...calendarList(cfg) } satisfies CalendarsListAnswer);
+      else process.stdout.write(listCalendars(cfg) + '\n');
     });
   cmd
     .command('show')
@@ -22,9 +26,12 @@ export function registerCalendars(program: Command): void {
     .option('-c, --config <file>', 'JSON config file (calendars.stores, calendars.events…)')
     .option('--from <date>', 'first date (default: today)', isoDateArg)
     .option('--to <date>', 'last date (default: a year after --from)', isoDateArg)
-    .action((o: { store: string; sku?: string; config?: string; from?: string; to?: string }) => {
+    .option('--json', 'print JSON')
+    .action((o: { store: string; sku?: string; config?: string; from?: string; to?: string; json?: boolean }) => {
       const from = o.from ?? todayIso();
       const to = o.to ?? isoAddDays(from, 365);
-      process.stdout.write(showStoreCalendar(loadConfig(o.config).calendars, o.store, from, to, o.sku) + '\n');
+      const cfg = loadConfig(o.config).calendars;
+      if (o.json) printJson({ command: 'calendars show', ...storeCalendar(cfg, o.store, from, to, o.sku) } satisfies CalendarsShowAnswer);
+      else process.stdout.write(showStoreCalendar(cfg, o.store, from, to, o.sku) + '\n');
     });
 }

@@ -8,7 +8,9 @@ import { runForecast } from '../run/run.js';
 import { Scheduler, systemClock, type JobKind } from '../schedule/scheduler.js';
 import { withState } from '../registry/state.js';
 import { queryRows } from '../db/duckdb.js';
-import { terminalEvents } from './progress.js';
+import { commandLog, terminalEvents } from './progress.js';
+import { LIST_LIMIT, limited } from '../registry/report.js';
+import { explainAnswer, printJson, type MonitorAnswer } from './answers.js';
 
 interface Common { config?: string; out?: string; input?: string; quiet?: boolean }
 
@@ -32,16 +34,24 @@ export function registerLifecycle(program: Command): void {
     .requiredOption('-i, --input <file>', 'new sales (same columns and config as the runs)')
     .option('-o, --out <dir>', 'output folder with the runs and state (default: ./shelfcast-out)')
     .option('-c, --config <file>', 'JSON config file (lifecycle.driftMargin, lifecycle.webhook…)')
-    .action(async (o: Common & { input: string }) => {
+    .option('--json', 'print monitoring.json (and where it was written) instead of the summary')
+    .action(async (o: Common & { input: string; json?: boolean }) => {
       const cfg = loadConfig(o.config, { out: o.out });
-      const events = terminalEvents(process.stderr, true);
+      const events = terminalEvents(process.stderr);
       const r = await runMonitor(cfg, o.input, events);
+      events.close();
+      const files = [resolve(cfg.out, 'monitoring.json'), resolve(cfg.out, 'monitoring.csv')];
+      if (o.json) return printJson({ command: 'monitor', ...r, files } satisfies MonitorAnswer);
       const lines = [
         `monitored ${r.input.first_date} to ${r.input.last_date} against ${r.runs_evaluated.length} runs`,
         `overall   ${fmt(r.overall)}`,
-        ...Object.entries(r.by_store).slice(0, 20).map(([s, a]) => `store ${s.padEnd(8)} ${fmt(a)}`),
+        ...limited(Object.entries(r.by_store).map(([s, a]) => `store ${s.padEnd(8)} ${fmt(a)}`), LIST_LIMIT, 'monitoring.json has every store'),
         `drifting: ${r.drifting.length} series${r.drifting.length ? ' (retrained by the next run)' : ''}`,
-        ...r.drifting.slice(0, 20).map((d) => `  ${d.store_id} / ${d.sku}: ${d.reason}`),
+        ...(r.fva.overall ? [
+          `overrides: forecast value added ${(100 * (r.fva.overall.fva ?? 0)).toFixed(1)}% of the statistical error (MAE ${r.fva.overall.mae_statistical.toFixed(2)} → ${r.fva.overall.mae_final.toFixed(2)}, ${r.fva.overall.overrides} overrides, ${r.fva.overall.points} points)`,
+          ...limited(Object.entries(r.fva.by_planner).map(([who, f]) => `  by ${who}: ${(100 * (f.fva ?? 0)).toFixed(1)}% (${f.points} points)`), LIST_LIMIT, 'monitoring.json has FVA per planner, reason, store and override'),
+        ] : []),
+        ...limited(r.drifting.map((d) => `  ${d.store_id} / ${d.sku} v${d.model_version ?? '—'}: ${d.reason}`), LIST_LIMIT, 'monitoring.csv lists every series, with drift and reason'),
         `written: ${resolve(cfg.out, 'monitoring.json')}, monitoring.csv`,
       ];
       process.stdout.write(lines.join('\n') + '\n');
@@ -56,11 +66,12 @@ export function registerLifecycle(program: Command): void {
     .option('-r, --run <id>', 'run id (default: latest)')
     .option('-o, --out <dir>', 'output folder (default: ./shelfcast-out)')
     .option('-c, --config <file>', 'JSON config file')
-    .option('--json', 'print JSON')
+    .option('--json', 'print JSON (numbers as numbers, dates as YYYY-MM-DD)')
     .action(async (o: Common & { store: string; sku: string; date: string; run?: string; json?: boolean }) => {
       const cfg = loadConfig(o.config, { out: o.out });
       const e = await explainForecast(cfg, o.store, o.sku, o.date, o.run);
-      process.stdout.write((o.json ? JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? Number(v) : v), 2) : formatExplanation(e)) + '\n');
+      if (o.json) printJson(explainAnswer(e));
+      else process.stdout.write(formatExplanation(e) + '\n');
     });
 
   program
@@ -72,7 +83,7 @@ export function registerLifecycle(program: Command): void {
     .action(async (o: Common) => {
       const cfg = loadConfig(o.config, { out: o.out, 'input.path': o.input });
       const out = resolve(cfg.out);
-      const log = (m: string): void => { process.stderr.write(`${new Date().toISOString()} ${m}\n`); };
+      const log = (m: string): void => commandLog().info(m);
       const scheduler = new Scheduler(cfg.schedule, {
         clock: systemClock,
         log,

@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { startServer } from '../server/server.js';
+import { commandLog } from './progress.js';
 
 const port = (v: string): number => {
   const n = Number(v);
@@ -39,10 +40,13 @@ loopback only and answers only requests addressed to localhost, 127.0.0.1 or [::
 names given with --allow-host), so a web page cannot reach it through DNS rebinding.`)
     .action(async (o: { config?: string; out?: string; port?: number; host?: string; allowHost?: string[] }) => {
       const cfg = loadConfig(o.config, { out: o.out, 'server.port': o.port, 'server.host': o.host, 'server.allowedHosts': o.allowHost });
-      const server = await startServer({ out: cfg.out, host: cfg.server.host, port: cfg.server.port, tokens: cfg.server.tokens, allowedHosts: cfg.server.allowedHosts });
+      const log = commandLog();
+      // The banner's lines go to the command's log; its warning about tokens as a warning.
+      const line = (text: string): void => (/WARNING|NO API TOKENS|SHELFCAST_API_TOKEN or server\.tokens/.test(text) ? log.warn(text.trim()) : log.info(text.trim()));
+      const server = await startServer({ out: cfg.out, host: cfg.server.host, port: cfg.server.port, tokens: cfg.server.tokens, allowedHosts: cfg.server.allowedHosts, log: line });
       const signal = await stopSignal();
-      process.stderr.write(`shelfcast serve: ${signal}: finishing requests in flight\n`);
+      log.info(`shelfcast serve: ${signal}: finishing requests in flight`);
       await server.close();
-      process.stderr.write('shelfcast serve: stopped\n');
+      log.info('shelfcast serve: stopped');
     });
 }

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { UserError, errorMessage } from '../errors.js';
@@ -43,6 +44,8 @@ function describe(issue: z.core.$ZodIssue, raw: unknown, origin: string, flags: 
 export function parseConfig(raw: unknown, origin = 'config', overrides: Overrides = {}): Config {
   const merged: Record<string, unknown> = structuredClone((raw ?? {}) as Record<string, unknown>);
   if (typeof merged !== 'object' || Array.isArray(merged)) throw new UserError(`${origin}: expected a JSON object at the top level`);
+  // `"$schema": "…/shelfcast.schema.json"` lets an editor check the file; it is not a setting.
+  delete merged.$schema;
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) setPath(merged, k, v);
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {
@@ -54,8 +57,24 @@ export function parseConfig(raw: unknown, origin = 'config', overrides: Override
   return { ...cfg, quantiles: levels };
 }
 
-/** Read a JSON config file (if any) and apply flag overrides. */
-export function loadConfig(file: string | undefined, overrides: Overrides = {}): Config {
+/**
+ * The config file a command reads: `--config`, else SHELFCAST_CONFIG, else `./shelfcast.json`
+ * when there is one, else none (every key at its default).
+ */
+export function findConfigFile(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | undefined {
+  if (flag) return flag;
+  if (env.SHELFCAST_CONFIG) return env.SHELFCAST_CONFIG;
+  const local = join(cwd, 'shelfcast.json');
+  return existsSync(local) ? local : undefined;
+}
+
+/**
+ * Read the config file (found as findConfigFile says) and apply flag overrides. The output
+ * folder is `--out`, else SHELFCAST_OUT, else the file's `out`.
+ */
+export function loadConfig(flag: string | undefined, overrides: Overrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const file = findConfigFile(flag, env);
+  if (overrides.out === undefined && env.SHELFCAST_OUT) overrides = { ...overrides, out: env.SHELFCAST_OUT };
   if (!file) return parseConfig({}, 'defaults', overrides);
   let text: string;
   try {
@@ -73,7 +92,7 @@ export function loadConfig(file: string | undefined, overrides: Overrides = {}):
 }
 
 /** A stable hash of the effective configuration, for the manifest and the run id. */
-export function configHash(cfg: Config): string {
+export function configHash(cfg: object): string {
   return createHash('sha256').update(canonicalJson(cfg)).digest('hex');
 }
 

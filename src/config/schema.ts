@@ -31,12 +31,21 @@ export const ColumnsSchema = z
   })
   .strict();
 
+/** Text encodings `input.csv.encoding` accepts (ingest/encoding.ts reads them). */
+export const CSV_ENCODINGS = ['utf-8', 'utf-16', 'utf-16le', 'utf-16be', 'latin-1', 'windows-1252'] as const;
+
 export const CsvSchema = z
   .object({
+    /** Field separator. Omitted: detected from the file (DuckDB's sniffer). */
+    delimiter: z.enum([',', ';', '\t', '|']).optional(),
     /** Decimal mark of numbers in the file. Omitted: '.', and a file whose numbers look like '.' thousands groups ("1.500") stops with a question. */
     decimal: z.enum(['.', ',']).optional(),
     /** Thousands separator of numbers in the file (none by default). */
     thousands: z.enum(['', ',', '.', ' ', "'"]).optional(),
+    /** How the date column is written, in DuckDB's strptime syntax (`%d.%m.%Y`, `%m/%d/%Y`). Omitted: ISO dates (YYYY-MM-DD) and timestamps. */
+    dateFormat: z.string().regex(/%[a-zA-Z]/, 'expected a strptime format such as %d.%m.%Y').optional(),
+    /** Text encoding of the file. Omitted: UTF-8, or UTF-16 when the file starts with its byte-order mark. `latin-1` is read as Windows-1252. */
+    encoding: z.enum(CSV_ENCODINGS).optional(),
   })
   .strict()
   .refine((c) => c.thousands === undefined || c.thousands === '' || c.thousands !== (c.decimal ?? '.'), { message: 'the thousands separator must differ from the decimal mark' });
@@ -55,7 +64,7 @@ export const InputSchema = z
      * as local midnights, others in UTC.
      */
     timezone: z.string().min(1).refine(isTimeZone, 'expected an IANA time zone such as Europe/Berlin').optional(),
-    /** How numbers are written in a CSV file. */
+    /** How a CSV file is written: separators, dates, encoding. */
     csv: CsvSchema.default({}),
     /**
      * Known future inputs: the planned promotions (`promo`), closures (`open` 0) and prices per
@@ -191,6 +200,15 @@ export const LifecycleSchema = z
   })
   .strict();
 
+export const RetentionSchema = z
+  .object({
+    /** Run folders kept under runs/ after a publish: the newest this many runs of any kind. */
+    keep: z.number().int().min(1).max(100000).default(30),
+    /** Besides those, the newest this many retrains (they hold the versions later runs reuse). */
+    keepRetrains: z.number().int().min(0).max(100000).default(12),
+  })
+  .strict();
+
 export const ScheduleSchema = z
   .object({
     /** Nightly run (cron, 5 or 6 fields). */
@@ -212,6 +230,8 @@ export const ApiTokenSchema = z
     env: z.string().min(1).optional(),
     /** Route prefixes this token may use, e.g. ["/runs"]; omitted: every route. */
     routes: z.array(z.string().startsWith('/')).optional(),
+    /** What the token may do: `read` (every GET), `write` (also record and end planner overrides); omitted: read. */
+    scopes: z.array(z.enum(['read', 'write'])).min(1).optional(),
   })
   .strict()
   .refine((t) => (t.token === undefined) !== (t.env === undefined), { message: 'give exactly one of token or env' });
@@ -272,6 +292,8 @@ export const ConfigSchema = z
     /** When stores are closed: forecast 0, and not demand in the history. */
     closures: ClosuresSchema.default(ClosuresSchema.parse({})),
     lifecycle: LifecycleSchema.default(LifecycleSchema.parse({})),
+    /** Which published run folders a successful publish keeps; never the latest, pinned runs, or runs a live version comes from. */
+    retention: RetentionSchema.default(RetentionSchema.parse({})),
     schedule: ScheduleSchema.default(ScheduleSchema.parse({})),
     /** `shelfcast serve`: where to listen and who may pull. */
     server: ServerSchema.default(ServerSchema.parse({})),
@@ -286,3 +308,4 @@ export type CalendarsConfig = z.infer<typeof CalendarsSchema>;
 export type GlobalConfig = z.infer<typeof GlobalSchema>;
 export type LifecycleConfig = z.infer<typeof LifecycleSchema>;
 export type ScheduleConfig = z.infer<typeof ScheduleSchema>;
+export type RetentionConfig = z.infer<typeof RetentionSchema>;

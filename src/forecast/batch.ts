@@ -1,77 +1,13 @@
-import { DEMAND_CLASSES, type DemandClass } from '../models/classify.js';
+import { DEMAND_CLASSES } from '../models/classify.js';
 import { MODEL_NAMES, type ModelName } from '../models/library.js';
 import { forecastSeries } from './series.js';
 import { SERIES_KINDS, type FixedSelection, type ModelResolver, type SeriesTask } from './types.js';
-import { seriesGlobal, type BatchGlobal, type GlobalTask } from './global-batch.js';
+import { seriesGlobal, type GlobalTask } from './global-batch.js';
 import type { FittedSpec } from '../models/types.js';
 import type { SeriesEvents } from '../models/events.js';
+import { SCORE_FIELDS, type BacktestDetail, type BatchFixed, type BatchResult, type CalendarTask, type SeriesBatch } from './wire.js';
 
-/**
- * The wire format between the main thread and forecast workers. Series values travel as one
- * Float64Array with offsets, results as a few flat typed arrays, so a batch crosses threads by
- * transferring buffers rather than cloning objects. Series identities never leave the main
- * thread: results are matched back by batch index and position.
- */
-export interface SeriesBatch {
-  readonly index: number;
-  /** Series i occupies values[offsets[i] .. offsets[i+1]). Length = series + 1. */
-  readonly offsets: Int32Array;
-  /** Demand per period, NaN where unobserved. */
-  readonly values: Float64Array;
-  /** Calendar features of each series, when the run uses calendars. */
-  readonly events?: BatchEvents;
-  /** Stored selections to reuse: series i's models are models[offsets[i] .. offsets[i+1]) (none: select afresh). */
-  readonly fixed?: BatchFixed;
-  /** Periods the store is closed, history and horizon (see calendars/closures.ts). */
-  readonly closed?: BatchClosures;
-  /** Each series' codes for the global networks, when the run has one. */
-  readonly global?: BatchGlobal;
-}
-
-/** Series i's closed periods are t[offsets[i] .. offsets[i+1]), counted from its first value, sorted. */
-export interface BatchClosures {
-  readonly offsets: Int32Array;
-  readonly t: Int32Array;
-}
-
-/** Indices into MODEL_NAMES, their weights and fitted labels, per series. */
-export interface BatchFixed {
-  readonly offsets: Int32Array;
-  readonly models: Int16Array;
-  readonly weights: Float64Array;
-  /** Parallel to `models`: each registered fit's structure ('' where unknown). */
-  readonly labels: string[];
-  /** Parallel to `models`: JSON of the parameters to run forward ('' to restore: re-estimate them within the structure). */
-  readonly params: string[];
-}
-
-/**
- * Calendar features of a batch: series i's (period, feature) pairs are t/f[offsets[i] ..
- * offsets[i+1]), periods counted from the series' first value; priors are [series][feature]
- * pooled log-effects.
- */
-export interface BatchEvents {
-  readonly offsets: Int32Array;
-  readonly t: Int32Array;
-  readonly f: Int32Array;
-  readonly priors: Float64Array;
-}
-
-/** What every series of a run shares about calendar effects. */
-export interface CalendarTask {
-  readonly features: number;
-  readonly priorWeight: number;
-  readonly baselineStep: number;
-}
-
-/** The transferable buffers of a batch on its way to a worker. */
-export function batchBuffers(b: SeriesBatch): ArrayBuffer[] {
-  const ev = b.events ? [b.events.offsets, b.events.t, b.events.f, b.events.priors] : [];
-  const fx = b.fixed ? [b.fixed.offsets, b.fixed.models, b.fixed.weights] : [];
-  const cl = b.closed ? [b.closed.offsets, b.closed.t] : [];
-  const gl = b.global ? [b.global.slots, b.global.prior, b.global.peer] : [];
-  return [b.values, b.offsets, ...ev, ...fx, ...cl, ...gl].map((a) => a.buffer as ArrayBuffer);
-}
+/** A batch of series in the wire format (wire.ts) forecast on a worker: the codecs and the loop over series. */
 
 function fixedSelection(b: SeriesBatch, i: number): FixedSelection | undefined {
   const fx = b.fixed;
@@ -128,72 +64,17 @@ export interface BatchRequest {
   readonly batch: SeriesBatch;
   readonly task: SeriesTask;
   readonly calendar?: CalendarTask;
+  /** The run's global networks, when it has them (the batches then carry each series' codes). */
   readonly global?: GlobalTask;
 }
 
-/** Per-series backtest score fields, in this order, in `BatchResult.scores`. */
-export const SCORE_FIELDS = ['mase', 'rmsse', 'bias', 'absError', 'absActual'] as const;
-
-export interface BatchResult {
-  readonly index: number;
-  /** [series][step] point forecasts. */
-  readonly point: Float64Array;
-  /** [series][step] the model's own error spread. */
-  readonly sd: Float64Array;
-  /** [series] MASE denominator. */
-  readonly scale: Float64Array;
-  /** [series] RMSSE denominator. */
-  readonly rscale: Float64Array;
-  /** [series][window][step] backtest errors of the selection; NaN where a series had fewer windows. */
-  readonly residuals: Float64Array;
-  /** [series][field] backtest score of the selection (SCORE_FIELDS); NaN without backtest. */
-  readonly scores: Float64Array;
-  /** [series][candidate] backtest error of every model in `candidateNames`; NaN if not tried. */
-  readonly candidateErrors: Float64Array;
-  readonly candidateNames: readonly ModelName[];
-  /** Per series: index into `labels`. */
-  readonly labelIds: Uint16Array;
-  readonly labels: string[];
-  /** Per series: index into DEMAND_CLASSES. */
-  readonly classIds: Uint8Array;
-  /** Per series: index into SERIES_KINDS (how the forecast was made). */
-  readonly kinds: Uint8Array;
-  readonly failures: { readonly series: number; readonly reason: string }[];
-  /** Per series: JSON of the Selection that produced the forecast ('' for a fallback). */
-  readonly selections: string[];
-  /** [series][step] 1 where the store is known to be closed: every quantile is 0. */
-  readonly closed: Uint8Array;
-  /** Per series: calendar effects that move its forecast (-1: no calendar features). */
-  readonly effects: Int16Array;
-  /** With `task.detail`: every candidate's backtest (see BacktestDetail). */
-  readonly detail?: BacktestDetail;
-}
-
-/** All candidates' backtests of a batch, windows aligned to the end as in `residuals`. */
-export interface BacktestDetail {
-  /** [series][window][step] actuals; NaN where a series had fewer windows. */
-  readonly actuals: Float64Array;
-  /** [series][candidate][window][step] forecasts; NaN where not tried or failed. */
-  readonly forecasts: Float64Array;
-  /** [series][candidate][window] one-step spread the window's fit claimed. */
-  readonly units: Float64Array;
-  /** [series][window] periods from the window's origin to the end of the history (0: no window). */
-  readonly fromEnd: Int32Array;
-}
-
-export function seriesCount(batch: SeriesBatch): number {
+function seriesCount(batch: SeriesBatch): number {
   return batch.offsets.length - 1;
 }
 
 /** Every model named for any class, in a stable order. */
-export function candidateUnion(task: SeriesTask): ModelName[] {
+function candidateUnion(task: SeriesTask): ModelName[] {
   return [...new Set(DEMAND_CLASSES.flatMap((c) => task.candidates[c]))];
-}
-
-/** Buffers to transfer (not copy) when a result crosses threads. */
-export function resultBuffers(r: BatchResult): ArrayBuffer[] {
-  const detail = r.detail ? [r.detail.actuals, r.detail.forecasts, r.detail.units, r.detail.fromEnd] : [];
-  return [r.point, r.sd, r.scale, r.rscale, r.residuals, r.scores, r.candidateErrors, r.labelIds, r.classIds, r.kinds, r.closed, r.effects, ...detail].map((a) => a.buffer as ArrayBuffer);
 }
 
 /** Forecast every series of a batch. Pure: the worker calls it, and so can a test. */
@@ -223,6 +104,12 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
   const detail: BacktestDetail | undefined = task.detail
     ? { actuals: new Float64Array(k * w * h).fill(NaN), forecasts: new Float64Array(k * C * w * h).fill(NaN), units: new Float64Array(k * C * w).fill(NaN), fromEnd: new Int32Array(k * w) }
     : undefined;
+  const partOffsets = new Int32Array(k + 1);
+  const partKeys: string[] = [];
+  const partWeights: number[] = [];
+  const partValues: Float64Array[] = [];
+  const backtestPoint = new Float64Array(k * w * h).fill(NaN);
+  const backtestFromEnd = new Int32Array(k * w);
   for (let i = 0; i < k; i++) {
     const y = batch.values.subarray(batch.offsets[i], batch.offsets[i + 1]);
     const shut = batch.closed ? batch.closed.t.subarray(batch.closed.offsets[i], batch.closed.offsets[i + 1]) : undefined;
@@ -244,6 +131,14 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
     if (f.kind === 'fallback' || f.kind === 'zero') failures.push({ series: i, reason: f.reason });
     point.set(f.point, i * h);
     sd.set(f.sd, i * h);
+    partOffsets[i] = partKeys.length;
+    for (const p of f.parts ?? [{ key: 'level', values: f.point }]) { partKeys.push(p.key); partWeights.push(NaN); partValues.push(p.values); }
+    for (const m of f.members ?? []) { partKeys.push(`model:${m.model}`); partWeights.push(m.weight); partValues.push(m.values); }
+    if (f.kind === 'selected' && f.windows) {
+      const nw = f.windows.fromEnd.length;
+      backtestPoint.set(f.windows.forecast, i * w * h + (w - nw) * h);
+      backtestFromEnd.set(f.windows.fromEnd, i * w + (w - nw));
+    }
     scale[i] = f.scale;
     rscale[i] = f.rscale;
     if (f.kind === 'selected') {
@@ -266,9 +161,9 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
       });
     }
   }
-  return { index: batch.index, point, sd, scale, rscale, residuals, scores, candidateErrors, candidateNames: names, labelIds, labels, classIds, kinds, failures, selections, closed, effects, ...(detail ? { detail } : {}) };
-}
-
-export function demandClassOf(id: number): DemandClass {
-  return DEMAND_CLASSES[id] ?? 'smooth';
+  partOffsets[k] = partKeys.length;
+  const values = new Float64Array(partKeys.length * h);
+  partValues.forEach((v, j) => values.set(v, j * h));
+  const parts = { offsets: partOffsets, keys: partKeys, weights: Float64Array.from(partWeights), values };
+  return { index: batch.index, point, sd, scale, rscale, residuals, scores, candidateErrors, candidateNames: names, labelIds, labels, classIds, kinds, failures, selections, closed, effects, ...(detail ? { detail } : {}), parts, backtestPoint, backtestFromEnd };
 }

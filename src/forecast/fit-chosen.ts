@@ -1,4 +1,4 @@
-import type { FittedModel, PointForecast } from '../models/types.js';
+import { explainForecast, mergeParts, type FittedModel, type ForecastPart, type PointForecast } from '../models/types.js';
 import { fitFrom } from '../models/revive.js';
 import type { ModelName } from '../models/library.js';
 import type { FixedSelection, ModelResolver, Selection, SeriesTask } from './types.js';
@@ -17,6 +17,17 @@ export interface ChosenFit {
   readonly pf: PointForecast;
   /** The models that fitted, their normalised weights and fitted parameters. */
   readonly selection: Selection;
+  /** The combined forecast split into parts: each member's parts, weighted and added (they sum to `pf.mean`). */
+  readonly parts: ForecastPart[];
+  /** Each member's weighted forecast (they sum to `pf.mean` too). */
+  readonly members: ForecastMember[];
+}
+
+/** What one model of a combination contributes: its weight and its weighted forecast, in units. */
+export interface ForecastMember {
+  readonly model: ModelName;
+  readonly weight: number;
+  readonly values: Float64Array;
 }
 
 /**
@@ -50,5 +61,9 @@ export function fitChosen(names: readonly ModelName[], weights: readonly number[
   // names in alphabetical order, so the same set always reads the same.
   const label = fits.length === 1 ? fits[0].fitted.label : `combo(${fits.map((f) => f.name).sort().join('+')})`;
   const selection: Selection = { models: fits.map((f) => f.name), weights: fits.map((f) => f.w / total), labels: fits.map((f) => f.fitted.label), params: fits.map((f) => f.fitted.params) };
-  return { label, pf: { mean, sd }, selection };
+  // A combination's parts are the weighted sum of its members' parts (all additive, in units).
+  const parts: ForecastPart[] = [];
+  for (const f of fits) mergeParts(explainForecast(f.fitted, h), f.w / total, parts);
+  const members = fits.map((f) => ({ model: f.name, weight: f.w / total, values: f.pf.mean.map((v) => (v * f.w) / total) }));
+  return { label, pf: { mean, sd }, selection, parts, members };
 }

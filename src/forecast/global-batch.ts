@@ -1,6 +1,7 @@
 import { SeriesFeatures, type GlobalSeriesInput } from '../models/global/features.js';
 import { NetworkRunner, type GlobalNetwork } from '../models/global/network.js';
 import type { GlobalSeries, NetworkSeries } from '../models/global/model.js';
+import type { BatchGlobal } from './wire.js';
 
 /**
  * The global networks on the wire: what every forecast worker needs to run them (once per
@@ -22,13 +23,6 @@ export interface GlobalTask {
   /** What similar series did (run/global-peers.ts): profiles of `peerLength` periods, shared by the workers, not copied. */
   readonly peers: Float32Array;
   readonly peerLength: number;
-}
-
-/** Per series of a batch: [series][network][store, sku, category] slots, [series] the prior log level (NaN: none) and its peers' profile (-1: none). */
-export interface BatchGlobal {
-  readonly slots: Int32Array;
-  readonly prior: Float64Array;
-  readonly peer: Int32Array;
 }
 
 /** A series' calendar features as the batch carries them: periods from its first value, run feature ids. */

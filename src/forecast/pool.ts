@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { batchBuffers, type BatchRequest, type BatchResult, type SeriesBatch } from './batch.js';
+import type { BatchRequest } from './batch.js';
+import { batchBuffers, type BatchResult, type SeriesBatch } from './wire.js';
 import type { SeriesTask } from './types.js';
 
 /**

@@ -8,7 +8,7 @@ import { planWindows } from '../backtest/windows.js';
 import { outOfSelectionErrors, rankCandidates } from '../backtest/select.js';
 import { maseScale, pointScores, rmsseScale } from '../backtest/metrics.js';
 import type { CandidateBacktest, FixedSelection, ModelResolver, OpenForecast, SeriesForecast, SeriesTask } from './types.js';
-import { finite, fitChosen } from './fit-chosen.js';
+import { finite, fitChosen, type ChosenFit } from './fit-chosen.js';
 import { fallback, zeros } from './fallback.js';
 import { globalModel, type GlobalSeries } from '../models/global/model.js';
 
@@ -44,8 +44,15 @@ export function forecastSeries(y: Float64Array, task: SeriesTask, library: Model
   const shut = new Uint8Array(h);
   if (closed) for (const t of closed) if (t >= y.length && t < y.length + h) shut[t - y.length] = 1;
   const f = forecastOpen(y, task, library, seriesEvents, fixed, global);
-  // A period the store is known to be closed sells nothing, whatever the models say.
-  if (closed && closed.length) for (let s = 0; s < h; s++) if (shut[s]) f.point[s] = 0;
+  // A period the store is known to be closed sells nothing, whatever the models say: and so
+  // every part of it is 0.
+  if (closed && closed.length) {
+    for (let s = 0; s < h; s++) {
+      if (!shut[s]) continue;
+      f.point[s] = 0;
+      for (const p of [...(f.parts ?? []), ...(f.members ?? [])]) p.values[s] = 0;
+    }
+  }
   return { ...f, closed: shut };
 }
 
@@ -80,7 +87,7 @@ function forecastOpen(y: Float64Array, task: SeriesTask, library: ModelResolver,
   const names = task.candidates[profile.cls];
   let chosen: readonly ModelName[] = [ruleChoice(profile, obs.length)];
   let weights: readonly number[] = [1];
-  let selected: Pick<Extract<SeriesForecast, { kind: 'selected' }>, 'score' | 'residuals' | 'candidateErrors'> | null = null;
+  let selected: Pick<Extract<SeriesForecast, { kind: 'selected' }>, 'score' | 'residuals' | 'candidateErrors' | 'windows'> | null = null;
   let backtest: CandidateBacktest | undefined;
   if (fixed) {
     chosen = fixed.models;
@@ -97,14 +104,15 @@ function forecastOpen(y: Float64Array, task: SeriesTask, library: ModelResolver,
         score: { mase: p.mase, rmsse: p.rmsse, bias: p.bias, absError: p.absError, absActual: p.absActual },
         residuals: outOfSelectionErrors(bt, task.metric, task.combine),
         candidateErrors: new Map(names.map((n, i) => [n, ranking.errors[i]])),
+        windows: { forecast: ranking.forecast, fromEnd: Int32Array.from(plan.origins, (o) => obs.length - o) },
       };
     }
   }
   const fit = fitChosen(chosen, weights, obs, task, resolve, fixed);
   if (!('label' in fit)) return fallback(obs, task, base, fit.error);
-  const point = fit.pf.mean.map((v) => Math.max(0, v));
+  const { point, parts } = floored(fit);
   if (!finite({ mean: point, sd: fit.pf.sd })) return fallback(obs, task, base, `${fit.label} produced non-finite values`);
-  const common = { ...base, label: fit.label, point, sd: fit.pf.sd, effects: effectsAhead(effects.get(obs.length)?.effects, events, obs.length), selection: fit.selection, ...(backtest ? { backtest } : {}) };
+  const common = { ...base, label: fit.label, point, sd: fit.pf.sd, parts, members: fit.members, effects: effectsAhead(effects.get(obs.length)?.effects, events, obs.length), selection: fit.selection, ...(backtest ? { backtest } : {}) };
   if (selected) return { ...common, kind: 'selected', ...selected };
   return { ...common, kind: fixed ? 'reused' : 'rule' };
 }
@@ -113,9 +121,16 @@ function forecastOpen(y: Float64Array, task: SeriesTask, library: ModelResolver,
 function coldStart(obs: Float64Array, task: SeriesTask, resolve: ModelResolver, base: Pick<OpenForecast, 'cls' | 'scale' | 'rscale'>): OpenForecast | null {
   const fit = fitChosen(['global'], [1], obs, task, resolve);
   if (!('label' in fit)) return null;
-  const point = fit.pf.mean.map((v) => Math.max(0, v));
+  const { point, parts } = floored(fit);
   if (!finite({ mean: point, sd: fit.pf.sd })) return null;
-  return { ...base, kind: 'cold-start', label: fit.label, point, sd: fit.pf.sd, effects: -1, selection: fit.selection };
+  return { ...base, kind: 'cold-start', label: fit.label, point, sd: fit.pf.sd, parts, members: fit.members, effects: -1, selection: fit.selection };
+}
+
+/** Demand is not negative: the point forecast floored at 0, and what the floor took away as a part of its own. */
+function floored(fit: ChosenFit): { point: Float64Array; parts: ChosenFit['parts'] } {
+  const point = fit.pf.mean.map((v) => Math.max(0, v));
+  const floor = point.map((v, i) => v - fit.pf.mean[i]);
+  return { point, parts: floor.some((v) => v !== 0) ? [...fit.parts, { key: 'floor', values: floor }] : fit.parts };
 }
 
 /** How many calendar effects move the forecast (features with an effect on a period ahead); -1 without calendar features. */

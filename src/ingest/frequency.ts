@@ -9,20 +9,29 @@ export interface Frequency {
 }
 
 export const DAY: Frequency = { name: 'day', days: 1 };
-export const WEEK: Frequency = { name: 'week', days: 7 };
+const WEEK: Frequency = { name: 'week', days: 7 };
 
 /**
- * The configured frequency, or the most common spacing between consecutive dates of a series
- * among accepted rows of the table `checked` (on a large input, in a fixed 1/32 of the series).
+ * The most common spacing between consecutive dates of a series among accepted rows of the
+ * table `checked` (on a large input, in a fixed 1/32 of the series), or the configured
+ * frequency, unless the spacing says the data is the other one.
  */
 export async function inferFrequency(conn: DuckDBConnection, setting: 'auto' | 'day' | 'week', path: string, sample = false): Promise<Frequency> {
-  if (setting === 'day') return DAY;
-  if (setting === 'week') return WEEK;
   const r = await queryOne<{ step: number | null }>(conn, `
     SELECT mode(step)::INTEGER AS step FROM (
       SELECT date_diff('day', lag(d) OVER (PARTITION BY sid ORDER BY d), d) AS step
       FROM checked WHERE rule IS NULL ${sample ? 'AND sid % 32 = 0' : ''}
     ) WHERE step > 0`);
+  if (setting !== 'auto') {
+    // A setting the dates contradict would publish six zero days a week, or reject six rows in seven.
+    const set = setting === 'day' ? DAY : WEEK;
+    const looks = r.step === 1 ? DAY : r.step === 7 ? WEEK : null;
+    if (looks !== null && looks !== set) {
+      const name = (f: Frequency): string => (f === DAY ? 'daily' : 'weekly');
+      throw new UserError(`input ${path}: freq is ${setting} (--freq or the config), but the data looks ${name(looks)} (dates most often ${r.step} day${r.step === 1 ? '' : 's'} apart); pass --freq ${looks.name} or leave freq to be inferred`);
+    }
+    return set;
+  }
   if (r.step === 1) return DAY;
   if (r.step === 7) return WEEK;
   if (r.step === null) throw new UserError(`input ${path}: cannot infer the frequency (no series has two dates); pass --freq day or --freq week`);

@@ -56,17 +56,21 @@ export async function classifyMissing(conn: DuckDBConnection, o: MissingOptions)
     SELECT m.sid, m.t0, m.t1, m.at_end FROM missing_runs m JOIN series_span s USING (sid)
     WHERE m.t1 - m.t0 + 1 >= ${min}
       AND NOT m.at_end AND (m.t1 - m.t0 + 1) * ln(greatest(1 - s.n / (${endT} - s.first_t + 1), 1e-300)) < ${IMPLAUSIBLE}`);
-  await conn.run(`CREATE OR REPLACE TEMP TABLE outage_runs AS
+  // Most data sets have no long run at all; then the seasonal check, which probes `clean`,
+  // must cost nothing. Otherwise it reads only the rows of the series concerned.
+  const anyLong = (await queryOne<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM long_runs`)).n > 0;
+  await conn.run(anyLong ? `CREATE OR REPLACE TEMP TABLE outage_runs AS
     WITH p AS (SELECT sid, t0, t1, unnest(range(t0, t1 + 1)) AS t FROM long_runs),
+    rows AS (SELECT sid, t FROM clean WHERE sid IN (SELECT sid FROM long_runs)),
     seen AS (
       SELECT p.sid, p.t0, p.t1,
         count(*) FILTER ((p.t - ${cycle} >= s.first_t) OR (p.t + ${cycle} <= ${endT})) AS comparable,
         count(*) FILTER (b.t IS NOT NULL OR a.t IS NOT NULL) AS matched
       FROM p JOIN series_span s USING (sid)
-      LEFT JOIN clean b ON b.sid = p.sid AND b.t = p.t - ${cycle}
-      LEFT JOIN clean a ON a.sid = p.sid AND a.t = p.t + ${cycle}
+      LEFT JOIN rows b ON b.sid = p.sid AND b.t = p.t - ${cycle}
+      LEFT JOIN rows a ON a.sid = p.sid AND a.t = p.t + ${cycle}
       GROUP BY ALL)
-    SELECT sid, t0, t1 FROM seen WHERE comparable = 0 OR matched >= 0.5 * comparable`);
+    SELECT sid, t0, t1 FROM seen WHERE comparable = 0 OR matched >= 0.5 * comparable` : `CREATE OR REPLACE TEMP TABLE outage_runs (sid INTEGER, t0 INTEGER, t1 INTEGER)`);
   await conn.run(`CREATE OR REPLACE TEMP TABLE unobserved_spans AS
     SELECT sid, t0, t1, 'outage' AS reason FROM outage_runs
     UNION ALL SELECT m.sid, m.t0, m.t1, 'store missing' FROM missing_runs m JOIN series s USING (sid)

@@ -1,8 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { InputConfig } from '../config/schema.js';
-import { UserError } from '../errors.js';
+import { UserError, errorMessage } from '../errors.js';
 import { queryOne, sqlIdent, sqlString } from '../db/duckdb.js';
-import type { Source } from './source.js';
+import type { RegisteredSource } from './source.js';
 
 /**
  * How a source's cells become a calendar date and a number: the SQL expressions the row rules
@@ -25,9 +25,20 @@ export interface CellParsers {
  * read as local midnights, which is rounding to the nearest UTC midnight for any zone within
  * ±12 h; any other column is read in UTC.
  */
-export async function dateParser(conn: DuckDBConnection, source: Source, timezone: string | undefined): Promise<{ expr: string; rule: string }> {
+export async function dateParser(conn: DuckDBConnection, source: RegisteredSource, input: Pick<InputConfig, 'timezone' | 'csv'>): Promise<{ expr: string; rule: string }> {
+  const timezone = input.timezone;
   const col = sqlIdent(source.columns.date);
   const type = source.types[source.columns.date] ?? 'VARCHAR';
+  const format = input.csv.dateFormat;
+  if (format !== undefined && source.format === 'csv') {
+    // A format DuckDB cannot parse fails the query, not the row: check it once, by name.
+    try {
+      await conn.run(`SELECT try_strptime('', ${sqlString(format)})`);
+    } catch (e) {
+      throw new UserError(`config: input.csv.dateFormat = ${JSON.stringify(format)}: ${errorMessage(e).split('\n')[0].replace(/^Invalid Input Error: /, '')}`);
+    }
+    return { expr: `CAST(try_strptime(trim(${col}), ${sqlString(format)}) AS DATE)`, rule: `calendar dates as written, read as ${format} (input.csv.dateFormat)` };
+  }
   if (type !== 'TIMESTAMP WITH TIME ZONE') {
     return { expr: `COALESCE(TRY_CAST(${col} AS DATE), TRY_CAST(TRY_CAST(${col} AS TIMESTAMP) AS DATE))`, rule: 'calendar dates as written' };
   }
@@ -47,7 +58,7 @@ export async function dateParser(conn: DuckDBConnection, source: Source, timezon
  * a European export with "." grouping thousands: reading it as 1.5 would shrink every sale
  * a thousandfold, so the run stops and asks.
  */
-export async function unitsParser(conn: DuckDBConnection, source: Source, csv: InputConfig['csv']): Promise<string> {
+export async function unitsParser(conn: DuckDBConnection, source: RegisteredSource, csv: InputConfig['csv']): Promise<string> {
   const col = sqlIdent(source.columns.units);
   if (source.format !== 'csv') return `TRY_CAST(${col} AS DOUBLE)`;
   const decimal = csv.decimal ?? '.';
@@ -59,7 +70,7 @@ export async function unitsParser(conn: DuckDBConnection, source: Source, csv: I
   return `TRY_CAST(${text} AS DOUBLE)`;
 }
 
-async function assertNotGroupedThousands(conn: DuckDBConnection, source: Source): Promise<void> {
+async function assertNotGroupedThousands(conn: DuckDBConnection, source: RegisteredSource): Promise<void> {
   const col = `trim(${sqlIdent(source.columns.units)})`;
   const r = await queryOne<{ grouped: number; decimals: number; big: number; example: string | null; row: number | null }>(conn, `
     SELECT count(*) FILTER (g)::INTEGER AS grouped,

@@ -3,7 +3,7 @@ import type { InputConfig, QualityConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { queryOne, queryRows, sqlString } from '../db/duckdb.js';
 import { isoAddDays } from './dates.js';
-import type { Source } from './source.js';
+import type { RegisteredSource } from './source.js';
 import { inferFrequency, type Frequency } from './frequency.js';
 import { checkRows } from './row-rules.js';
 import { findDataEnd } from './data-end.js';
@@ -78,13 +78,13 @@ export function outageMinPeriods(q: QualityConfig, freq: Frequency): number {
   return q.outageMinPeriods ?? (freq.days === 1 ? 14 : 4);
 }
 
-export async function applyQualityRules(conn: DuckDBConnection, source: Source, input: InputConfig, q: QualityConfig, freqSetting: 'auto' | 'day' | 'week', today: string): Promise<Ingested> {
+export async function applyQualityRules(conn: DuckDBConnection, source: RegisteredSource, input: InputConfig, q: QualityConfig, freqSetting: 'auto' | 'day' | 'week', today: string): Promise<Ingested> {
   const asOf = q.asOf ?? today;
   const { dateRule } = await checkRows(conn, source, input, q, asOf);
 
   const read = await queryOne<{ n: number; ok: number }>(conn, `SELECT count(*)::INTEGER AS n, count(*) FILTER (rule IS NULL)::INTEGER AS ok FROM checked`);
   if (read.n === 0) throw new UserError(`input ${source.path}: no data rows`);
-  if (read.ok === 0) throw new UserError(`input ${source.path}: none of the ${read.n} rows is usable (see rejects.csv for why: first rule hit ${await firstRule(conn)})`);
+  if (read.ok === 0) throw await unusableInput(conn, source, read.n);
 
   const freq = await inferFrequency(conn, freqSetting, source.path, read.n > 1_000_000);
 
@@ -266,7 +266,25 @@ export function qualityWarnings(r: QualityReport): string[] {
   return w;
 }
 
-async function firstRule(conn: DuckDBConnection): Promise<string> {
+/**
+ * No row passed the row rules: the error says the most common rule, with a hint where one
+ * fits. The tables writeRejects reads are made first, so the caller can still write rejects.csv.
+ */
+export class UnusableInput extends UserError {
+  constructor(message: string, readonly source: RegisteredSource) {
+    super(message);
+  }
+}
+
+async function unusableInput(conn: DuckDBConnection, source: RegisteredSource, rows: number): Promise<UnusableInput> {
+  const log = `src_row BIGINT, rule VARCHAR, duplicate_of BIGINT, detail DOUBLE, action VARCHAR`;
+  await conn.run(`CREATE OR REPLACE TEMP TABLE rejected AS SELECT src_row, rule, NULL::BIGINT AS duplicate_of, NULL::DOUBLE AS detail, 'rejected' AS action FROM checked`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE corrected (${log})`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE grid AS SELECT NULL::VARCHAR AS grid_day, NULL::DATE AS end_date, NULL::DOUBLE AS outlier_factor`);
   const r = await queryOne<{ rule: string }>(conn, `SELECT mode(rule) AS rule FROM checked`);
-  return r.rule;
+  const hints: Record<string, string> = {
+    'bad_date:date': source.dateFormat ? ` (not ${source.dateFormat}: check input.csv.dateFormat)` : ' (set input.csv.dateFormat, e.g. "%d.%m.%Y" or "%m/%d/%Y", for dates not written YYYY-MM-DD)',
+    'bad_units:units': source.format === 'csv' ? ' (for decimal commas set input.csv.decimal to ","; for a ";" file, input.csv.delimiter)' : '',
+  };
+  return new UnusableInput(`input ${source.path}: none of the ${rows} rows is usable: most break rule ${r.rule}${hints[r.rule] ?? ''}`, source);
 }

@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlIdent, sqlString } from '../db/duckdb.js';
-import type { Source } from './source.js';
+import type { RegisteredSource } from './source.js';
 import { sqlCsvText } from '../publish/csv-sql.js';
 import { publishedName } from '../publish/published-paths.js';
 
@@ -14,7 +14,7 @@ import { publishedName } from '../publish/published-paths.js';
 /** The human reason for each rule, with the offending value where there is one. */
 const REASONS: Record<string, string> = {
   missing_key: `'missing ' || col`,
-  bad_date: `'date ' || coalesce('"' || value || '"', 'is empty') || ' is not a date (expected YYYY-MM-DD)'`,
+  bad_date: `'date ' || coalesce('"' || value || '"', 'is empty') || ' is not a date (expected ' || expected_date || ')'`,
   bad_units: `'units ' || coalesce('"' || value || '"', 'is empty') || ' is not a finite number of at most 1e15'`,
   bad_flag: `col || ' ' || coalesce('"' || value || '"', '') || ' is not 0/1'`,
   future_date: `'date ' || value || ' is after the as-of date'`,
@@ -25,7 +25,7 @@ const REASONS: Record<string, string> = {
   outlier: `'units ' || value || ' are more than ' || factor || ' times the series'' usual highs (' || round(detail / factor, 4) || ')'`,
 };
 
-export async function writeRejects(conn: DuckDBConnection, source: Source, file: string): Promise<void> {
+export async function writeRejects(conn: DuckDBConnection, source: RegisteredSource, file: string): Promise<void> {
   const c = source.columns;
   const label = source.rowLabel;
   // CSV rows are reported as file lines: the header is line 1.
@@ -38,7 +38,7 @@ export async function writeRejects(conn: DuckDBConnection, source: Source, file:
       v AS (
         SELECT ${line('g.src_row')} AS "${label}", split_part(g.rule, ':', 1) AS rule_name, split_part(g.rule, ':', 2) AS col,
           ${line('g.duplicate_of')} AS duplicate_of, '${label}' AS row_label, ${valueOf} AS value, g.detail, g.action,
-          grid.grid_day, grid.end_date, grid.outlier_factor AS factor,
+          grid.grid_day, grid.end_date, grid.outlier_factor AS factor, ${sqlString(source.dateFormat ?? 'YYYY-MM-DD')} AS expected_date,
           CAST(s.${sqlIdent(c.store_id)} AS VARCHAR) AS store_id, CAST(s.${sqlIdent(c.sku)} AS VARCHAR) AS sku,
           CAST(s.${sqlIdent(c.date)} AS VARCHAR) AS date, CAST(s.${sqlIdent(c.units)} AS VARCHAR) AS units
         FROM g JOIN src s USING (src_row), grid

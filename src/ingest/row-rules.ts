@@ -1,21 +1,21 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { InputConfig, QualityConfig } from '../config/schema.js';
 import { sqlIdent, sqlString } from '../db/duckdb.js';
-import type { Source } from './source.js';
+import type { RegisteredSource } from './source.js';
 import { dateParser, unitsParser } from './parse.js';
 
 /**
  * No store sells a quadrillion of anything in a period: beyond this a value is a corrupt
  * cell, and sums and squares of it would overflow the models.
  */
-export const MAX_UNITS = 1e15;
+const MAX_UNITS = 1e15;
 
 /**
  * The rules one row can break on its own, in one parallel pass: tables `series` (every
  * (store, SKU) pair named by any row, numbered in key order) and `checked` (every source row,
  * typed, keyed by series id, with the first rule it breaks or NULL).
  */
-export async function checkRows(conn: DuckDBConnection, source: Source, input: InputConfig, q: QualityConfig, asOf: string): Promise<{ dateRule: string }> {
+export async function checkRows(conn: DuckDBConnection, source: RegisteredSource, input: InputConfig, q: QualityConfig, asOf: string): Promise<{ dateRule: string }> {
   const c = source.columns;
   const col = (role: 'promo' | 'stockout' | 'price' | 'open'): string | null => (c[role] ? sqlIdent(c[role] as string) : null);
   const stockout = col('stockout');
@@ -25,7 +25,7 @@ export async function checkRows(conn: DuckDBConnection, source: Source, input: I
   const flag = (x: string | null): string => (x ? `TRY_CAST(${x} AS BOOLEAN)` : 'NULL::BOOLEAN');
   const flagBad = (x: string | null, name: string): string =>
     x ? `WHEN ${x} IS NOT NULL AND trim(CAST(${x} AS VARCHAR)) <> '' AND TRY_CAST(${x} AS BOOLEAN) IS NULL THEN 'bad_flag:${name}'` : '';
-  const date = await dateParser(conn, source, input.timezone);
+  const date = await dateParser(conn, source, input);
   const units = await unitsParser(conn, source, input.csv);
 
   // Series ids first: every later table carries the integer id instead of two strings per row.

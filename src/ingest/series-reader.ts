@@ -1,5 +1,5 @@
 import type { DuckDBConnection, DuckDBVector } from '@duckdb/node-api';
-import type { SeriesBatch } from '../forecast/batch.js';
+import type { SeriesBatch } from '../forecast/wire.js';
 import { queryRows } from '../db/duckdb.js';
 
 type TypedArrayOf<T> = { new (n: number): T; readonly BYTES_PER_ELEMENT: number };
@@ -50,7 +50,7 @@ export interface ReadOptions {
 
 /** Bits of `ReadBatch.flags`. */
 export const PROMO_FLAG = 1;
-export const CLOSED_FLAG = 2;
+const CLOSED_FLAG = 2;
 
 export interface ReadBatch {
   readonly batch: SeriesBatch;

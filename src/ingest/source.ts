@@ -1,17 +1,37 @@
 import { existsSync, statSync } from 'node:fs';
-import { extname } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { UserError, errorMessage } from '../errors.js';
 import type { InputConfig } from '../config/schema.js';
 import { queryRows, sqlIdent, sqlString } from '../db/duckdb.js';
+import { packageRoot } from '../version.js';
+import { fingerprintInput, type InputFingerprint } from './fingerprint.js';
+import { SOURCE_KINDS, type SourceFormat } from './sources/index.js';
 
-export type SourceFormat = 'csv' | 'parquet' | 'duckdb';
-
+export type { SourceFormat } from './sources/index.js';
 export type ResolvedColumns = InputConfig['columns'];
 const OPTIONAL_ROLES = ['price', 'promo', 'stockout', 'open'] as const;
 
-/** A readable sales source, registered in DuckDB as the view `src` with a 1-based `src_row`. */
+/**
+ * Where the sales rows come from: a file or table of one kind (sources/). Every command reads
+ * its input through one: it registers the rows in DuckDB as the view `src` (numbered
+ * `src_row`, in source order) for the quality rules, fingerprints the content for the run's
+ * lineage, and reads one series' rows back for `explain`.
+ */
 export interface Source {
+  readonly kind: SourceFormat;
+  /** Absolute path: lineage in the registry. Published files name it with `describe()`. */
+  readonly path: string;
+  register(conn: DuckDBConnection): Promise<RegisteredSource>;
+  fingerprint(): Promise<InputFingerprint>;
+  /** The source as published files name it: no server folders. */
+  describe(): string;
+  /** The source rows of one series, in source order, with their row numbers (needs `register` first). */
+  readRows(conn: DuckDBConnection, store: string, sku: string): Promise<Record<string, unknown>[]>;
+}
+
+/** A source as DuckDB sees it once registered: what the quality rules need to read it. */
+export interface RegisteredSource {
   readonly path: string;
   readonly format: SourceFormat;
   /** Column names present in the source. */
@@ -22,6 +42,13 @@ export interface Source {
   readonly columns: ResolvedColumns;
   /** How a row number reads to a human: CSV rows are file lines (header is line 1). */
   readonly rowLabel: 'line' | 'row';
+  /** How dates are written, for the reasons in rejects.csv (input.csv.dateFormat, CSV only). */
+  readonly dateFormat: string | null;
+}
+
+/** The bundled demo data, read when no input is given. */
+export function demoInput(): string {
+  return join(packageRoot(), 'data', 'demo', 'sales.csv');
 }
 
 /** Fail early, with the path, when the input is not a readable file. */
@@ -30,47 +57,47 @@ export function assertInputFile(path: string): void {
 }
 
 export function inferFormat(path: string): SourceFormat {
-  const ext = extname(path.replace(/\.(gz|zst)$/i, '')).toLowerCase();
-  if (ext === '.parquet' || ext === '.pq') return 'parquet';
-  if (ext === '.duckdb' || ext === '.db' || ext === '.ddb') return 'duckdb';
+  const p = path.toLowerCase().replace(/\.(gz|zst)$/, '');
+  for (const kind of Object.values(SOURCE_KINDS)) if (kind.extensions.some((e) => p.endsWith(e))) return kind.kind;
   return 'csv';
 }
 
-/**
- * Register the source as view `src`. CSV is read as text so that a bad value is a rejected
- * row with a reason, never a failed read; typed formats keep their types. `src_row` follows
- * the file order (DuckDB preserves insertion order).
- */
-export async function registerSource(conn: DuckDBConnection, input: InputConfig & { path: string }): Promise<Source> {
-  const path = input.path;
-  assertInputFile(path);
-  const format = input.format ?? inferFormat(path);
-  // `src_row` numbers rows 1.. in file order. Parquet and DuckDB tables carry a row number of
-  // their own (cheap, parallel); CSV needs a window over the whole read.
-  let select: string;
-  if (format === 'csv') {
-    select = `SELECT row_number() OVER () AS src_row, * FROM read_csv(${sqlString(path)}, header = true, all_varchar = true, auto_detect = true)`;
-  } else if (format === 'parquet') {
-    select = `SELECT file_row_number + 1 AS src_row, * EXCLUDE (file_row_number) FROM read_parquet(${sqlString(path)}, file_row_number = true)`;
-  } else {
-    try {
-      await conn.run(`ATTACH ${sqlString(path)} AS srcdb (READ_ONLY)`);
-    } catch (e) {
-      throw new UserError(`input ${path}: cannot open as a DuckDB database: ${firstLine(e)}`);
-    }
-    select = `SELECT rowid + 1 AS src_row, * FROM srcdb.${sqlIdent(input.table)}`;
-  }
-  try {
-    try {
-      await conn.run(`CREATE OR REPLACE VIEW src AS ${select}`);
-    } catch (e) {
-      // A view in a DuckDB file has no rowid: number its rows in order instead.
-      if (format !== 'duckdb') throw e;
-      await conn.run(`CREATE OR REPLACE VIEW src AS SELECT row_number() OVER () AS src_row, * FROM srcdb.${sqlIdent(input.table)}`);
-    }
-  } catch (e) {
-    throw new UserError(`input ${path}: cannot read as ${format}${format === 'duckdb' ? ` table ${input.table}` : ''}: ${firstLine(e)}`);
-  }
+/** The configured input (the demo data when none is), of the format its config or extension names. */
+export function openSource(input: InputConfig): Source {
+  const path = resolve(input.path ?? demoInput());
+  const kind = SOURCE_KINDS[input.format ?? inferFormat(path)];
+  return {
+    kind: kind.kind,
+    path,
+    async register(conn) {
+      assertInputFile(path);
+      const select = await kind.select(conn, input, path);
+      try {
+        await conn.run(`CREATE OR REPLACE VIEW src AS ${select.sql}`);
+      } catch (e) {
+        const retry = select.fallback;
+        if (!retry) throw new UserError(`input ${path}: cannot read as ${kind.kind}: ${firstLine(e).replaceAll(select.reads, path)}`);
+        try {
+          await conn.run(`CREATE OR REPLACE VIEW src AS ${retry}`);
+        } catch (e2) {
+          throw new UserError(`input ${path}: cannot read as ${kind.kind}${kind.kind === 'duckdb' ? ` table ${input.table}` : ''}: ${firstLine(e2)}`);
+        }
+      }
+      return describeColumns(conn, input, path, kind.kind);
+    },
+    fingerprint: () => fingerprintInput(path),
+    describe: () => basename(path),
+    async readRows(conn, store, sku) {
+      const c = (await describeColumns(conn, input, path, kind.kind));
+      const line = c.rowLabel === 'line' ? '(src_row + 1)::INTEGER' : 'src_row::INTEGER';
+      return queryRows(conn, `SELECT ${line} AS "${c.rowLabel}", * EXCLUDE (src_row) FROM src
+        WHERE trim(CAST(${sqlIdent(c.columns.store_id)} AS VARCHAR)) = ${sqlString(store)} AND trim(CAST(${sqlIdent(c.columns.sku)} AS VARCHAR)) = ${sqlString(sku)} ORDER BY src_row`);
+    },
+  };
+}
+
+/** The registered view's columns, checked against the configured mapping. */
+async function describeColumns(conn: DuckDBConnection, input: InputConfig, path: string, format: SourceFormat): Promise<RegisteredSource> {
   const cols = await queryRows<{ column_name: string; column_type: string }>(conn, `SELECT column_name, column_type FROM (DESCRIBE src) WHERE column_name <> 'src_row'`);
   const available = cols.map((c) => c.column_name);
   const types = Object.fromEntries(cols.map((c) => [c.column_name, c.column_type]));
@@ -82,7 +109,7 @@ export async function registerSource(conn: DuckDBConnection, input: InputConfig 
     const list = missing.map(([role, name]) => (role === name ? `"${name}"` : `"${name}" (for ${role})`)).join(', ');
     throw new UserError(`input ${path}: missing required column ${list}; found ${available.map((c) => `"${c}"`).join(', ')} (map columns with input.columns in the config)`);
   }
-  return { path, format, available, types, columns, rowLabel: format === 'csv' ? 'line' : 'row' };
+  return { path, format, available, types, columns, rowLabel: format === 'csv' ? 'line' : 'row', dateFormat: format === 'csv' ? input.csv.dateFormat ?? null : null };
 }
 
 function firstLine(e: unknown): string {

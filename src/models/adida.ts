@@ -24,7 +24,7 @@ export function aggregate(y: Float64Array, k: number): Float64Array {
 }
 
 /** Mean number of periods between demands, rounded, at least 1. */
-export function meanInterval(y: Float64Array): number {
+function meanInterval(y: Float64Array): number {
   let nz = 0;
   for (let i = 0; i < y.length; i++) if (y[i] > 0) nz++;
   return nz > 0 ? Math.max(1, Math.round(y.length / nz)) : 1;

@@ -18,16 +18,6 @@ export function diffRms(y: ArrayLike<number>, lag: number): number {
   return n > 0 ? Math.sqrt(s / n) : 0;
 }
 
-/** Linear-interpolated quantile of a sorted array (type 7, as R and numpy default). */
-export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  const pos = (n - 1) * p;
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, n - 1);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
-
 /** Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9). */
 export function normalQuantile(p: number): number {
   if (p <= 0) return -Infinity;

@@ -4,19 +4,21 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../config/schema.js';
 import { UserError, errorMessage } from '../errors.js';
 import { openDuckDb, sqlString } from '../db/duckdb.js';
-import { ingest } from '../ingest/index.js';
-import { fingerprintInput } from '../ingest/fingerprint.js';
+import { openIngest } from '../ingest/index.js';
+import { openSource } from '../ingest/source.js';
 import { todayIso } from '../ingest/dates.js';
 import { runDir } from '../publish/atomic.js';
 import { CsvWriter } from '../publish/csv-writer.js';
 import { csvField, formatNumber } from '../publish/format.js';
-import { RunStore } from '../server/run-store.js';
+import { RunStore } from '../publish/run-store.js';
 import { lockOutput } from '../publish/recover.js';
-import { withState } from '../registry/state.js';
+import { liveVersionNumbers, seriesKey, withState } from '../registry/state.js';
 import { silentEvents, type RunEvents } from '../run/events.js';
 import { realisedAccuracy, type RealisedRow } from './realised.js';
 import { driftReason } from './drift.js';
 import { knownActuals, recordActuals } from './actuals.js';
+import { forecastValueAdded, type FvaReport } from './fva.js';
+import { listOverrides } from '../publish/overrides.js';
 
 export interface Accuracy {
   readonly series: number;
@@ -36,7 +38,9 @@ export interface MonitorReport {
   readonly by_store: Record<string, Accuracy>;
   readonly by_sku: Record<string, Accuracy>;
   readonly by_model_version: Record<string, Accuracy>;
-  readonly drifting: { store_id: string; sku: string; run_id: string; reason: string }[];
+  readonly drifting: { store_id: string; sku: string; run_id: string; model_version: number | null; reason: string }[];
+  /** Forecast value added by planner overrides (monitor/fva.ts). */
+  readonly fva: FvaReport;
 }
 
 function mean(xs: (number | null)[]): number | null {
@@ -66,7 +70,8 @@ function groupBy(rows: readonly RealisedRow[], key: (r: RealisedRow) => string):
 
 /**
  * Compare published forecasts with actuals that have since arrived: realised accuracy per
- * series (from the newest run that forecast enough of those dates), store, SKU and model
+ * series (from the newest run that forecast enough of those dates with the series' live
+ * version), store, SKU and model
  * version; drift flags recorded in the state database so the next run retrains those series;
  * monitoring.json and monitoring.csv in OUT; an optional webhook.
  */
@@ -80,38 +85,49 @@ export async function runMonitor(cfg: Config, newSales: string, events: RunEvent
   try {
     events.stage('ingest');
     const path = resolve(newSales);
-    const freq = runs[0].data.frequency === 'week' ? 'week' : 'day';
     // New actuals may be a few periods per series: take the frequency from the runs.
-    const { ingested } = await ingest(conn, { ...cfg, freq, quality: { ...cfg.quality, maxRejectedShare: 1 } }, path, todayIso(now));
-    const fingerprint = await fingerprintInput(path);
+    const freq = runs[0].data.frequency;
+    const actuals = openSource({ ...cfg.input, path });
+    const { ingested } = await openIngest(conn, { ...cfg, freq, quality: { ...cfg.quality, maxRejectedShare: 1 } }, todayIso(now), actuals);
+    const fingerprint = await actuals.fingerprint();
     await conn.run(`CREATE TEMP TABLE actuals AS
       SELECT store_id, sku, (DATE ${sqlString(ingested.firstDate)} + (t * ${ingested.freq.days})::INTEGER) AS date, u AS units FROM clean_keyed WHERE NOT unobserved`);
     const span = ingested.report;
     events.stage('evaluate');
     // Runs that forecast any of the new dates, judged on every actual known for their targets.
-    const touched = runs
-      .map((m) => ({ m, t: (m as { data: { target_dates?: { first: string; last: string } } }).data.target_dates ?? { first: span.first_date, last: span.last_date } }))
-      .filter(({ t }) => t.last >= span.first_date && t.first <= span.last_date);
-    const dates = [span.first_date, span.last_date, ...touched.flatMap(({ t }) => [t.first, t.last])].sort();
+    const touched = runs.filter((m) => m.data.target_dates.last >= span.first_date && m.data.target_dates.first <= span.last_date);
+    if (touched.length === 0) {
+      const targets = runs.map((m) => m.data.target_dates);
+      const covered = targets.length ? `; the runs forecast ${targets.map((t) => t.first).sort()[0]} to ${targets.map((t) => t.last).sort().pop()}` : '';
+      throw new UserError(`actuals ${path} (${span.first_date} to ${span.last_date}) overlap the target dates of no published run${covered}; nothing recorded`);
+    }
+    const dates = [span.first_date, span.last_date, ...touched.flatMap((m) => [m.data.target_dates.first, m.data.target_dates.last])].sort();
     await knownActuals(conn, out, dates[0], dates[dates.length - 1]);
     const rows: RealisedRow[] = [];
     const evaluated: string[] = [];
-    for (const { m } of touched) {
+    for (const m of touched) {
       const r = await realisedAccuracy(conn, m.run_id, runDir(out, m.run_id), m.quantiles, 'known_actuals');
       if (r.length) { rows.push(...r); evaluated.push(m.run_id); }
     }
-    // Per series, the newest run with enough actuals to judge (runs are newest first).
+    if (evaluated.length === 0) throw new UserError(`actuals ${path}: no store and SKU in them was forecast by the runs covering ${span.first_date} to ${span.last_date}; nothing recorded`);
+    // Per series, the newest run with enough actuals to judge (runs are newest first), among
+    // the runs that forecast it with its live version: a version already replaced by a
+    // retrain (or a pin) is not judged again, so the same actuals flag it once.
+    const live = await withState(out, liveVersionNumbers);
     const judged = new Map<string, RealisedRow>();
     for (const r of rows) {
-      const key = `${r.store_id}\u0001${r.sku}`;
+      const key = seriesKey(r.store_id, r.sku);
+      const version = live.get(key);
+      if (version !== undefined && r.model_version !== version) continue;
       const have = judged.get(key);
       if (!have || (have.points < cfg.lifecycle.minPoints && r.points > have.points)) judged.set(key, r);
     }
     const current = [...judged.values()];
     const drifting = current.flatMap((r) => {
       const reason = driftReason(r, cfg.lifecycle);
-      return reason ? [{ store_id: r.store_id, sku: r.sku, run_id: r.run_id, reason }] : [];
+      return reason ? [{ store_id: r.store_id, sku: r.sku, run_id: r.run_id, model_version: r.model_version, reason }] : [];
     });
+    const fva = await forecastValueAdded(conn, out, touched, await listOverrides(out), 'known_actuals');
     const report: MonitorReport = {
       monitored_at: now.toISOString(),
       input: { path, sha256: fingerprint.sha256, rows: span.rows_accepted, first_date: span.first_date, last_date: span.last_date },
@@ -121,13 +137,17 @@ export async function runMonitor(cfg: Config, newSales: string, events: RunEvent
       by_sku: groupBy(current, (r) => r.sku),
       by_model_version: groupBy(current, (r) => `${r.model} v${r.model_version ?? '-'}`),
       drifting,
+      fva,
     };
     events.stage('record');
-    await writeMonitoringFiles(out, report, current);
+    await writeMonitoringFiles(out, report, current, new Map(drifting.map((d) => [seriesKey(d.store_id, d.sku), d.reason])));
     await withState(out, async (db) => {
       await recordActuals(conn, db, report.monitored_at);
       await recordAccuracy(db, report.monitored_at, rows);
-      for (const d of drifting) await db.run(`INSERT OR REPLACE INTO drift VALUES (${sqlString(d.store_id)}, ${sqlString(d.sku)}, ${sqlString(report.monitored_at)}::TIMESTAMP, ${sqlString(d.reason)})`);
+      for (const d of drifting) {
+        await db.run(`INSERT OR REPLACE INTO drift VALUES (${sqlString(d.store_id)}, ${sqlString(d.sku)}, ${sqlString(report.monitored_at)}::TIMESTAMP, ${sqlString(d.reason)})`);
+        await db.run(`INSERT INTO drift_log VALUES (${sqlString(d.store_id)}, ${sqlString(d.sku)}, ${d.model_version ?? 'NULL'}, ${sqlString(report.monitored_at)}::TIMESTAMP, ${sqlString(d.reason)})`);
+      }
     });
     if (drifting.length && cfg.lifecycle.webhook) await notify(cfg.lifecycle.webhook, out, report, events);
     return report;
@@ -153,14 +173,14 @@ async function recordAccuracy(db: DuckDBConnection, at: string, rows: readonly R
   await db.run(`INSERT INTO accuracy SELECT ${sqlString(at)}::TIMESTAMP, * FROM new_accuracy`);
 }
 
-async function writeMonitoringFiles(out: string, report: MonitorReport, rows: readonly RealisedRow[]): Promise<void> {
+async function writeMonitoringFiles(out: string, report: MonitorReport, rows: readonly RealisedRow[], drift: ReadonlyMap<string, string>): Promise<void> {
   const tmp = join(out, `.monitoring-${process.pid}.json`);
   writeFileSync(tmp, JSON.stringify(report, null, 2) + '\n');
   renameSync(tmp, join(out, 'monitoring.json'));
   const csvTmp = join(out, `.monitoring-${process.pid}.csv`);
-  const csv = new CsvWriter(csvTmp, ['store_id', 'sku', 'run_id', 'model', 'model_version', 'points', 'mase', 'backtest_mase', 'wape', 'bias', 'pinball', 'coverage']);
+  const csv = new CsvWriter(csvTmp, ['store_id', 'sku', 'run_id', 'model', 'model_version', 'points', 'mase', 'backtest_mase', 'wape', 'bias', 'pinball', 'coverage', 'drift', 'reason']);
   const f = (x: number | null): string => (x === null || !Number.isFinite(x) ? '' : formatNumber(x));
-  for (const r of rows) csv.add([csvField(r.store_id), csvField(r.sku), r.run_id, csvField(r.model), r.model_version ?? '', r.points, f(r.mase), f(r.backtest_mase), f(r.abs_actual > 0 ? r.abs_error / r.abs_actual : null), f(r.bias), f(r.pinball), f(r.coverage)].join(','));
+  for (const r of rows) csv.add([csvField(r.store_id), csvField(r.sku), r.run_id, csvField(r.model), r.model_version ?? '', r.points, f(r.mase), f(r.backtest_mase), f(r.abs_actual > 0 ? r.abs_error / r.abs_actual : null), f(r.bias), f(r.pinball), f(r.coverage), drift.has(seriesKey(r.store_id, r.sku)) ? 1 : 0, csvField(drift.get(seriesKey(r.store_id, r.sku)) ?? '')].join(','));
   await csv.close();
   renameSync(csvTmp, join(out, 'monitoring.csv'));
 }

@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryRows, sqlString } from '../db/duckdb.js';
 import { quantileColumn } from '../publish/format.js';
 import { readPublishedCsv } from '../publish/csv-sql.js';
-import { SERIES_TEXT_COLUMNS } from '../publish/forecast-csv.js';
+import { artifactPath, textColumns } from '../publish/artifacts.js';
 
 /**
  * Realised accuracy of one published run against actuals that have arrived since: per series,
@@ -39,12 +39,12 @@ export async function realisedAccuracy(conn: DuckDBConnection, runId: string, di
   }).join(' + ');
   return queryRows<RealisedRow>(conn, `
     WITH s AS (SELECT store_id::VARCHAR AS store_id, sku::VARCHAR AS sku, TRY_CAST(scale AS DOUBLE) AS scale, TRY_CAST(backtest_mase AS DOUBLE) AS backtest_mase
-               FROM ${readPublishedCsv(`${dir}/series.csv`, SERIES_TEXT_COLUMNS)}),
+               FROM ${readPublishedCsv(artifactPath(dir, 'series.csv'), textColumns('series.csv'))}),
     h AS (SELECT store_id, sku, avg(units) AS history_mean, stddev_samp(units) AS history_sd
-          FROM read_parquet(${sqlString(`${dir}/history.parquet`)}) GROUP BY ALL),
+          FROM read_parquet(${sqlString(artifactPath(dir, 'history.parquet'))}) GROUP BY ALL),
     j AS (SELECT f.store_id, f.sku, f.model, f.model_version, a.units, f.forecast, (${pin}) / ${levels.length} AS pin,
                  (a.units >= f.${lo} AND a.units <= f.${hi})::INTEGER AS inside
-          FROM read_parquet(${sqlString(`${dir}/forecasts.parquet`)}) f JOIN ${actuals} a USING (store_id, sku, date))
+          FROM read_parquet(${sqlString(artifactPath(dir, 'forecasts.parquet'))}) f JOIN ${actuals} a USING (store_id, sku, date))
     SELECT ${sqlString(runId)} AS run_id, j.store_id, j.sku, any_value(model) AS model, any_value(model_version)::INTEGER AS model_version,
       count(*)::INTEGER AS points,
       CASE WHEN any_value(s.scale) > 0 THEN avg(abs(units - forecast)) / any_value(s.scale) END AS mase,

@@ -1,5 +1,4 @@
 import { basename } from 'node:path';
-import type { forecastingSettings } from '../run/run-id.js';
 
 /**
  * Published files are served to anyone with a token, so they name the files a run read
@@ -10,16 +9,19 @@ export function publishedName(path: string): string {
   return basename(path);
 }
 
-type Settings = ReturnType<typeof forecastingSettings>;
+/** The settings that name files: the sales input, its future and new-items files, and the calendar files. */
+interface FileSettings {
+  readonly input: { readonly path?: string; readonly future?: string; readonly newItems?: string };
+  readonly calendars: { readonly stores?: string; readonly items?: string; readonly events?: string; readonly dir?: string };
+}
 
 /** The run's settings as the manifest shows them: every file path reduced to its name. */
-export function publishedSettings(s: Settings): Settings {
+export function publishedSettings<S extends FileSettings>(s: S): S {
   const name = (p: string | undefined): string | undefined => (p === undefined ? undefined : publishedName(p));
   const { calendars: c, input } = s;
   return {
     ...s,
-    input: { ...input, path: name(input.path) },
+    input: { ...input, path: name(input.path), future: name(input.future), newItems: name(input.newItems) },
     calendars: { ...c, stores: name(c.stores), items: name(c.items), events: name(c.events), dir: name(c.dir) },
   };
 }
-

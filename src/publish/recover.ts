@@ -1,8 +1,12 @@
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireLock, type Lock } from '../registry/lock.js';
 import { STATE_FILE, publishedRun, withState } from '../registry/state.js';
 import { LATEST_TMP, latestRunId, promote, runDir, stagingRoot, switchLatest } from './atomic.js';
+import { readManifest, RunManifest } from './manifest.js';
+
+/** What recovery reads of a staged manifest: which run it is and the sizes of its files. */
+const StagedManifest = RunManifest.pick({ run_id: true, files: true });
 
 /**
  * Take the output folder's lock and put right what a killed or failed command left, before
@@ -48,8 +52,8 @@ function completeStaging(out: string, runId: string): string | null {
     if (!name.startsWith(`${runId}-`)) continue;
     const dir = join(stagingRoot(out), name);
     try {
-      const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { run_id: string; files: Record<string, { bytes: number }> };
-      if (manifest.run_id === runId && Object.entries(manifest.files).every(([file, f]) => statSync(join(dir, file)).size === f.bytes)) return dir;
+      const manifest = readManifest(dir, StagedManifest);
+      if (manifest?.run_id === runId && Object.entries(manifest.files).every(([file, f]) => statSync(join(dir, file)).size === f.bytes)) return dir;
     } catch {
       // No manifest yet, or a file missing: this copy was still being written when its command died.
     }

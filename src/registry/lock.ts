@@ -20,7 +20,7 @@ import { UserError } from '../errors.js';
  * dead and the command waits until the lease expires (at most the lease time), then takes it.
  * Who holds it (command, host, pid, start) is in OUT/.shelfcast-lock.json, for that message.
  */
-export interface LockHolder {
+interface LockHolder {
   readonly command: string;
   readonly host: string;
   readonly pid: number;
@@ -38,7 +38,7 @@ export interface Lock {
 const HEARTBEAT_MS = 1000;
 const POLL_MS = 250;
 
-export function lockPath(out: string): string {
+function lockPath(out: string): string {
   return join(out, '.shelfcast-lock');
 }
 

@@ -12,6 +12,8 @@ export interface PinResult {
   readonly sku: string;
   readonly from: number;
   readonly to: number;
+  /** When the version pinned to was flagged as drifting by `monitor`, and why (the latest flag); null if never. */
+  readonly drifted: { flagged_at: string; reason: string } | null;
 }
 
 export async function pinVersions(conn: DuckDBConnection, store: string, sku: string | undefined, to: number | 'previous', at: string): Promise<PinResult[]> {
@@ -26,7 +28,9 @@ export async function pinVersions(conn: DuckDBConnection, store: string, sku: st
     const target = to === 'previous' ? versions.filter((v) => v < current).pop() : to;
     if (target === undefined) throw new UserError(`store ${s.store_id} sku ${s.sku} has no version before ${current} to roll back to`);
     if (!versions.includes(target)) throw new UserError(`store ${s.store_id} sku ${s.sku} has no version ${target}; it has ${versions.join(', ')}`);
-    out.push({ store_id: s.store_id, sku: s.sku, from: current, to: target });
+    const flags = await queryRows<{ flagged_at: string; reason: string }>(conn, `SELECT strftime(flagged_at, '%Y-%m-%dT%H:%M:%SZ') AS flagged_at, reason FROM drift_log
+      WHERE store_id = ${sqlString(s.store_id)} AND sku = ${sqlString(s.sku)} AND version = ${target} ORDER BY flagged_at DESC LIMIT 1`);
+    out.push({ store_id: s.store_id, sku: s.sku, from: current, to: target, drifted: flags[0] ?? null });
   }
   for (const p of out) {
     await conn.run(`INSERT OR REPLACE INTO pins VALUES (${sqlString(p.store_id)}, ${sqlString(p.sku)}, ${p.to}, ${sqlString(at)}::TIMESTAMP)`);

@@ -8,7 +8,7 @@ import { envSeconds } from '../config/env.js';
 import { UserError, errorMessage } from '../errors.js';
 import type { DemandClass } from '../models/classify.js';
 import type { ModelName } from '../models/library.js';
-import type { Calibration } from '../backtest/conformal.js';
+import { calibrationFromJson, calibrationToJson, type Calibration } from '../backtest/conformal.js';
 import type { PriorRow } from '../calendars/plan.js';
 
 /**
@@ -31,9 +31,12 @@ CREATE TABLE IF NOT EXISTS model_versions (
   backtest_bias DOUBLE, scale DOUBLE, PRIMARY KEY (store_id, sku, version));
 CREATE TABLE IF NOT EXISTS pins (store_id VARCHAR, sku VARCHAR, version INTEGER, pinned_at TIMESTAMP, PRIMARY KEY (store_id, sku));
 CREATE TABLE IF NOT EXISTS drift (store_id VARCHAR, sku VARCHAR, flagged_at TIMESTAMP, reason VARCHAR, PRIMARY KEY (store_id, sku));
+-- Every drift flag with the version it was judged on, kept after a retrain clears the flag (rollback warns with it).
+CREATE TABLE IF NOT EXISTS drift_log (store_id VARCHAR, sku VARCHAR, version INTEGER, flagged_at TIMESTAMP, reason VARCHAR);
 CREATE TABLE IF NOT EXISTS calibrations (run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, calibration JSON);
 CREATE TABLE IF NOT EXISTS calendar_priors (run_id VARCHAR, pool_by VARCHAR, pool VARCHAR, feature VARCHAR, effect DOUBLE);
 CREATE TABLE IF NOT EXISTS published (run_id VARCHAR);
+CREATE TABLE IF NOT EXISTS shards (store_id VARCHAR, sku VARCHAR, shard INTEGER, shards INTEGER, PRIMARY KEY (store_id, sku));
 CREATE TABLE IF NOT EXISTS actuals (store_id VARCHAR, sku VARCHAR, date DATE, units DOUBLE, received_at TIMESTAMP, PRIMARY KEY (store_id, sku, date));
 CREATE TABLE IF NOT EXISTS accuracy (
   monitored_at TIMESTAMP, run_id VARCHAR, store_id VARCHAR, sku VARCHAR, model_version INTEGER, points INTEGER,
@@ -187,6 +190,24 @@ export async function versionHistory(conn: DuckDBConnection, store: string, sku:
   return rows.map(parseVersion);
 }
 
+/** The version one series runs on now (its pin, else its newest), with when it was pinned. */
+export async function liveVersionOf(conn: DuckDBConnection, store: string, sku: string): Promise<{ version: number; pinned: boolean; pinned_at: string | null } | null> {
+  const rows = await queryRows<{ version: number | null; pinned_at: string | null }>(conn, `
+    SELECT COALESCE((SELECT version FROM pins WHERE store_id = ${sqlString(store)} AND sku = ${sqlString(sku)}), max(version)) AS version,
+      (SELECT strftime(pinned_at, '%Y-%m-%dT%H:%M:%SZ') FROM pins WHERE store_id = ${sqlString(store)} AND sku = ${sqlString(sku)}) AS pinned_at
+    FROM model_versions WHERE store_id = ${sqlString(store)} AND sku = ${sqlString(sku)}`);
+  const r = rows[0];
+  return r && r.version !== null ? { version: r.version, pinned: r.pinned_at !== null, pinned_at: r.pinned_at } : null;
+}
+
+/** The live version number of every series (its pin, else its newest), without parsing selections. */
+export async function liveVersionNumbers(conn: DuckDBConnection): Promise<Map<string, number>> {
+  const rows = await queryRows<{ store_id: string; sku: string; version: number }>(conn, `
+    SELECT n.store_id, n.sku, COALESCE(p.version, n.version) AS version
+    FROM (SELECT store_id, sku, max(version) AS version FROM model_versions GROUP BY ALL) n LEFT JOIN pins p USING (store_id, sku)`);
+  return new Map(rows.map((r) => [seriesKey(r.store_id, r.sku), r.version]));
+}
+
 export async function driftFlags(conn: DuckDBConnection): Promise<Map<string, string>> {
   const rows = await queryRows<{ store_id: string; sku: string; reason: string }>(conn, `SELECT store_id, sku, reason FROM drift`);
   return new Map(rows.map((r) => [seriesKey(r.store_id, r.sku), r.reason]));
@@ -199,27 +220,13 @@ export async function pinnedSeries(conn: DuckDBConnection): Promise<{ store_id: 
 /** The calibration of the newest run that stored one, if it matches the levels and horizon asked for. */
 export async function latestCalibration(conn: DuckDBConnection, levels: readonly number[], horizon: number): Promise<Calibration | null> {
   const rows = await queryRows<{ calibration: string }>(conn, `SELECT calibration::VARCHAR AS calibration FROM calibrations ORDER BY created_at DESC LIMIT 1`);
-  if (rows.length === 0) return null;
-  const c = JSON.parse(rows[0].calibration) as { levels: number[]; horizon: number; byClass: Record<string, number[] | null>; pooled: number[] | null; samples: Record<string, number> };
-  if (c.horizon !== horizon || c.levels.length !== levels.length || c.levels.some((l, i) => Math.abs(l - levels[i]) > 1e-12)) return null;
-  const arr = (x: number[] | null): Float64Array | null => (x ? Float64Array.from(x) : null);
-  return {
-    levels: c.levels,
-    horizon: c.horizon,
-    byClass: Object.fromEntries(Object.entries(c.byClass).map(([k, v]) => [k, arr(v)])) as unknown as Calibration['byClass'],
-    pooled: arr(c.pooled),
-    samples: c.samples as Calibration['samples'],
-  };
-}
-
-export function calibrationJson(c: Calibration): string {
-  const arr = (x: Float64Array | null): number[] | null => (x ? Array.from(x) : null);
-  return JSON.stringify({ levels: c.levels, horizon: c.horizon, byClass: Object.fromEntries(Object.entries(c.byClass).map(([k, v]) => [k, arr(v)])), pooled: arr(c.pooled), samples: c.samples });
+  return rows.length === 0 ? null : calibrationFromJson(rows[0].calibration, levels, horizon);
 }
 
 export interface RunRecord {
   readonly run_id: string;
-  readonly kind: 'run' | 'retrain';
+  /** `overrides`: a run that republished the latest one with planner overrides applied (run/overrides-run.ts). */
+  readonly kind: 'run' | 'retrain' | 'overrides';
   readonly started_at: string;
   readonly finished_at: string;
   readonly input_path: string;
@@ -273,7 +280,7 @@ export async function recordVersions(conn: DuckDBConnection, runId: string, at: 
 }
 
 export async function storeCalibration(conn: DuckDBConnection, runId: string, at: string, c: Calibration): Promise<void> {
-  await conn.run(`INSERT OR REPLACE INTO calibrations VALUES (${sqlString(runId)}, ${sqlString(at)}::TIMESTAMP, ${sqlString(calibrationJson(c))}::JSON)`);
+  await conn.run(`INSERT OR REPLACE INTO calibrations VALUES (${sqlString(runId)}, ${sqlString(at)}::TIMESTAMP, ${sqlString(calibrationToJson(c))}::JSON)`);
 }
 
 /**
@@ -296,4 +303,31 @@ export async function storeCalendarPriors(conn: DuckDBConnection, runId: string,
     app.endRow();
   }
   app.closeSync();
+}
+
+/** The shard each series had in the last sharded run published, when it had `shards` shards. */
+export async function shardAssignment(conn: DuckDBConnection, shards: number): Promise<Map<string, number>> {
+  const rows = await queryRows<{ store_id: string; sku: string; shard: number }>(conn, `SELECT store_id, sku, shard FROM shards WHERE shards = ${shards}`);
+  return new Map(rows.map((r) => [seriesKey(r.store_id, r.sku), r.shard]));
+}
+
+export async function storeShardAssignment(conn: DuckDBConnection, shards: number, store: readonly string[], sku: readonly string[], shard: Int32Array): Promise<void> {
+  await conn.run('DELETE FROM shards');
+  const app = await conn.createAppender('shards');
+  for (let i = 0; i < store.length; i++) {
+    app.appendVarchar(store[i]); app.appendVarchar(sku[i]); app.appendInteger(shard[i]); app.appendInteger(shards);
+    app.endRow();
+  }
+  app.closeSync();
+}
+
+/**
+ * What a plan expects the registry to still be when its run is published: the run `latest`
+ * shows and how many versions and pins there are. Another run published in between would
+ * make the plan's version numbers collide with its.
+ */
+export async function registryMark(conn: DuckDBConnection): Promise<string> {
+  const r = await queryOne<{ published: string | null; versions: number; pins: number }>(conn, `
+    SELECT (SELECT any_value(run_id) FROM published) AS published, (SELECT count(*) FROM model_versions)::INTEGER AS versions, (SELECT count(*) FROM pins)::INTEGER AS pins`);
+  return `${r.published ?? '-'}:${r.versions}:${r.pins}`;
 }

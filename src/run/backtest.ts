@@ -2,10 +2,9 @@ import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { openDuckDb } from '../db/duckdb.js';
-import { ingest } from '../ingest/index.js';
-import { assertInputFile } from '../ingest/source.js';
+import { openIngest } from '../ingest/index.js';
+import { openSource } from '../ingest/source.js';
 import { rejectShareProblem } from '../ingest/quality.js';
-import { fingerprintInput } from '../ingest/fingerprint.js';
 import { readSeriesKeys } from '../ingest/series-reader.js';
 import { todayIso } from '../ingest/dates.js';
 import { createForecastPool, defaultThreads } from '../forecast/pool.js';
@@ -20,9 +19,8 @@ import { codeVersion } from '../version.js';
 import { makeRunId } from './run-id.js';
 import { seriesTask } from './task.js';
 import { allSettledOrThrow } from './settle.js';
-import { forecastStage } from './forecast-stage.js';
+import { forecastStage, seriesBatches } from './forecast-stage.js';
 import { calendarStage, closureStage, eventSplit } from './calendar-stage.js';
-import { demoInput } from './run.js';
 import { silentEvents, type RunEvents } from './events.js';
 
 export interface BacktestOutcome {
@@ -42,7 +40,7 @@ export interface BacktestOutcome {
 export async function runBacktest(cfg: Config, events: RunEvents = silentEvents, now = new Date()): Promise<BacktestOutcome> {
   const started = Date.now();
   const out = resolve(cfg.out);
-  const inputPath = resolve(cfg.input.path ?? demoInput());
+  const input = openSource(cfg.input);
   createOutputFolder(out);
   // It writes to OUT (backtests/, through .staging/) like a run, so it takes turns with runs.
   const lock = await lockOutput(out, 'backtest', (m) => events.info(m));
@@ -51,8 +49,7 @@ export async function runBacktest(cfg: Config, events: RunEvents = silentEvents,
   let staging: string | null = null;
   try {
     events.stage('ingest');
-    assertInputFile(inputPath);
-    const [{ ingested }, fingerprint] = await allSettledOrThrow([ingest(conn, cfg, inputPath, todayIso(now)), fingerprintInput(inputPath)]);
+    const [{ ingested }, fingerprint] = await allSettledOrThrow([openIngest(conn, cfg, todayIso(now), input), input.fingerprint()]);
     const problem = rejectShareProblem(ingested.report, cfg.quality.maxRejectedShare);
     if (problem) throw new UserError(`${problem}; run \`shelfcast validate\` to see them`);
     const task = { ...seriesTask(cfg, ingested.freq), detail: true };
@@ -61,7 +58,7 @@ export async function runBacktest(cfg: Config, events: RunEvents = silentEvents,
     events.stage('backtest');
     const plan = await calendarStage(conn, cfg, ingested, keys, task);
     const closures = await closureStage(conn, cfg, ingested, keys, task, plan);
-    const { results } = await forecastStage(conn, pool, ingested, task, cfg, events, keys, plan, closures);
+    const { results } = await forecastStage(pool, seriesBatches(conn, ingested, cfg, keys, plan, closures), task, plan?.task() ?? null, events, ingested.series);
     events.stage('report');
     const { rows, summary } = buildReport(results, cfg.quantiles, task.windows, task.horizon, eventSplit(cfg, ingested, keys, task));
     const id = `bt-${makeRunId(ingested.report.last_date, fingerprint.sha256, cfg, codeVersion())}`;

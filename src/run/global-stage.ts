@@ -9,14 +9,16 @@ import type { CalendarPlan } from '../calendars/plan.js';
 import type { ClosurePlan } from '../calendars/closure-plan.js';
 import { PROMO_FEATURE } from '../calendars/features.js';
 import type { SeriesTask } from '../forecast/types.js';
-import type { BatchGlobal, GlobalTask } from '../forecast/global-batch.js';
+import type { GlobalTask } from '../forecast/global-batch.js';
+import type { BatchGlobal } from '../forecast/wire.js';
 import type { GlobalLayout } from '../models/global/layout.js';
 import type { GlobalNetwork } from '../models/global/network.js';
 import { readNetwork, writeNetwork, type RegisteredNetwork } from '../registry/networks.js';
 import type { LiveVersion } from '../registry/state.js';
 import { levelsAt, trainGlobal, type SeriesCodes, type TrainedNetwork } from './global-train.js';
 import { peerProfiles, type PeerProfiles } from './global-peers.js';
-import type { RunKind } from './run.js';
+import type { GlobalRecord, RunKind } from './run-plan.js';
+import { UserError } from '../errors.js';
 
 /** The run's global networks, encoded for the forecast workers. */
 export interface GlobalPlan {
@@ -26,8 +28,8 @@ export interface GlobalPlan {
   /** What this run trained (and wrote the folders of): the registry records them with the run. */
   readonly trained: { readonly networks: readonly (TrainedNetwork & { readonly dir: string })[]; readonly seconds: number } | null;
   forBatch(firstSid: number, count: number): BatchGlobal;
-  /** For the manifest. */
-  report(): Record<string, unknown>;
+  /** What finishing the run needs of it, as plain data (RunPlan.global): the manifest's summary, the networks to register. */
+  record(): GlobalRecord;
 }
 
 export interface GlobalInputs {
@@ -48,6 +50,8 @@ export interface GlobalInputs {
   readonly live: ReadonlyMap<string, LiveVersion>;
   readonly stop?: AbortSignal;
   readonly info: (line: string) => void;
+  /** Set where the run cannot carry a network (a sharded plan): what it says when one would be used. */
+  readonly refuse?: string;
 }
 
 /** Recent periods the network reads: a quarter of weeks, four weeks of days. */
@@ -60,7 +64,8 @@ const YEAR = { 1: 364, 7: 52 } as const;
  * windows, and one on every period, which makes the final forecasts (as the local models are
  * backtested on prefixes and refitted on the whole history). A nightly run predicts with the
  * newest registered pair and never trains. Networks that live model versions name are loaded too,
- * so a series rolled back to a version made with an older network gets that network.
+ * so a series rolled back to a version made with an older network gets that network. A run that
+ * nothing in it would use a network for (networkUses) neither trains nor loads one: null.
  */
 export async function globalStage(g: GlobalInputs): Promise<GlobalPlan | null> {
   const gc = g.cfg.models.global;
@@ -82,7 +87,12 @@ export async function globalStage(g: GlobalInputs): Promise<GlobalPlan | null> {
     }
   };
   const named = new Set<string>();
-  for (const v of g.live.values()) for (const l of v.selection.labels ?? []) if (l.startsWith('global-')) named.add(l);
+  let namedVersions = 0;
+  for (const v of g.live.values()) {
+    const nets = (v.selection.labels ?? []).filter((l) => l.startsWith('global-'));
+    if (nets.length) namedVersions++;
+    for (const l of nets) named.add(l);
+  }
   for (const r of g.registered) if (named.has(r.version)) load(r);
 
   let current: GlobalNetwork | null = null;
@@ -102,7 +112,10 @@ export async function globalStage(g: GlobalInputs): Promise<GlobalPlan | null> {
     }
   }
   const featureNames = g.plan?.featureNames() ?? [];
-  if (!current && !(await needsNetwork(g))) return null;
+  const uses = await networkUses(g, namedVersions);
+  if (g.refuse && uses.length > 0) throw new UserError(`${g.refuse}, and this run would use it (${uses.join('; ')}): forecast on one machine (shelfcast run or retrain), or set models.global.enabled to false`);
+  // Nothing would use a network: none is trained, and a registered one is not loaded.
+  if (uses.length === 0) return null;
   // Training reads every period; forecasts only the last year and the backtest span before the data end.
   const reach = YEAR[days] + (g.task.windows + 1) * g.task.horizon + RECENT[days] + 7;
   const peers = await peerProfiles(g.conn, g.keys, codes.category, g.ingested.lastT, current ? Math.max(0, g.ingested.lastT + 1 - reach) : 0);
@@ -141,13 +154,16 @@ export async function globalStage(g: GlobalInputs): Promise<GlobalPlan | null> {
     current: final,
     trained,
     forBatch: (firstSid, n) => ({ slots: slots.slice(firstSid * N * 3, (firstSid + n) * N * 3), prior: priors.slice(firstSid, firstSid + n), peer: peers.index.slice(firstSid, firstSid + n) }),
-    report: () => ({
-      network: final.version,
-      backtest_network: backtest?.version ?? null,
-      dir: `models/${final.version}`,
-      trained: trained !== null,
-      ...(trained ? { training: trained.networks.map((n) => n.record), seconds: trained.seconds } : {}),
-      networks: networks.map((n) => n.version),
+    record: () => ({
+      summary: {
+        network: final.version,
+        backtest_network: backtest?.version ?? null,
+        dir: `models/${final.version}`,
+        trained: trained !== null,
+        ...(trained ? { training: trained.networks.map((n) => n.record), seconds: trained.seconds } : {}),
+        networks: networks.map((n) => n.version),
+      },
+      trained: (trained?.networks ?? []).map((n) => ({ version: n.network.version, dir: n.dir, record: n.record })),
     }),
   };
 }
@@ -157,15 +173,20 @@ function isCandidate(task: SeriesTask): boolean {
 }
 
 /**
- * Whether training is worth its time: `global` is a candidate, or some series is too short for
- * a backtest (cold start), or new items wait for a forecast. Otherwise nothing would use it.
+ * What would use a network in this run, one phrase each (none: it neither trains nor loads one):
+ * `global` a candidate, new items, live versions made with a network, or series too short for a
+ * backtest (cold start).
  */
-async function needsNetwork(g: GlobalInputs): Promise<boolean> {
-  if (isCandidate(g.task)) return true;
-  if (g.keys.store.length > g.withHistory) return true;
-  const lengths = await queryRows<{ n: number }>(g.conn, `SELECT (${g.ingested.lastT} - min(t) + 1)::INTEGER AS n FROM clean GROUP BY sid ORDER BY n LIMIT 1`);
-  const shortest = lengths[0]?.n ?? 0;
-  return tooShortForBacktest(Math.min(shortest, g.task.maxHistory), g.task);
+async function networkUses(g: GlobalInputs, named: number): Promise<string[]> {
+  const uses: string[] = [];
+  if (isCandidate(g.task)) uses.push(`'global' is a candidate in models.candidates`);
+  const fresh = g.keys.store.length - g.withHistory;
+  if (fresh > 0) uses.push(`input.newItems lists ${fresh} new items`);
+  if (named > 0) uses.push(`${named} live model versions were made with a global network`);
+  const lengths = await queryRows<{ n: number; series: number }>(g.conn, `SELECT n, count(*)::INTEGER AS series FROM (SELECT (${g.ingested.lastT} - min(t) + 1)::INTEGER AS n FROM clean GROUP BY sid) GROUP BY n`);
+  const short = lengths.filter((l) => tooShortForBacktest(Math.min(l.n, g.task.maxHistory), g.task)).reduce((a, l) => a + l.series, 0);
+  if (short > 0) uses.push(`${short} of ${g.withHistory} series are too short for a backtest (cold start)`);
+  return uses;
 }
 
 function baseLayout(g: GlobalInputs, codes: SeriesCodes, featureNames: readonly string[]): GlobalLayout {

@@ -16,7 +16,7 @@ import type { GlobalNetwork } from '../models/global/network.js';
 import { PriorLevels } from '../models/global/prior-level.js';
 import { seededRandom } from '../models/global/random.js';
 import { samplingPlan, TrainingSetBuilder, type TrainingSet } from '../models/global/samples.js';
-import type { TrainRequest } from '../../workers/train-global.js';
+import type { TrainRequest } from '../forecast/train-network.js';
 import { networkVersion, type TrainingRecord } from '../registry/networks.js';
 import type { PeerProfiles } from './global-peers.js';
 

@@ -4,11 +4,11 @@ import type { Config } from '../config/schema.js';
 
 /**
  * The settings that change what is forecast. Where files go, how many threads, how big the
- * batches are, how the API is served and when jobs are scheduled must not change a single
- * byte of output, so they are not part of a run's identity.
+ * batches are, how the API is served, when jobs are scheduled and how many old runs are kept
+ * must not change a single byte of output, so they are not part of a run's identity.
  */
-export function forecastingSettings(cfg: Config): Omit<Config, 'out' | 'threads' | 'batchSize' | 'memoryLimit' | 'server' | 'schedule' | 'lifecycle'> {
-  const { out: _out, threads: _threads, batchSize: _batch, memoryLimit: _memory, server: _server, schedule: _schedule, lifecycle: _lifecycle, ...rest } = cfg;
+export function forecastingSettings(cfg: Config): Omit<Config, 'out' | 'threads' | 'batchSize' | 'memoryLimit' | 'server' | 'schedule' | 'lifecycle' | 'retention'> {
+  const { out: _out, threads: _threads, batchSize: _batch, memoryLimit: _memory, server: _server, schedule: _schedule, lifecycle: _lifecycle, retention: _retention, ...rest } = cfg;
   return rest;
 }
 

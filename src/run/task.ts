@@ -3,12 +3,12 @@ import type { Frequency } from '../ingest/frequency.js';
 import type { SeriesTask } from '../forecast/types.js';
 import { DEFAULT_CANDIDATES } from '../models/library.js';
 
-export function horizonFor(cfg: Config, freq: Frequency): number {
+function horizonFor(cfg: Config, freq: Frequency): number {
   return cfg.horizon ?? (freq.days === 7 ? 13 : 28);
 }
 
 /** Seasonal periods: the configured one, or a year of weeks; for days, a week and a year. */
-export function seasonsFor(cfg: Config, freq: Frequency): number[] {
+function seasonsFor(cfg: Config, freq: Frequency): number[] {
   if (cfg.season !== undefined) return [cfg.season];
   return freq.days === 7 ? [52] : [7, 365];
 }

@@ -3,19 +3,23 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { openDuckDb } from '../db/duckdb.js';
-import { ingest, type QualityReport } from '../ingest/index.js';
-import type { Source } from '../ingest/source.js';
-import { rejectShareProblem } from '../ingest/quality.js';
+import { openIngest, type QualityReport } from '../ingest/index.js';
+import type { RegisteredSource } from '../ingest/source.js';
+import { UnusableInput, rejectShareProblem } from '../ingest/quality.js';
 import { writeRejects } from '../ingest/rejects.js';
 import { todayIso } from '../ingest/dates.js';
-import { demoInput } from './run.js';
 
 /** Apply the quality rules only: the same checks `run` does before it fits anything. */
 export async function validateInput(cfg: Config, rejectsFile?: string, now = new Date()): Promise<{ report: QualityReport; ok: boolean; reason: string }> {
   const conn = await openDuckDb(':memory:', { memory_limit: cfg.memoryLimit });
   try {
-    const path = resolve(cfg.input.path ?? demoInput());
-    const { source, ingested } = await ingest(conn, cfg, path, todayIso(now));
+    const { registered: source, ingested } = await openIngest(conn, cfg, todayIso(now)).catch(async (e: unknown) => {
+      // No usable row: the rejects still say why, row by row.
+      if (!(e instanceof UnusableInput)) throw e;
+      if (!rejectsFile) throw new UserError(`${e.message}; pass --rejects FILE to list every row and why`);
+      await writeRejectsTo(conn, e.source, resolve(rejectsFile));
+      throw new UserError(`${e.message}; see ${resolve(rejectsFile)}`);
+    });
     if (rejectsFile) await writeRejectsTo(conn, source, resolve(rejectsFile));
     const problem = rejectShareProblem(ingested.report, cfg.quality.maxRejectedShare);
     return { report: ingested.report, ok: problem === null, reason: problem ?? '' };
@@ -25,7 +29,7 @@ export async function validateInput(cfg: Config, rejectsFile?: string, now = new
 }
 
 /** `--rejects` names a file of the user's choosing: a folder that is missing or not writable is their input, not a bug. */
-async function writeRejectsTo(conn: DuckDBConnection, source: Source, file: string): Promise<void> {
+async function writeRejectsTo(conn: DuckDBConnection, source: RegisteredSource, file: string): Promise<void> {
   try {
     await writeRejects(conn, source, file);
   } catch (e) {

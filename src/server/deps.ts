@@ -2,7 +2,7 @@ import type { ApiToken } from './auth.js';
 import type { QueryEngine } from './db.js';
 import type { RequestMetrics } from './metrics.js';
 import type { PageAsset } from './page-assets.js';
-import type { RunStore } from './run-store.js';
+import type { RunStore } from '../publish/run-store.js';
 
 /** What the route handlers share: built once at start, read-only afterwards (except counters). */
 export interface ServerDeps {

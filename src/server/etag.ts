@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Artifact } from '../publish/run-store.js';
 
 /**
  * Entity tags let an ERP that polls every few minutes get a 304 until a new run lands. Run
@@ -10,13 +11,9 @@ export function etagOfBytes(body: string | Uint8Array): string {
   return `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
 }
 
-export function etagOfSha256(sha256Hex: string): string {
-  return `"${sha256Hex.slice(0, 32)}"`;
-}
-
-/** For a file the manifest does not list: weak, from its size and modification time. */
-export function etagOfStat(bytes: number, mtimeMs: number): string {
-  return `W/"${bytes.toString(16)}-${Math.floor(mtimeMs).toString(16)}"`;
+/** From the checksum the manifest lists; for a file it does not list, weak, from its size and modification time. */
+export function etagOfArtifact(a: Artifact): string {
+  return a.sha256 ? `"${a.sha256.slice(0, 32)}"` : `W/"${a.bytes.toString(16)}-${Math.floor(a.mtimeMs).toString(16)}"`;
 }
 
 /** Whether an If-None-Match header matches (weak comparison, as RFC 9110 asks for GET). */

@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Context } from 'hono';
-import { etagOfBytes, ifNoneMatchHits } from './etag.js';
-import { ARTIFACTS, type Artifact } from './run-store.js';
+import { artifactSpec } from '../publish/artifacts.js';
+import type { Artifact } from '../publish/run-store.js';
+import { etagOfArtifact, etagOfBytes, ifNoneMatchHits } from './etag.js';
 
 /**
  * Every artifact response carries an ETag and `Cache-Control: no-cache` (store, but revalidate):
@@ -31,11 +32,12 @@ export function textResponse(c: Context, body: string, type: string, extra: Reco
  * Data files download as `<run_id>-<file>`, so files from different runs do not overwrite each other.
  */
 export function fileResponse(c: Context, runId: string, file: Artifact): Response {
-  if (ifNoneMatchHits(c.req.header('if-none-match'), file.etag)) return notModified(file.etag);
+  const etag = etagOfArtifact(file);
+  if (ifNoneMatchHits(c.req.header('if-none-match'), etag)) return notModified(etag);
   const headers: Record<string, string> = {
-    'Content-Type': ARTIFACTS[file.name],
+    'Content-Type': artifactSpec(file.name).mediaType,
     'Content-Length': String(file.bytes),
-    ETag: file.etag,
+    ETag: etag,
     'Cache-Control': REVALIDATE,
   };
   if (!file.name.endsWith('.json')) headers['Content-Disposition'] = `attachment; filename="${runId}-${file.name}"`;

@@ -4,6 +4,7 @@ import type { ServerDeps } from './deps.js';
 import { HttpError } from './http-error.js';
 import { SeriesDetailQuery, SkuParam, StoreParam, parseInput, parseQuery } from './inputs.js';
 import { jsonResponse } from './responses.js';
+import { resolveRun, runArtifact, runManifest } from './runs.js';
 import { seriesDetail } from './series-queries.js';
 
 /** The published quantile columns nearest p10 and p90: the band a planner is shown. */
@@ -20,13 +21,13 @@ export function seriesRoutes(app: Hono, { store, db }: ServerDeps): void {
   app.get('/series/:store/:sku', async (c) => {
     const storeId = parseInput(StoreParam, c.req.param('store'), 'store');
     const sku = parseInput(SkuParam, c.req.param('sku'), 'sku');
-    const id = store.resolveId(parseQuery(c, SeriesDetailQuery).run);
-    const m = store.manifest(id);
+    const id = resolveRun(store, parseQuery(c, SeriesDetailQuery).run);
+    const m = runManifest(store, id);
     const files = {
-      series: store.artifact(id, 'series.csv').path,
-      forecasts: store.artifact(id, 'forecasts.parquet').path,
-      history: store.artifact(id, 'history.parquet').path,
-      events: store.optionalArtifact(id, 'events.csv')?.path ?? null,
+      series: runArtifact(store, id, 'series.csv').path,
+      forecasts: runArtifact(store, id, 'forecasts.parquet').path,
+      history: runArtifact(store, id, 'history.parquet').path,
+      events: store.artifact(id, 'events.csv')?.path ?? null,
     };
     const detail = await seriesDetail(db, files, storeId, sku);
     if (!detail) throw new HttpError(404, `run ${id} has no series store ${storeId}, sku ${sku}`);

@@ -9,7 +9,7 @@ import { isLoopbackHost, resolveTokens } from './auth.js';
 import { QueryEngine } from './db.js';
 import { RequestMetrics } from './metrics.js';
 import { loadPageAssets } from './page-assets.js';
-import { RunStore } from './run-store.js';
+import { RunStore } from '../publish/run-store.js';
 
 export interface ServeOptions {
   readonly out: string;

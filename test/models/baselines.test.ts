@@ -8,19 +8,19 @@ describe('seasonal naive', () => {
   it('forecasts a pure seasonal series exactly', () => {
     const pattern = [5, 9, 2, 7, 7, 3, 1];
     const y = Float64Array.from({ length: 70 }, (_, i) => pattern[i % 7]);
-    const f = seasonalNaive.fit(y, { season: 7 }).forecast(21);
+    const f = seasonalNaive.fit(y, { season: 7, seasons: [7] }).forecast(21);
     expect(Array.from(f.mean)).toEqual(Array.from({ length: 21 }, (_, i) => pattern[(70 + i) % 7]));
     expect(Array.from(f.sd).every((s) => s === 0)).toBe(true);
   });
 
   it('falls back to the last value when the series is shorter than a season', () => {
-    const f = seasonalNaive.fit(Float64Array.from([1, 2, 3]), { season: 7 }).forecast(3);
+    const f = seasonalNaive.fit(Float64Array.from([1, 2, 3]), { season: 7, seasons: [7] }).forecast(3);
     expect(Array.from(f.mean)).toEqual([3, 3, 3]);
   });
 
   it('naive widens its spread with the square root of the horizon', () => {
     const y = Float64Array.from([1, 3, 2, 4, 3, 5]);
-    const f = naive.fit(y, { season: 1 }).forecast(4);
+    const f = naive.fit(y, { season: 1, seasons: [] }).forecast(4);
     expect(f.sd[3] / f.sd[0]).toBeCloseTo(2, 10);
   });
 });
@@ -32,21 +32,21 @@ describe('intermittent demand', () => {
   it('Croston smooths sizes and intervals separately', () => {
     // Start z = 3, p = 2 (first demand in period 2). At the demand of 5 after 3 periods:
     // z = 3 + 0.1 (5 - 3) = 3.2, p = 2 + 0.1 (3 - 2) = 2.1 → rate 3.2 / 2.1.
-    const f = croston.fit(y, { season: 1 }).forecast(3);
+    const f = croston.fit(y, { season: 1, seasons: [] }).forecast(3);
     expect(f.mean[0]).toBeCloseTo(3.2 / 2.1, 12);
     expect(f.mean[2]).toBe(f.mean[0]);
   });
 
   it('SBA removes Croston\'s bias with the factor 1 - alpha/2', () => {
-    const f = crostonSba.fit(y, { season: 1 }).forecast(1);
+    const f = crostonSba.fit(y, { season: 1, seasons: [] }).forecast(1);
     expect(f.mean[0]).toBeCloseTo((3.2 / 2.1) * 0.95, 12);
   });
 
   it('TSB decays towards zero after demand stops', () => {
     const alive = Float64Array.from({ length: 60 }, (_, i) => (i % 3 === 0 ? 6 : 0));
     const dead = Float64Array.from({ length: 90 }, (_, i) => (i < 60 && i % 3 === 0 ? 6 : 0));
-    const fa = tsb.fit(alive, { season: 1 }).forecast(1).mean[0];
-    const fd = tsb.fit(dead, { season: 1 }).forecast(1).mean[0];
+    const fa = tsb.fit(alive, { season: 1, seasons: [] }).forecast(1).mean[0];
+    const fd = tsb.fit(dead, { season: 1, seasons: [] }).forecast(1).mean[0];
     expect(fa).toBeGreaterThan(1.5);
     expect(fd).toBeLessThan(fa / 2);
   });

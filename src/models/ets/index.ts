@@ -46,6 +46,13 @@ export function etsFitted(fit: EtsFit, nObs: number): FittedModel {
     label: etsLabel(fit.form),
     params: { alpha: p.alpha, beta: p.beta, gamma: p.gamma, phi: p.phi, l0: p.l0, b0: p.b0, sigma2: fit.sigma2, aicc: fit.aicc },
     forecast: (h) => etsForecast(fit, nObs, h),
+    // Level and trend, and what the seasonal states add (for a multiplicative season: × it − 1).
+    explain(h) {
+      const mean = etsForecast(fit, nObs, h).mean;
+      if (fit.form.season === 'N') return [{ key: 'level', values: Float64Array.from(mean) }];
+      const level = etsForecast({ ...fit, form: { ...fit.form, season: 'N' } }, nObs, h).mean;
+      return [{ key: 'level', values: level }, { key: `season:${fit.m}`, values: mean.map((v, i) => v - level[i]) }];
+    },
     // Same form, parameters re-optimised from this fit's; a form that no longer fits
     // (multiplicative on data that now has a zero) falls back to the full search.
     refit(y) {

@@ -1,10 +1,10 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryRows } from '../db/duckdb.js';
-import { OPEN, SHUT, UNKNOWN } from '../calendars/closures.js';
+import { OPEN, SHUT, UNKNOWN } from './closures.js';
 
 /**
  * What the cleaned history says about each store's periods, for learning its closures
- * (calendars/closures.ts): OPEN where any of its series sold something, SHUT where none did or
+ * (closures.ts): OPEN where any of its series sold something, SHUT where none did or
  * the input said closed, including periods with no row at all (feeds often leave closed days
  * out), UNKNOWN before the store's first row and inside its series' outages.
  */

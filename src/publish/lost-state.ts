@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import { RunStore } from '../server/run-store.js';
-import { NEW_STATE_HINT, STATE_FILE } from './state.js';
+import { NEW_STATE_HINT, STATE_FILE } from '../registry/state.js';
+import { RunStore } from './run-store.js';
 
 /**
  * A registry that has recorded no run while runs/ holds published ones was deleted or replaced
@@ -11,7 +11,7 @@ import { NEW_STATE_HINT, STATE_FILE } from './state.js';
  */
 export function assertStateNotLost(out: string, registeredRuns: number, acknowledged: boolean): void {
   if (acknowledged || registeredRuns > 0) return;
-  const published = new RunStore(out).list().length;
+  const published = new RunStore(out).ids().length;
   if (published === 0) return;
   throw new UserError(`${join(out, STATE_FILE)} is missing or empty, but ${published} published run${published === 1 ? ' is' : 's are'} in ${join(out, 'runs')}: restore it from a backup, or ${NEW_STATE_HINT}`);
 }
