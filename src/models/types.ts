@@ -42,6 +42,12 @@ export interface FittedModel {
    * Absent: the model is cheap enough to fit afresh.
    */
   refit?(y: Float64Array, ctx: FitContext): FittedModel;
+  /**
+   * Fit on a longer history of the same series choosing the structure afresh, as `fit` does,
+   * but leaving out the structures this fit's own search (or the one it was refit from) found
+   * to have no support: the final fit after the backtest windows. Absent: `fit`.
+   */
+  reselect?(y: Float64Array, ctx: FitContext): FittedModel;
 }
 
 export interface Model {
