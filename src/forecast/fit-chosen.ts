@@ -33,16 +33,19 @@ export interface ForecastMember {
 /**
  * Fit each chosen model on the full history and take the weighted average; models that fail
  * or give non-finite values drop out (their weight goes to the others). `fixed`: a registered
- * version, refit within its structure (or extended with its parameters).
+ * version, refit within its structure (or extended with its parameters). `backtested`: each
+ * model's fit on the newest backtest window.
  */
-export function fitChosen(names: readonly ModelName[], weights: readonly number[], y: Float64Array, task: SeriesTask, library: ModelResolver, fixed?: FixedSelection): ChosenFit | { error: string } {
+export function fitChosen(names: readonly ModelName[], weights: readonly number[], y: Float64Array, task: SeriesTask, library: ModelResolver, fixed?: FixedSelection, backtested?: ReadonlyMap<ModelName, FittedModel | null>): ChosenFit | { error: string } {
   const fits: { name: ModelName; fitted: FittedModel; pf: PointForecast; w: number }[] = [];
   let error = '';
   for (const [k, name] of names.entries()) {
     try {
-      // A fresh fit: the shipped model chooses its structure (ETS form…) with all the data,
-      // while backtest windows refit for speed (BENCHMARKS.md).
-      const fitted = fitFrom(library(name), y, task, fixed?.specs[k], fixed?.how);
+      // The shipped model chooses its structure (ETS form…) afresh with all the data, while
+      // backtest windows refit for speed; after a backtest, among the structures its search
+      // did not rule out (BENCHMARKS.md, "Retrain speed").
+      const last = backtested?.get(name);
+      const fitted = last?.reselect ? last.reselect(y, task) : fitFrom(library(name), y, task, fixed?.specs[k], fixed?.how);
       const pf = fitted.forecast(task.horizon);
       if (finite(pf)) fits.push({ name, fitted, pf, w: weights[k] ?? 1 });
       else error = `${fitted.label} produced non-finite values`;

@@ -7,6 +7,7 @@ import { backtestSeries } from '../backtest/evaluate.js';
 import { planWindows } from '../backtest/windows.js';
 import { outOfSelectionErrors, rankCandidates } from '../backtest/select.js';
 import { maseScale, pointScores, rmsseScale } from '../backtest/metrics.js';
+import type { FittedModel } from '../models/types.js';
 import type { CandidateBacktest, FixedSelection, ModelResolver, OpenForecast, SeriesForecast, SeriesTask } from './types.js';
 import { finite, fitChosen, type ChosenFit } from './fit-chosen.js';
 import { fallback, zeros } from './fallback.js';
@@ -89,12 +90,14 @@ function forecastOpen(y: Float64Array, task: SeriesTask, library: ModelResolver,
   let weights: readonly number[] = [1];
   let selected: Pick<Extract<SeriesForecast, { kind: 'selected' }>, 'score' | 'residuals' | 'candidateErrors' | 'windows'> | null = null;
   let backtest: CandidateBacktest | undefined;
+  let backtested: Map<ModelName, FittedModel | null> | undefined;
   if (fixed) {
     chosen = fixed.models;
     weights = fixed.weights;
   } else if (plan.origins.length > 0 && names.length > 0) {
     const bt = backtestSeries(obs, names.map(resolve), task, h, plan.origins, observed);
     if (task.detail) backtest = { names, run: bt, fromEnd: Int32Array.from(plan.origins, (o) => obs.length - o) };
+    backtested = new Map(names.map((n, i) => [n, bt.fits[i]]));
     const ranking = rankCandidates(bt, task.metric, task.combine);
     if (ranking) {
       chosen = ranking.chosen.map((i) => names[i]);
@@ -108,7 +111,7 @@ function forecastOpen(y: Float64Array, task: SeriesTask, library: ModelResolver,
       };
     }
   }
-  const fit = fitChosen(chosen, weights, obs, task, resolve, fixed);
+  const fit = fitChosen(chosen, weights, obs, task, resolve, fixed, backtested);
   if (!('label' in fit)) return fallback(obs, task, base, fit.error);
   const { point, parts } = floored(fit);
   if (!finite({ mean: point, sd: fit.pf.sd })) return fallback(obs, task, base, `${fit.label} produced non-finite values`);

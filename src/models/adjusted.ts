@@ -57,6 +57,7 @@ export function adjustedModel(base: Model, spec: AdjustedSpec): Model {
         return [...explainForecast(fitted, h), ...own];
       },
       refit: (y2, ctx2) => fitOn(y2, ctx2, (v, c) => (fitted.refit ? fitted.refit(v, c) : base.fit(v, c))),
+      reselect: (y2, ctx2) => fitOn(y2, ctx2, (v, c) => (fitted.reselect ? fitted.reselect(v, c) : base.fit(v, c))),
     };
   };
   const revive = (how: Revival) => (s: FittedSpec, y: Float64Array, ctx: FitContext): FittedModel => fitOn(y, ctx, (v, c) => fitFrom(base, v, c, spec.own(s), how));

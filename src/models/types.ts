@@ -43,6 +43,12 @@ export interface FittedModel {
    */
   refit?(y: Float64Array, ctx: FitContext): FittedModel;
   /**
+   * Fit on a longer history of the same series choosing the structure afresh, as `fit` does,
+   * but leaving out the structures this fit's own search (or the one it was refit from) found
+   * to have no support: the final fit after the backtest windows. Absent: `fit`.
+   */
+  reselect?(y: Float64Array, ctx: FitContext): FittedModel;
+  /**
    * The point forecast of `forecast(h)` split into additive parts that sum to it step by step
    * (see ForecastPart). Absent: the whole forecast is level/trend (explainForecast).
    */
