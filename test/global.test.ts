@@ -162,3 +162,38 @@ describe('cold start (issue 16)', () => {
     expect(JSON.parse(readFileSync(join(after.dir, 'manifest.json'), 'utf8')).global).toMatchObject({ network: net2, trained: false });
   });
 });
+
+describe('when a network is trained for short series alone (issue 16)', () => {
+  // 4 of the 24 series were launched 10 days before the data end (too short for a backtest);
+  // no new items, `global` not a candidate: only cold start could use a network.
+  const dir = tempDir();
+  const data = launchData(dir);
+  const run = (name: string, coldStartShare?: number) => runForecast(parseConfig({
+    input: { path: data.input }, out: join(dir, name), horizon: 14, threads: 1, calendars: { items: data.items },
+    models: { windows: 2, global: { ...small, ...(coldStartShare === undefined ? {} : { coldStartShare }) } },
+  }), undefined, new Date('2024-05-01T03:00:00Z'), 'retrain');
+  const short = ['S1/K10', 'S1/K11', 'S2/K10', 'S2/K11'];
+
+  it('trains one when at least models.global.coldStartShare of the series are short (default 5 %: 4 of 24 are)', async () => {
+    const r = await run('share-default');
+    const series = rowsOf(r.dir, 'series.csv');
+    expect(series.filter((s) => s.selection === 'cold-start').map((s) => `${s.store_id}/${s.sku}`).sort()).toEqual(short);
+    const m = JSON.parse(readFileSync(join(r.dir, 'manifest.json'), 'utf8'));
+    expect(m.global).toMatchObject({ trained: true, backtest_network: null });
+    expect(readdirSync(join(dir, 'share-default', 'models'))).toEqual([m.global.network]);
+  });
+
+  it('trains none below that share: the short series get the local rule, and the run has no network', async () => {
+    const r = await run('share-high', 0.2);
+    const series = rowsOf(r.dir, 'series.csv');
+    expect(series.filter((s) => s.selection === 'cold-start')).toEqual([]);
+    const byKey = new Map(series.map((s) => [`${s.store_id}/${s.sku}`, s]));
+    for (const k of short) expect(byKey.get(k)?.model).not.toMatch(/^global-/);
+    const m = JSON.parse(readFileSync(join(r.dir, 'manifest.json'), 'utf8'));
+    expect(m.global).toBeNull();
+    expect(m.stage_seconds.global).toBeLessThan(2);
+    expect(readdirSync(join(dir, 'share-high')).includes('models')).toBe(false);
+    const used = await withState(join(dir, 'share-high'), (db) => queryRows<{ n: number }>(db, 'SELECT count(*)::INTEGER AS n FROM run_networks'));
+    expect(used).toEqual([{ n: 0 }]);
+  });
+});

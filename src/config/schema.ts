@@ -115,6 +115,14 @@ export const GlobalSchema = z
   .object({
     /** Train one network across all series at each retrain (src/models/global/): the `global` candidate, and the forecaster of series too short for the local models and of new items. */
     enabled: z.boolean().default(true),
+    /**
+     * Series too short for a backtest are forecast by the network whenever the run has one anyway
+     * (`global` a candidate, `input.newItems`, a registered network on a nightly run). A network
+     * is trained for them alone only when at least this share of the series with history is that
+     * short (a launch wave, not a few stragglers: training costs about a minute whatever the
+     * count); otherwise they get the local models' rule by demand class. 0: whenever any is; 1: only when all are.
+     */
+    coldStartShare: z.number().min(0).max(1).default(0.05),
     /** Training rows (origin × step windows) sampled across the series. */
     samples: z.number().int().min(100).max(5_000_000).default(100_000),
     /** Passes over the training rows. */

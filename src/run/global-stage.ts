@@ -112,7 +112,7 @@ export async function globalStage(g: GlobalInputs): Promise<GlobalPlan | null> {
     }
   }
   const featureNames = g.plan?.featureNames() ?? [];
-  const uses = await networkUses(g, namedVersions);
+  const uses = await networkUses(g, namedVersions, current !== null);
   if (g.refuse && uses.length > 0) throw new UserError(`${g.refuse}, and this run would use it (${uses.join('; ')}): forecast on one machine (shelfcast run or retrain), or set models.global.enabled to false`);
   // Nothing would use a network: none is trained, and a registered one is not loaded.
   if (uses.length === 0) return null;
@@ -175,9 +175,11 @@ function isCandidate(task: SeriesTask): boolean {
 /**
  * What would use a network in this run, one phrase each (none: it neither trains nor loads one):
  * `global` a candidate, new items, live versions made with a network, or series too short for a
- * backtest (cold start).
+ * backtest (cold start) when the run has a network anyway (`registered`) or enough of them are
+ * short to be worth training one (`models.global.coldStartShare`): a handful of short series
+ * get the local models' rule rather than a minute of training.
  */
-async function networkUses(g: GlobalInputs, named: number): Promise<string[]> {
+async function networkUses(g: GlobalInputs, named: number, registered: boolean): Promise<string[]> {
   const uses: string[] = [];
   if (isCandidate(g.task)) uses.push(`'global' is a candidate in models.candidates`);
   const fresh = g.keys.store.length - g.withHistory;
@@ -185,7 +187,10 @@ async function networkUses(g: GlobalInputs, named: number): Promise<string[]> {
   if (named > 0) uses.push(`${named} live model versions were made with a global network`);
   const lengths = await queryRows<{ n: number; series: number }>(g.conn, `SELECT n, count(*)::INTEGER AS series FROM (SELECT (${g.ingested.lastT} - min(t) + 1)::INTEGER AS n FROM clean GROUP BY sid) GROUP BY n`);
   const short = lengths.filter((l) => tooShortForBacktest(Math.min(l.n, g.task.maxHistory), g.task)).reduce((a, l) => a + l.series, 0);
-  if (short > 0) uses.push(`${short} of ${g.withHistory} series are too short for a backtest (cold start)`);
+  const share = g.withHistory > 0 ? short / g.withHistory : 0;
+  if (short > 0 && (registered || uses.length > 0 || share >= g.cfg.models.global.coldStartShare)) {
+    uses.push(`${short} of ${g.withHistory} series are too short for a backtest (cold start${registered || uses.length > 0 ? '' : `: at least models.global.coldStartShare ${g.cfg.models.global.coldStartShare}`})`);
+  }
   return uses;
 }
 
