@@ -8,7 +8,7 @@ import { envSeconds } from '../config/env.js';
 import { UserError, errorMessage } from '../errors.js';
 import type { DemandClass } from '../models/classify.js';
 import type { ModelName } from '../models/library.js';
-import type { Calibration } from '../backtest/conformal.js';
+import type { Calibration, ClassDist, DistTables } from '../backtest/conformal.js';
 import type { PriorRow } from '../calendars/plan.js';
 
 /**
@@ -220,7 +220,7 @@ export async function pinnedSeries(conn: DuckDBConnection): Promise<{ store_id: 
 export async function latestCalibration(conn: DuckDBConnection, levels: readonly number[], horizon: number): Promise<Calibration | null> {
   const rows = await queryRows<{ calibration: string }>(conn, `SELECT calibration::VARCHAR AS calibration FROM calibrations ORDER BY created_at DESC LIMIT 1`);
   if (rows.length === 0) return null;
-  const c = JSON.parse(rows[0].calibration) as { levels: number[]; horizon: number; byClass: Record<string, number[] | null>; pooled: number[] | null; samples: Record<string, number> };
+  const c = JSON.parse(rows[0].calibration) as { levels: number[]; horizon: number; byClass: Record<string, number[] | null>; pooled: number[] | null; samples: Record<string, number>; dist?: { byClass: Record<string, ClassDistJson>; pooled: ClassDistJson } };
   if (c.horizon !== horizon || c.levels.length !== levels.length || c.levels.some((l, i) => Math.abs(l - levels[i]) > 1e-12)) return null;
   const arr = (x: number[] | null): Float64Array | null => (x ? Float64Array.from(x) : null);
   return {
@@ -229,12 +229,26 @@ export async function latestCalibration(conn: DuckDBConnection, levels: readonly
     byClass: Object.fromEntries(Object.entries(c.byClass).map(([k, v]) => [k, arr(v)])) as unknown as Calibration['byClass'],
     pooled: arr(c.pooled),
     samples: c.samples as Calibration['samples'],
+    ...(c.dist ? { dist: distFromJson(c.dist) } : {}),
   };
+}
+
+type ClassDistJson = { absGrid: number[]; m2: number[]; paths: (number | null)[]; weights: number[] } | null;
+
+/** The score distribution of a stored calibration (conformal.ts DistTables); NaN travels as null. */
+function distFromJson(d: { byClass: Record<string, ClassDistJson>; pooled: ClassDistJson }): DistTables {
+  const one = (x: ClassDistJson): ClassDist | null => (x ? { absGrid: Float64Array.from(x.absGrid), m2: Float64Array.from(x.m2), paths: Float32Array.from(x.paths, (v) => (v === null ? NaN : v)), weights: Float32Array.from(x.weights) } : null);
+  return { byClass: Object.fromEntries(Object.entries(d.byClass).map(([k, v]) => [k, one(v)])) as unknown as DistTables['byClass'], pooled: one(d.pooled) };
+}
+
+function distJson(d: DistTables): unknown {
+  const one = (x: ClassDist | null): ClassDistJson => (x ? { absGrid: Array.from(x.absGrid), m2: Array.from(x.m2), paths: Array.from(x.paths, (v) => (Number.isNaN(v) ? null : v)), weights: Array.from(x.weights) } : null);
+  return { byClass: Object.fromEntries(Object.entries(d.byClass).map(([k, v]) => [k, one(v)])), pooled: one(d.pooled) };
 }
 
 function calibrationJson(c: Calibration): string {
   const arr = (x: Float64Array | null): number[] | null => (x ? Array.from(x) : null);
-  return JSON.stringify({ levels: c.levels, horizon: c.horizon, byClass: Object.fromEntries(Object.entries(c.byClass).map(([k, v]) => [k, arr(v)])), pooled: arr(c.pooled), samples: c.samples });
+  return JSON.stringify({ levels: c.levels, horizon: c.horizon, byClass: Object.fromEntries(Object.entries(c.byClass).map(([k, v]) => [k, arr(v)])), pooled: arr(c.pooled), samples: c.samples, ...(c.dist ? { dist: distJson(c.dist) } : {}) });
 }
 
 export interface RunRecord {

@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Piscina } from 'piscina';
 import type { Config } from '../config/schema.js';
 import type { Ingested } from '../ingest/index.js';
-import { readSeriesBatches, type SeriesKeys } from '../ingest/series-reader.js';
+import { readSeriesBatches, type ReadBatch, type SeriesKeys } from '../ingest/series-reader.js';
 import type { CalendarPlan } from '../calendars/plan.js';
 import type { ClosurePlan } from '../calendars/closure-plan.js';
 import { forecastAll } from '../forecast/pool.js';
@@ -30,6 +30,7 @@ export interface ForecastOutcome {
 export async function forecastStage(
   conn: DuckDBConnection, pool: Piscina, ingested: Ingested, task: SeriesTask, cfg: Config, events: RunEvents, keys: SeriesKeys,
   plan: CalendarPlan | null, closures: ClosurePlan | null, fixed?: (firstSid: number, count: number) => BatchFixed,
+  observe?: (read: ReadBatch) => void,
 ): Promise<ForecastOutcome> {
   const results: PlacedResult[] = [];
   const calibration = new CalibrationBuilder(task.horizon, task.windows);
@@ -38,6 +39,8 @@ export async function forecastStage(
   const batches = readSeriesBatches(conn, { lastT: ingested.lastT, gapValue: cfg.quality.gaps === 'zero' ? 0 : NaN, batchSize: cfg.batchSize });
   const tagged = (async function* () {
     for await (const read of batches) {
+      // Before closures mark closed history periods unobserved: what the series sold.
+      observe?.(read);
       const count = read.batch.offsets.length - 1;
       const batch = {
         ...read.batch,

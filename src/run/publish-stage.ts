@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { SeriesKeys } from '../ingest/series-reader.js';
 import { demandClassOf, SCORE_FIELDS } from '../forecast/wire.js';
 import type { SeriesTask } from '../forecast/types.js';
-import { seriesQuantiles, type Calibration } from '../backtest/conformal.js';
+import { predictiveQuantiles, type Calibration } from '../backtest/conformal.js';
 import type { FiscalLabel } from '../calendars/fiscal454.js';
 import { ForecastCsvWriter, SERIES_COLUMNS, seriesLine } from '../publish/forecast-csv.js';
 import { CsvWriter } from '../publish/csv-writer.js';
@@ -22,6 +22,19 @@ export interface WrittenForecasts {
   readonly newVersions: NewVersion[];
 }
 
+/** What the ERP outputs need from the forecast files as they are written (run/erp-stage.ts). */
+export interface PublishExtras {
+  /** Per series id, 1 where the history is whole units (intermittent and lumpy ones get a count distribution). */
+  readonly count?: Uint8Array;
+  /** Called with each series' mean and published quantiles. */
+  readonly collect?: (sid: number, point: Float64Array, quantiles: readonly Float64Array[]) => void;
+}
+
+/** Whether series `sid` gets the discrete distribution (backtest/distribution.ts). */
+export function isCount(count: Uint8Array | undefined, sid: number, cls: string): boolean {
+  return count !== undefined && count[sid] === 1 && (cls === 'intermittent' || cls === 'lumpy');
+}
+
 /**
  * Write forecasts.csv and series.csv in series order: calibrated quantiles, the model and
  * its version for every series, and the new versions to register.
@@ -29,6 +42,7 @@ export interface WrittenForecasts {
 export async function writeForecastFiles(
   staging: string, runId: string, cfg: Config, task: SeriesTask, dates: readonly string[], fiscal: readonly FiscalLabel[] | null,
   keys: SeriesKeys, results: readonly PlacedResult[], calibration: Calibration, reuse: ReusePlan, live: ReadonlyMap<string, LiveVersion>, closures: ClosurePlan | null,
+  extra: PublishExtras = {},
 ): Promise<WrittenForecasts> {
   const writer = new ForecastCsvWriter(artifactPath(staging, 'forecasts.csv'), runId, cfg.quantiles, dates, fiscal);
   const seriesOut = new CsvWriter(artifactPath(staging, 'series.csv'), SERIES_COLUMNS);
@@ -60,8 +74,9 @@ export async function writeForecastFiles(
         newVersions.push({ store_id: store, sku, version, label, demand_class: cls, selection: result.selections[i], backtest_mase: score(sc, 'mase'), backtest_rmsse: score(sc, 'rmsse'), backtest_bias: score(sc, 'bias'), scale: result.scale[i] });
       }
       const point = result.point.subarray(i * h, (i + 1) * h);
-      const qs = seriesQuantiles(calibration, cls, point, result.sd.subarray(i * h, (i + 1) * h), calibrationUnit(result, i, h), result.closed.subarray(i * h, (i + 1) * h));
+      const qs = predictiveQuantiles(calibration, cls, point, result.sd.subarray(i * h, (i + 1) * h), calibrationUnit(result, i, h), result.closed.subarray(i * h, (i + 1) * h), isCount(extra.count, sid, cls));
       writer.addSeries(store, sku, label, point, qs, version);
+      extra.collect?.(sid, point, qs);
       const btMase = reused && prev ? prev.backtest_mase ?? NaN : score(sc, 'mase');
       const btRmsse = reused && prev ? prev.backtest_rmsse ?? NaN : score(sc, 'rmsse');
       const btBias = reused && prev ? prev.backtest_bias ?? NaN : score(sc, 'bias');

@@ -15,10 +15,11 @@ import { createForecastPool, defaultThreads } from '../forecast/pool.js';
 import { fiscalAggregate, forecastCsvToParquet } from '../publish/parquet.js';
 import { fiscalLabel } from '../calendars/fiscal454.js';
 import { historyStart, writeHistory } from '../publish/history.js';
-import { describeFiles, readManifest, RunManifest, writeJson, writeManifest } from '../publish/manifest.js';
+import { describeFiles, readManifest, RunManifest, writeJson, writeManifest, type WrittenFiles } from '../publish/manifest.js';
 import { createStaging, discardStaging, promote, runDir, switchLatest } from '../publish/atomic.js';
-import { artifactPath } from '../publish/artifacts.js';
+import { artifactPath, type ArtifactName } from '../publish/artifacts.js';
 import { lockOutput } from '../publish/recover.js';
+import { postSigned, webhookSecret } from '../publish/notify.js';
 import { createOutputFolder } from '../publish/output-folder.js';
 import { publishedName, publishedSettings } from '../publish/published-paths.js';
 import { StateBusy, driftFlags, inTransaction, latestCalendarPriors, latestCalibration, liveVersions, pinnedSeries, recordRun, recordVersions, registeredRunCount, seriesKey, setPublishedRun, storeCalendarPriors, storeCalibration, withState } from '../registry/state.js';
@@ -31,6 +32,7 @@ import { allSettledOrThrow } from './settle.js';
 import { calendarStage, closureStage, futureStage } from './calendar-stage.js';
 import { forecastStage, summarizeBacktest } from './forecast-stage.js';
 import { writeForecastFiles } from './publish-stage.js';
+import { publishedNotice, readErpTables, SeriesObserver, SeriesTable, writeOutputs, writeSchema } from './erp-stage.js';
 import { silentEvents, timedStages, type RunEvents } from './events.js';
 import { faultPoint } from './fault.js';
 import { failUnusable, keepFailed } from './failed.js';
@@ -79,6 +81,8 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
   const started = Date.now();
   const { events, stages } = timedStages(userEvents);
   const out = resolve(cfg.out);
+  // A webhook secret named but not set stops the run before any work: no notice goes out unsigned.
+  const secret = cfg.webhook.url ? webhookSecret(cfg.webhook.secretEnv) : null;
   const input = openSource(cfg.input);
   const inputPath = input.path;
   createOutputFolder(out);
@@ -141,7 +145,8 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     const plan = await calendarStage(conn, cfg, ingested, keys, seriesSettings, storedPriors, future);
     const closures = await closureStage(conn, cfg, ingested, keys, seriesSettings, plan, future);
     stage('forecast');
-    const { results, calibration: builder } = await forecastStage(conn, pool, ingested, seriesSettings, cfg, events, keys, plan, closures, (firstSid, count) => encodeFixed(reuse.fixed.slice(firstSid, firstSid + count)));
+    const observer = new SeriesObserver(keys.store.length);
+    const { results, calibration: builder } = await forecastStage(conn, pool, ingested, seriesSettings, cfg, events, keys, plan, closures, (firstSid, count) => encodeFixed(reuse.fixed.slice(firstSid, firstSid + count)), (read) => observer.observe(read));
     const fresh = builder.build(cfg.quantiles);
     // Nightly runs keep the retrain's calibration; a retrain (or a first run) makes a new one.
     const calibration = stored ?? fresh;
@@ -149,12 +154,18 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     stage('publish');
     const dates = targetDates(report.last_date, freq.days, seriesSettings.horizon);
     const fiscal = cfg.calendars.fiscal === 'nrf-454' ? dates.map(fiscalLabel) : null;
-    const written = await writeForecastFiles(staging, runId, cfg, seriesSettings, dates, fiscal, keys, results, calibration, reuse, state.live, closures);
+    const seriesTable = new SeriesTable(keys, seriesSettings.horizon, cfg.quantiles);
+    const written = await writeForecastFiles(staging, runId, cfg, seriesSettings, dates, fiscal, keys, results, calibration, reuse, state.live, closures, {
+      ...(cfg.intervals.counts === 'discrete' ? { count: observer.count } : {}),
+      collect: (sid, point, qs) => seriesTable.collect(sid, point, qs),
+    });
     await forecastCsvToParquet(conn, artifactPath(staging, 'forecasts.csv'), artifactPath(staging, 'forecasts.parquet'), cfg.quantiles, fiscal !== null);
     if (fiscal) await fiscalAggregate(conn, artifactPath(staging, 'forecasts.csv'), artifactPath(staging, 'forecasts-fiscal.csv'));
     const historyRows = await writeHistory(conn, ingested, artifactPath(staging, 'history.parquet'));
     const eventRows = plan ? await plan.writeEvents(artifactPath(staging, 'events.csv'), keys, historyStart(ingested), dates[dates.length - 1]) : 0;
-    const files = await describeFiles(staging, {
+    const tables = readErpTables(cfg);
+    const erp = await writeOutputs(conn, staging, cfg, seriesTable.table(tables, dates), freq.name === 'week');
+    const writtenFiles: WrittenFiles = {
       'forecasts.csv': written.rows,
       'forecasts.parquet': written.rows,
       'series.csv': written.seriesRows,
@@ -163,7 +174,10 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       ...(fiscal ? { 'forecasts-fiscal.csv': null } : {}),
       'quality.json': null,
       'rejects.csv': report.rows_rejected + report.rows_corrected,
-    });
+      'SCHEMA.md': null,
+    };
+    writeSchema(staging, runId, cfg, Object.keys(writtenFiles) as ArtifactName[], fiscal !== null, erp.entries);
+    const files = await describeFiles(staging, writtenFiles, erp.outputs.flatMap((o) => o.files));
     const finished = new Date();
     const calendarLocations = plan ? plan.storeCalendars(keys.store) : [];
     const calendars: RunManifest['calendars'] = plan ? { locations: calendarLocations, features: plan.featureNames().length, default_location: { country: cfg.calendars.country, region: cfg.calendars.region ?? null }, files: plan.versions(), pooled_effects: storedPriors ? 'from the last retrain' : 'estimated by this run' } : null;
@@ -184,6 +198,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       future: future?.report ?? null,
       quantiles: cfg.quantiles,
       files,
+      ...(cfg.outputs.length ? { outputs: erp.outputs.map((o) => ({ name: o.name, profile: o.profile, format: o.format, layout: o.layout, levels: [...o.levels], files: o.files.map((f) => f.path) })) } : {}),
       rows: { forecasts: written.rows, rejected: report.rows_rejected },
       series_per_model: sortKeys(written.perModel),
       series_per_class: sortKeys(written.perClass),
@@ -227,6 +242,10 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     faultPoint('promoted');
     switchLatest(out, runId);
     faultPoint('switched');
+    if (cfg.webhook.url) {
+      const problem = await postSigned(cfg.webhook.url, 'run.published', publishedNotice(runId, kind, finished, dates, report.last_date, report.series, files), secret);
+      if (problem) events.info(`warning: webhook ${cfg.webhook.url} ${problem}; run ${runId} is published regardless`);
+    }
     await pruneAfterPublish(out, cfg.retention, (m) => events.info(m));
     return { runId, kind, dir, series: report.series, rows: written.rows, rowsRejected: report.rows_rejected, seriesPerModel: sortKeys(written.perModel), decisions: reuse.counts, fallbacks: written.fallbacks.length, warnings, calendars: calendarLocations.map((l) => `${l.location}${l.default ? ' (default)' : ''} ${l.stores} stores`).join(', ') || 'off', seconds: (Date.now() - started) / 1000 };
   } catch (e) {
