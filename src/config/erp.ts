@@ -85,7 +85,7 @@ export const WebhookSchema = z
 
 export const IntervalsSchema = z
   .object({
-    /** Intermittent and lumpy series whose history is whole units: a `discrete` count distribution (negative binomial) or the `conformal` band. */
+    /** Intermittent and lumpy series whose history is whole units sold a few at a time (median sale ≤ 10): a `discrete` count distribution (negative binomial) or the `conformal` band. */
     counts: z.enum(['discrete', 'conformal']).default('discrete'),
   })
   .strict();

@@ -61,6 +61,11 @@ export const ARTIFACTS = [
     about: 'point forecasts summed by NRF 4-5-4 fiscal year and period', download: { label: 'Fiscal periods CSV' }, textColumns: ['store_id', 'sku'],
   },
   {
+    name: 'leadtime.csv', mediaType: CSV, writer: 'src/run/leadtime-stage.ts', optional: 'leadtime.days', served: true,
+    about: 'per store and SKU: demand over its lead time (mean and quantiles of simulated paths), reorder point and safety stock',
+    textColumns: ['store_id', 'sku'],
+  },
+  {
     name: 'SCHEMA.md', mediaType: MARKDOWN, writer: 'src/publish/dictionary.ts', served: true,
     about: 'the data dictionary: every file the run wrote, its columns, types, units and meaning',
   },

@@ -13,8 +13,11 @@ import { profileColumns, resolveProfile, writeProfile, type ForecastTable, type 
  * mark closed periods unobserved): whether its history is whole units, which decides its
  * quantiles' distribution (backtest/distribution.ts).
  */
+/** A count series sells few units at a time: the median of its positive sales is at most this (whole dollars are not units). */
+export const MAX_COUNT_MEDIAN = 10;
+
 export class SeriesObserver {
-  /** Per series id: 1 where every observed value is a whole number and some is positive. */
+  /** Per series id: 1 where every observed value is a whole number, some positive, and the median positive one at most MAX_COUNT_MEDIAN. */
   readonly count: Uint8Array;
   private readonly taps: ((read: ReadBatch) => void)[] = [];
 
@@ -31,14 +34,15 @@ export class SeriesObserver {
     const { batch, firstSid } = read;
     for (let i = 0; i + 1 < batch.offsets.length; i++) {
       let whole = true;
-      let positive = false;
+      const positive: number[] = [];
       for (let j = batch.offsets[i]; j < batch.offsets[i + 1]; j++) {
         const v = batch.values[j];
         if (Number.isNaN(v)) continue;
         if (!Number.isInteger(v)) { whole = false; break; }
-        if (v > 0) positive = true;
+        if (v > 0) positive.push(v);
       }
-      this.count[firstSid + i] = whole && positive ? 1 : 0;
+      positive.sort((a, b) => a - b);
+      this.count[firstSid + i] = whole && positive.length > 0 && positive[(positive.length - 1) >> 1] <= MAX_COUNT_MEDIAN ? 1 : 0;
     }
     for (const tap of this.taps) tap(read);
   }

@@ -32,6 +32,7 @@ import { allSettledOrThrow } from './settle.js';
 import { calendarStage, closureStage, futureStage } from './calendar-stage.js';
 import { forecastStage, summarizeBacktest } from './forecast-stage.js';
 import { writeForecastFiles } from './publish-stage.js';
+import { writeLeadtime } from './leadtime-stage.js';
 import { publishedNotice, readErpTables, SeriesObserver, SeriesTable, writeOutputs, writeSchema } from './erp-stage.js';
 import { silentEvents, timedStages, type RunEvents } from './events.js';
 import { faultPoint } from './fault.js';
@@ -164,7 +165,9 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     const historyRows = await writeHistory(conn, ingested, artifactPath(staging, 'history.parquet'));
     const eventRows = plan ? await plan.writeEvents(artifactPath(staging, 'events.csv'), keys, historyStart(ingested), dates[dates.length - 1]) : 0;
     const tables = readErpTables(cfg);
+    const leadtime = cfg.leadtime.days !== undefined ? await writeLeadtime(staging, cfg, keys, results, calibration, cfg.intervals.counts === 'discrete' ? observer.count : undefined, tables, dates, freq.days) : null;
     const erp = await writeOutputs(conn, staging, cfg, seriesTable.table(tables, dates), freq.name === 'week');
+    if (leadtime) erp.entries.unshift(leadtime.entry);
     const writtenFiles: WrittenFiles = {
       'forecasts.csv': written.rows,
       'forecasts.parquet': written.rows,
@@ -174,6 +177,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       ...(fiscal ? { 'forecasts-fiscal.csv': null } : {}),
       'quality.json': null,
       'rejects.csv': report.rows_rejected + report.rows_corrected,
+      ...(leadtime ? { 'leadtime.csv': leadtime.rows } : {}),
       'SCHEMA.md': null,
     };
     writeSchema(staging, runId, cfg, Object.keys(writtenFiles) as ArtifactName[], fiscal !== null, erp.entries);
@@ -199,6 +203,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       quantiles: cfg.quantiles,
       files,
       ...(cfg.outputs.length ? { outputs: erp.outputs.map((o) => ({ name: o.name, profile: o.profile, format: o.format, layout: o.layout, levels: [...o.levels], files: o.files.map((f) => f.path) })) } : {}),
+      ...(leadtime ? { leadtime: leadtime.summary } : {}),
       rows: { forecasts: written.rows, rejected: report.rows_rejected },
       series_per_model: sortKeys(written.perModel),
       series_per_class: sortKeys(written.perClass),
