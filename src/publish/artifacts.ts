@@ -61,6 +61,11 @@ export const ARTIFACTS = [
     about: 'point forecasts summed by NRF 4-5-4 fiscal year and period', download: { label: 'Fiscal periods CSV' }, textColumns: ['store_id', 'sku'],
   },
   {
+    name: 'hierarchy.csv', mediaType: CSV, writer: 'src/run/hierarchy-stage.ts', optional: 'hierarchy.enabled', served: true,
+    about: 'reconciled forecasts of every level (store, region, category × store, SKU × region, total, and the series): mean and quantiles, adding up',
+    textColumns: ['store_id', 'sku', 'region', 'category'],
+  },
+  {
     name: 'leadtime.csv', mediaType: CSV, writer: 'src/run/leadtime-stage.ts', optional: 'leadtime.days', served: true,
     about: 'per store and SKU: demand over its lead time (mean and quantiles of simulated paths), reorder point and safety stock',
     textColumns: ['store_id', 'sku'],

@@ -33,6 +33,7 @@ import { calendarStage, closureStage, futureStage } from './calendar-stage.js';
 import { forecastStage, summarizeBacktest } from './forecast-stage.js';
 import { writeForecastFiles } from './publish-stage.js';
 import { writeLeadtime } from './leadtime-stage.js';
+import { forecastAggregates, HierarchyPlan, reconcileAndWrite } from './hierarchy-stage.js';
 import { publishedNotice, readErpTables, SeriesObserver, SeriesTable, writeOutputs, writeSchema } from './erp-stage.js';
 import { silentEvents, timedStages, type RunEvents } from './events.js';
 import { faultPoint } from './fault.js';
@@ -146,8 +147,13 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     const plan = await calendarStage(conn, cfg, ingested, keys, seriesSettings, storedPriors, future);
     const closures = await closureStage(conn, cfg, ingested, keys, seriesSettings, plan, future);
     stage('forecast');
+    const tables = readErpTables(cfg);
     const observer = new SeriesObserver(keys.store.length);
+    // The hierarchy's aggregates are summed from the series as they stream past, then forecast as more series.
+    const hierarchy = cfg.hierarchy.enabled ? new HierarchyPlan(cfg, keys, tables, ingested.lastT) : null;
+    if (hierarchy) observer.onBatch((read) => hierarchy.tap(read));
     const { results, calibration: builder } = await forecastStage(conn, pool, ingested, seriesSettings, cfg, events, keys, plan, closures, (firstSid, count) => encodeFixed(reuse.fixed.slice(firstSid, firstSid + count)), (read) => observer.observe(read));
+    const aggregates = hierarchy ? await forecastAggregates(pool, hierarchy, seriesSettings, cfg, keys, plan, closures, ingested.lastT) : null;
     const fresh = builder.build(cfg.quantiles);
     // Nightly runs keep the retrain's calibration; a retrain (or a first run) makes a new one.
     const calibration = stored ?? fresh;
@@ -164,10 +170,12 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     if (fiscal) await fiscalAggregate(conn, artifactPath(staging, 'forecasts.csv'), artifactPath(staging, 'forecasts-fiscal.csv'));
     const historyRows = await writeHistory(conn, ingested, artifactPath(staging, 'history.parquet'));
     const eventRows = plan ? await plan.writeEvents(artifactPath(staging, 'events.csv'), keys, historyStart(ingested), dates[dates.length - 1]) : 0;
-    const tables = readErpTables(cfg);
-    const leadtime = cfg.leadtime.days !== undefined ? await writeLeadtime(staging, cfg, keys, results, calibration, cfg.intervals.counts === 'discrete' ? observer.count : undefined, tables, dates, freq.days) : null;
-    const erp = await writeOutputs(conn, staging, cfg, seriesTable.table(tables, dates), freq.name === 'week');
+    const counts = cfg.intervals.counts === 'discrete' ? observer.count : undefined;
+    const reconciled = hierarchy && aggregates ? await reconcileAndWrite(staging, cfg, hierarchy, seriesTable, results, calibration, counts, aggregates, tables, dates, seriesSettings) : null;
+    const leadtime = cfg.leadtime.days !== undefined ? await writeLeadtime(staging, cfg, keys, results, calibration, counts, tables, dates, freq.days) : null;
+    const erp = await writeOutputs(conn, staging, cfg, reconciled?.table ?? seriesTable.table(tables, dates), freq.name === 'week');
     if (leadtime) erp.entries.unshift(leadtime.entry);
+    if (reconciled) erp.entries.unshift(reconciled.entry);
     const writtenFiles: WrittenFiles = {
       'forecasts.csv': written.rows,
       'forecasts.parquet': written.rows,
@@ -177,6 +185,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       ...(fiscal ? { 'forecasts-fiscal.csv': null } : {}),
       'quality.json': null,
       'rejects.csv': report.rows_rejected + report.rows_corrected,
+      ...(reconciled ? { 'hierarchy.csv': reconciled.rows } : {}),
       ...(leadtime ? { 'leadtime.csv': leadtime.rows } : {}),
       'SCHEMA.md': null,
     };
@@ -203,6 +212,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
       quantiles: cfg.quantiles,
       files,
       ...(cfg.outputs.length ? { outputs: erp.outputs.map((o) => ({ name: o.name, profile: o.profile, format: o.format, layout: o.layout, levels: [...o.levels], files: o.files.map((f) => f.path) })) } : {}),
+      ...(reconciled ? { hierarchy: reconciled.summary } : {}),
       ...(leadtime ? { leadtime: leadtime.summary } : {}),
       rows: { forecasts: written.rows, rejected: report.rows_rejected },
       series_per_model: sortKeys(written.perModel),
