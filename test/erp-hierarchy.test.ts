@@ -110,7 +110,7 @@ describe('reconciliation', () => {
     const N = 12;
     const n = 6;
     const cols = Array.from({ length: n }, (_, i) => Float64Array.from({ length: N }, () => gaussian(r) + (i > 2 ? 0.5 * gaussian(r) : 0)));
-    const e = errorMatrix(N, n, (i) => cols[i], () => 1);
+    const e = errorMatrix(N, n, (i) => cols[i], () => 1, false);
     // hts shrink.estim, written out with the full matrices.
     const covm = (i: number, j: number) => cols[i].reduce((acc, v, t) => acc + v * cols[j][t], 0) / N;
     const xs = cols.map((c, i) => c.map((v) => v / Math.sqrt(covm(i, i))));

@@ -36,7 +36,7 @@ export interface Errors {
  * contributes no correlation; its variance is `fallback(i)`. Missing values are 0 and the
  * present ones scaled by √(N / present), which keeps each series' mean square.
  */
-export function errorMatrix(N: number, n: number, column: (i: number) => ArrayLike<number> | null, fallback: (i: number) => number): Errors {
+export function errorMatrix(N: number, n: number, column: (i: number) => ArrayLike<number> | null, fallback: (i: number) => number, center = true): Errors {
   const x = new Float64Array(N * n);
   const diag = new Float64Array(n);
   const measured = new Uint8Array(n);
@@ -49,9 +49,12 @@ export function errorMatrix(N: number, n: number, column: (i: number) => ArrayLi
       continue;
     }
     const f = Math.sqrt(N / k);
+    // Centred (as hierarchicalforecast's mint_shrink does): a series' bias is not a covariance.
+    let mean = 0;
+    if (center) { for (let t = 0; t < N; t++) if (Number.isFinite(col[t])) mean += col[t]; mean /= k; }
     let ss = 0;
     for (let t = 0; t < N; t++) {
-      const v = Number.isFinite(col[t]) ? col[t] * f : 0;
+      const v = Number.isFinite(col[t]) ? (col[t] - mean) * f : 0;
       x[t * n + i] = v;
       ss += v * v;
     }
