@@ -78,6 +78,21 @@ describe('hierarchy', () => {
   });
 });
 
+describe('hierarchy beyond the dense size', () => {
+  it('reconciles by conjugate gradients and still adds up', async () => {
+    const dir = tempDir();
+    const items = writeCsv(dir, 'items.csv', ITEMS[0], ITEMS.slice(1));
+    const run = await runForecast(parseConfig({ out: join(dir, 'out'), threads: 1, horizon: 3, items, hierarchy: { enabled: true, samples: 50, maxDense: 1, levels: ['store', 'total'] } }));
+    const rows = parseCsv(readFileSync(join(run.dir, 'hierarchy.csv'), 'utf8'));
+    const m = JSON.parse(readFileSync(join(run.dir, 'manifest.json'), 'utf8'));
+    expect(m.hierarchy.method).toMatch(/^wls/);
+    for (const agg of rows.filter((r) => r.level !== 'series')) {
+      const parts = rows.filter((r) => r.level === 'series' && r.date === agg.date && (!agg.store_id || r.store_id === agg.store_id));
+      expect(parts.reduce((a, r) => a + ticks(r.mean), 0n)).toBe(ticks(agg.mean));
+    }
+  });
+});
+
 describe('reconciliation', () => {
   // total = a + b + c; store X = a + b.
   const shape: HierarchyShape = { n: 5, bottoms: 3, members: [Int32Array.of(0, 1, 2), Int32Array.of(0, 1)] };

@@ -201,8 +201,12 @@ function roundTo(x: number, step: number): string {
 
 /** File name of a store's file in a per-store layout: its id when it is a safe name, else a hash of it. */
 export function storeFileName(store: string): string {
-  return /^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$/.test(store) ? store : `store-${createHash('sha256').update(store).digest('hex').slice(0, 12)}`;
+  // `all-stores` is the file of rows above the stores (regions, totals): a store of that name is hashed too.
+  return /^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$/.test(store) && store !== ABOVE_STORES ? store : `store-${createHash('sha256').update(store).digest('hex').slice(0, 12)}`;
 }
+
+/** The file of a per-store layout that holds the rows of levels above the stores. */
+const ABOVE_STORES = 'all-stores';
 
 const EXT: Readonly<Record<ResolvedProfile['format'], string>> = { csv: 'csv', 'csv.gz': 'csv.gz', parquet: 'parquet' };
 
@@ -258,7 +262,7 @@ export async function writeProfile(conn: DuckDBConnection, dir: string, p: Resol
   const wanted = t.nodes.map((n, i) => (p.levels.includes(n.level) ? i : -1)).filter((i) => i >= 0);
   const parts = new Map<string, number[]>();
   for (const i of wanted) {
-    const part = p.layout === 'store' ? (t.nodes[i].store ? storeFileName(t.nodes[i].store) : 'all-stores') : '';
+    const part = p.layout === 'store' ? (t.nodes[i].store ? storeFileName(t.nodes[i].store) : ABOVE_STORES) : '';
     const list = parts.get(part);
     if (list) list.push(i); else parts.set(part, [i]);
   }

@@ -18,7 +18,7 @@ import { coherentMeans, formatTicks, type ForecastTable, type TableNode } from '
 import type { RunManifest } from '../publish/manifest.js';
 import { calibrationUnit, type PlacedResult } from './forecast-stage.js';
 import { isCount } from './publish-stage.js';
-import { packSizes, type ErpTables, type SeriesTable } from './erp-stage.js';
+import { packSizes, type ErpTables } from './erp-stage.js';
 
 /**
  * The hierarchy (issue 18, item 3): the levels the stores table (store → region) and the items
@@ -217,7 +217,7 @@ export interface HierarchyOutcome {
  * Reconcile and write hierarchy.csv; the table (every level) is what profiles with `levels`
  * write from.
  */
-export async function reconcileAndWrite(staging: string, cfg: Config, hp: HierarchyPlan, series: SeriesTable, bottomResults: readonly PlacedResult[], calibration: Calibration, count: Uint8Array | undefined, agg: { results: readonly PlacedResult[]; calibration: Calibration }, tables: ErpTables, dates: readonly string[], task: SeriesTask): Promise<HierarchyOutcome> {
+export async function reconcileAndWrite(staging: string, cfg: Config, hp: HierarchyPlan, bottomResults: readonly PlacedResult[], calibration: Calibration, count: Uint8Array | undefined, agg: { results: readonly PlacedResult[]; calibration: Calibration }, tables: ErpTables, dates: readonly string[], task: SeriesTask): Promise<HierarchyOutcome> {
   const h = task.horizon;
   const nb = hp.bottom.length;
   const m = hp.series.length;
@@ -258,9 +258,13 @@ export async function reconcileAndWrite(staging: string, cfg: Config, hp: Hierar
     return c;
   });
   const closedOf = (k: number, s: number): boolean => closedAt[s][k] === 1;
-  const coherent = (y: Float64Array): Float64Array => {
+  // Beyond the dense size each sample would cost a conjugate-gradient solve: samples then take
+  // the reconciliation of the means as a shift of each series (still adding up exactly).
+  let shift: Float64Array | null = null;
+  const coherent = (y: Float64Array, sample = false): Float64Array => {
     if (method === 'base') return y;
-    const rec = reconciler ? reconciler.reconcile(y) : y;
+    let rec: Float64Array;
+    if (sample && shift) { rec = Float64Array.from(y); for (let b = 0; b < nb; b++) rec[b] += shift[b]; } else rec = reconciler ? reconciler.reconcile(y) : y;
     const out = new Float64Array(n);
     for (let b = 0; b < nb; b++) out[b] = Math.max(0, rec[b]);
     for (let j = 0; j < m; j++) { let s = 0; for (const b of hp.series[j].members) s += out[b]; out[nb + j] = s; }
@@ -281,6 +285,7 @@ export async function reconcileAndWrite(staging: string, cfg: Config, hp: Hierar
     for (let k = 0; k < n; k++) y[k] = closedOf(k, s) ? 0 : pointOf(k, s);
     const mean = coherent(y);
     for (let k = 0; k < n; k++) meanAll[k * h + s] = mean[k];
+    if (reconciler?.kind === 'diagonal-cg') { const rec = reconciler.reconcile(y); shift = Float64Array.from({ length: nb }, (_, b) => rec[b] - y[b]); }
     const r = seededRandom(hashSeed(`hierarchy\u0000${s}`, 1));
     const normal = (): number => normalDraw(r);
     const cdfs = members.map((mb, k) => (mb.count && mb.d && !closedOf(k, s) ? countCdf(pointOf(k, s), countVariance(mb.d, unitOf(k)[s] > 0 ? unitOf(k)[s] : 0, s)) : null));
@@ -295,7 +300,7 @@ export async function reconcileAndWrite(staging: string, cfg: Config, hp: Hierar
         const unit = unitOf(k)[s];
         base[k] = cdf ? countQuantile(cdf, u) : mb.d && unit > 0 && Number.isFinite(unit) ? continuousQuantile(pointOf(k, s), unit, mb.d.absGrid, s, u) : gaussianQuantile(pointOf(k, s), mb.result.sd[mb.i * h + s], u);
       }
-      samples.set(coherent(base), p * n);
+      samples.set(coherent(base, true), p * n);
     }
     for (let k = 0; k < n; k++) {
       for (let p = 0; p < S; p++) sorted[p] = samples[p * n + k];
@@ -316,7 +321,6 @@ export async function reconcileAndWrite(staging: string, cfg: Config, hp: Hierar
     levels.forEach((_, l) => q[l].set(qAll[l].subarray(k * h, (k + 1) * h), row * h));
   });
   const table: ForecastTable = { nodes, dates, levels, mean, q, members: [...hp.bottom.map((_, i) => Int32Array.of(i)), ...hp.nodes.map((a) => a.members)], pack: packSizes(nodes, tables) };
-  void series;
 
   // hierarchy.csv: means in ticks, aggregates the exact sums of their series (base: as forecast).
   const ticks = method === 'base' ? null : coherentMeans(table, () => 1e-4);
@@ -340,6 +344,6 @@ export async function reconcileAndWrite(staging: string, cfg: Config, hp: Hierar
     { name: 'date', type: 'date', meaning: 'target period' }, { name: 'step', type: 'integer', meaning: 'periods ahead' },
     { name: 'mean', type: 'number', meaning: `reconciled mean (${used}); every row is the exact sum of its series rows, to the 4th decimal` },
     ...levels.map((l) => ({ name: quantileColumn(l), type: 'number', meaning: `quantile ${l} of the reconciled joint samples (quantiles of a sum are not sums of quantiles)` })),
-  ], [`Reconciliation ${used}${method === 'mint-shrink' && dense ? `, shrinkage λ = ${formatNumber(lambda)}` : ''}; ${S} joint samples per date; series forecast below 0 by the reconciliation are set to 0 and their aggregates re-added.`, 'The `series` rows are the reconciled series forecasts; forecasts.csv keeps the base forecasts. Use these rows (or a profile with `levels`) where totals must agree.']);
+  ], [`Reconciliation ${used}${reconciler?.kind === 'diagonal-cg' ? ' (by conjugate gradients; the samples shifted by the reconciliation of the means)' : ''}${method === 'mint-shrink' && dense ? `, shrinkage λ = ${formatNumber(lambda)}` : ''}; ${S} joint samples per date; series forecast below 0 by the reconciliation are set to 0 and their aggregates re-added.`, 'The `series` rows are the reconciled series forecasts; forecasts.csv keeps the base forecasts. Use these rows (or a profile with `levels`) where totals must agree.']);
   return { table, rows: w.rows, entry, summary: { method: used, levels: levelCounts, aggregates: m, shrinkage: method === 'mint-shrink' && dense ? lambda : null, samples: S, rounding: 'series by cumulative rounding, aggregates their exact sums' } };
 }

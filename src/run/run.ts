@@ -171,7 +171,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     const historyRows = await writeHistory(conn, ingested, artifactPath(staging, 'history.parquet'));
     const eventRows = plan ? await plan.writeEvents(artifactPath(staging, 'events.csv'), keys, historyStart(ingested), dates[dates.length - 1]) : 0;
     const counts = cfg.intervals.counts === 'discrete' ? observer.count : undefined;
-    const reconciled = hierarchy && aggregates ? await reconcileAndWrite(staging, cfg, hierarchy, seriesTable, results, calibration, counts, aggregates, tables, dates, seriesSettings) : null;
+    const reconciled = hierarchy && aggregates ? await reconcileAndWrite(staging, cfg, hierarchy, results, calibration, counts, aggregates, tables, dates, seriesSettings) : null;
     const leadtime = cfg.leadtime.days !== undefined ? await writeLeadtime(staging, cfg, keys, results, calibration, counts, tables, dates, freq.days) : null;
     const erp = await writeOutputs(conn, staging, cfg, reconciled?.table ?? seriesTable.table(tables, dates), freq.name === 'week');
     if (leadtime) erp.entries.unshift(leadtime.entry);
