@@ -120,6 +120,41 @@ describe('reconciliation', () => {
     for (let i = 0; i < 5; i++) expect(b[i]).toBeCloseTo(a[i], 6);
   });
 
+  it('equals the structural form S (Sᵀ W⁻¹ S)⁻¹ Sᵀ W⁻¹ ŷ with the shrunk W', () => {
+    // Bottoms 0..3; aggregates 4 = 0 + 1, 5 = 2 + 3, 6 = all.
+    const members = [Int32Array.of(0, 1), Int32Array.of(2, 3), Int32Array.of(0, 1, 2, 3)];
+    const shape4: HierarchyShape = { n: 7, bottoms: 4, members };
+    const r = rng(5);
+    const N = 30;
+    const n = 7;
+    const cols = Array.from({ length: n }, () => Float64Array.from({ length: N }, () => gaussian(r)));
+    for (let t = 0; t < N; t++) { cols[4][t] += cols[0][t]; cols[6][t] += 0.5 * cols[4][t]; }
+    const e = errorMatrix(N, n, (i) => cols[i], () => 1);
+    const lambda = shrinkageIntensity(e);
+    const W = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => { let s = 0; for (let t = 0; t < N; t++) s += e.x[t * n + i] * e.x[t * n + j]; return (i === j ? 1 : 1 - lambda) * (s / N); }));
+    const S = Array.from({ length: n }, (_, i) => Array.from({ length: 4 }, (_, b) => (i < 4 ? (i === b ? 1 : 0) : members[i - 4].includes(b) ? 1 : 0)));
+    const inv = (A: number[][]): number[][] => {
+      const m = A.length;
+      const M = A.map((row, i) => [...row, ...Array.from({ length: m }, (_, j) => (i === j ? 1 : 0))]);
+      for (let c = 0; c < m; c++) {
+        let p = c;
+        for (let k = c + 1; k < m; k++) if (Math.abs(M[k][c]) > Math.abs(M[p][c])) p = k;
+        [M[c], M[p]] = [M[p], M[c]];
+        const d = M[c][c];
+        for (let j = 0; j < 2 * m; j++) M[c][j] /= d;
+        for (let k = 0; k < m; k++) if (k !== c) { const f = M[k][c]; for (let j = 0; j < 2 * m; j++) M[k][j] -= f * M[c][j]; }
+      }
+      return M.map((row) => row.slice(m));
+    };
+    const mul = (A: number[][], B: number[][]) => A.map((row) => B[0].map((_, j) => row.reduce((s, v, k) => s + v * B[k][j], 0)));
+    const T = (A: number[][]) => A[0].map((_, j) => A.map((row) => row[j]));
+    const y = [10, 20, 30, 40, 35, 60, 110];
+    const Wi = inv(W);
+    const expected = mul(S, mul(inv(mul(mul(T(S), Wi), S)), mul(mul(T(S), Wi), y.map((v) => [v])))).map((row) => row[0]);
+    const got = denseReconciler(shape4, e, lambda).reconcile(Float64Array.from(y));
+    for (let i = 0; i < n; i++) expect(got[i]).toBeCloseTo(expected[i], 8);
+  });
+
   it('estimates the shrinkage intensity as the hts package does', () => {
     const r = rng(11);
     const N = 12;
