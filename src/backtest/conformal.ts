@@ -265,3 +265,37 @@ export function seriesQuantiles(cal: Calibration, cls: DemandClass, point: Array
   }
   return qs;
 }
+
+/** A calibration as JSON (the registry stores it; a sharded run's plan carries it). */
+export function calibrationToJson(c: Calibration): string {
+  const arr = (x: Float64Array | null): number[] | null => (x ? Array.from(x) : null);
+  return JSON.stringify({ levels: c.levels, horizon: c.horizon, byClass: Object.fromEntries(Object.entries(c.byClass).map(([k, v]) => [k, arr(v)])), pooled: arr(c.pooled), samples: c.samples, ...(c.dist ? { dist: distJson(c.dist) } : {}) });
+}
+
+type ClassDistJson = { absGrid: number[]; m2: number[]; paths: (number | null)[]; weights: number[] } | null;
+
+/** The score distribution of a stored calibration (DistTables); NaN travels as null. */
+function distFromJson(d: { byClass: Record<string, ClassDistJson>; pooled: ClassDistJson }): DistTables {
+  const one = (x: ClassDistJson): ClassDist | null => (x ? { absGrid: Float64Array.from(x.absGrid), m2: Float64Array.from(x.m2), paths: Float32Array.from(x.paths, (v) => (v === null ? NaN : v)), weights: Float32Array.from(x.weights) } : null);
+  return { byClass: Object.fromEntries(Object.entries(d.byClass).map(([k, v]) => [k, one(v)])) as unknown as DistTables['byClass'], pooled: one(d.pooled) };
+}
+
+function distJson(d: DistTables): unknown {
+  const one = (x: ClassDist | null): ClassDistJson => (x ? { absGrid: Array.from(x.absGrid), m2: Array.from(x.m2), paths: Array.from(x.paths, (v) => (Number.isNaN(v) ? null : v)), weights: Array.from(x.weights) } : null);
+  return { byClass: Object.fromEntries(Object.entries(d.byClass).map(([k, v]) => [k, one(v)])), pooled: one(d.pooled) };
+}
+
+/** The calibration of `calibrationToJson`, or null when it was made for other levels or another horizon. */
+export function calibrationFromJson(text: string, levels: readonly number[], horizon: number): Calibration | null {
+  const c = JSON.parse(text) as { levels: number[]; horizon: number; byClass: Record<string, number[] | null>; pooled: number[] | null; samples: Record<string, number>; dist?: { byClass: Record<string, ClassDistJson>; pooled: ClassDistJson } };
+  if (c.horizon !== horizon || c.levels.length !== levels.length || c.levels.some((l, i) => Math.abs(l - levels[i]) > 1e-12)) return null;
+  const arr = (x: number[] | null): Float64Array | null => (x ? Float64Array.from(x) : null);
+  return {
+    levels: c.levels,
+    horizon: c.horizon,
+    byClass: Object.fromEntries(Object.entries(c.byClass).map(([k, v]) => [k, arr(v)])) as unknown as Calibration['byClass'],
+    pooled: arr(c.pooled),
+    samples: c.samples as Calibration['samples'],
+    ...(c.dist ? { dist: distFromJson(c.dist) } : {}),
+  };
+}

@@ -65,7 +65,7 @@ function subsetScores(p: Path, qs: Float64Array[], levels: readonly number[], sc
   return n ? { mase: ae / n / scale, pinball: pl / n / scale } : { mase: NaN, pinball: NaN };
 }
 
-export function buildReport(results: readonly { result: BatchResult; firstSid: number }[], levels: readonly number[], windows: number, h: number, split?: PeriodSplit): { rows: ReportRow[]; summary: Record<string, ModelSummary> } {
+export function buildReport(results: readonly { result: BatchResult; sids: Int32Array }[], levels: readonly number[], windows: number, h: number, split?: PeriodSplit): { rows: ReportRow[]; summary: Record<string, ModelSummary> } {
   const first = results[0]?.result;
   const names = first ? [...first.candidateNames, SELECTED] : [SELECTED];
   const C = names.length - 1;
@@ -118,7 +118,7 @@ export function buildReport(results: readonly { result: BatchResult; firstSid: n
     let absError = 0;
     let absActual = 0;
     const seriesSeen = new Set<number>();
-    for (const { result, firstSid } of results) {
+    for (const { result, sids } of results) {
       for (let i = 0; i < result.labelIds.length; i++) {
         const cls = demandClassOf(result.classIds[i]);
         for (let w = 0; w < windows; w++) {
@@ -132,7 +132,7 @@ export function buildReport(results: readonly { result: BatchResult; firstSid: n
           levels.forEach((tau, k) => { metrics[`pinball_${quantileColumn(tau)}`] = pins[k]; });
           metrics.pinball = pins.reduce((a, b) => a + b, 0) / pins.length;
           for (const [lo, hi, nominal] of intervals) metrics[`coverage_${Math.round(nominal * 100)}`] = coverage(p.actual, qs[lo], qs[hi]);
-          const sid = firstSid + i;
+          const sid = sids[i];
           if (split && result.detail) {
             const origin = split.lastT + 1 - result.detail.fromEnd[i * windows + w];
             const mask = Array.from({ length: h }, (_, s) => split.isEvent(sid, origin + s));

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfig, type Overrides } from '../config/load.js';
+import { Command, Option } from 'commander';
+import { loadConfig } from '../config/load.js';
 import { UserError, environmentProblem, errorMessage } from '../errors.js';
 import { runForecast, type RunKind, type RunSummary } from '../run/run.js';
 import { validateInput } from '../run/validate.js';
@@ -10,82 +10,18 @@ import { commandLog, setCommandLog, terminalEvents } from './progress.js';
 import { backtestAnswer, printJson, runAnswer, type ValidateAnswer } from './answers.js';
 import { formatRunSummary, formatValidation } from './summaries.js';
 import { survivePipeReadersLeaving } from './pipes.js';
+import { dataOptions, forecastOptions, overridesFrom, type DataFlags } from './options.js';
 import { LOG_FORMATS, createLog, isoNow, logFormat } from './log.js';
 import { codeVersion } from '../version.js';
 import { registerServe } from './serve.js';
 import { registerCalendars } from './calendars-command.js';
 import { registerModels } from './models-command.js';
 import { registerLifecycle } from './lifecycle-commands.js';
+import { registerScaleOut } from './scale-commands.js';
+import { parseShard, runShard } from '../run/sharded.js';
+import { registerOverrides } from './overrides-command.js';
 
 const program = new Command();
-
-const int = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number ≥ 1, got "${v}"`);
-  return n;
-};
-const levels = (v: string): number[] => {
-  const xs = v.split(',').map((s) => Number(s.trim()));
-  if (xs.some((x) => !(x > 0 && x < 1))) throw new InvalidArgumentError(`quantiles are levels between 0 and 1, e.g. 0.1,0.5,0.9; got "${v}"`);
-  return xs;
-};
-
-interface DataFlags {
-  config?: string;
-  input?: string;
-  format?: string;
-  table?: string;
-  out?: string;
-  freq?: string;
-  horizon?: number;
-  quantiles?: number[];
-  threads?: number;
-  batchSize?: number;
-  windows?: number;
-  combine?: number;
-  quiet?: boolean;
-  json?: boolean;
-  newState?: boolean;
-}
-
-/** Flags override the config file key by key. */
-function overridesFrom(o: DataFlags): Overrides {
-  return {
-    'input.path': o.input,
-    'input.format': o.format,
-    'input.table': o.table,
-    out: o.out,
-    freq: o.freq,
-    horizon: o.horizon,
-    quantiles: o.quantiles,
-    threads: o.threads,
-    batchSize: o.batchSize,
-    'models.windows': o.windows,
-    'models.combine': o.combine,
-  };
-}
-
-function forecastOptions(cmd: Command): Command {
-  return dataOptions(cmd)
-    .option('-o, --out <dir>', 'output folder (default: ./shelfcast-out)')
-    .option('-H, --horizon <periods>', 'periods to forecast (default: 28 days or 13 weeks)', int('horizon'))
-    .option('-q, --quantiles <levels>', 'quantile levels, comma separated (default: 0.1,0.5,0.9)', levels)
-    .option('-w, --windows <k>', 'backtest windows per series for model selection (default: 3)', int('windows'))
-    .option('--combine <k>', 'combine the best k models, weighted by backtest error (default: 5; 1 = pick the best)', int('combine'))
-    .option('-t, --threads <n>', 'worker threads (default: one per core)', int('threads'))
-    .option('--batch-size <n>', 'series per worker batch (default: 200)', int('batch-size'))
-    .option('--quiet', 'log warnings only (stderr)')
-    .option('--json', 'print the answer as JSON (numbers as numbers, dates as YYYY-MM-DD)');
-}
-
-function dataOptions(cmd: Command): Command {
-  return cmd
-    .option('-c, --config <file>', 'JSON config file (column mapping, quality rules, quantiles…); flags override it')
-    .option('-i, --input <file>', 'sales data: .csv, .parquet or a .duckdb database (default: the bundled demo data)')
-    .addOption(new Option('--format <format>', 'input format when the extension does not tell').choices(['csv', 'parquet', 'duckdb']))
-    .option('--table <name>', 'table inside a .duckdb input (default: sales)')
-    .addOption(new Option('--freq <freq>', 'data frequency (default: inferred from the dates)').choices(['auto', 'day', 'week']));
-}
 
 async function main(argv: string[]): Promise<void> {
   survivePipeReadersLeaving();
@@ -108,6 +44,9 @@ Examples:
   shelfcast run -c shelfcast.json --threads 4     settings from a file, one flag overridden
   shelfcast validate -i sales.parquet             check the data without forecasting
   shelfcast backtest -i sales.csv --windows 4     how every model would have done, per series
+  shelfcast plan --shards 4 -c cfg.json           one run across 4 machines: plan, then on each
+    shelfcast run --plan <id> --shard i/4         (a Kubernetes Indexed Job sets i itself),
+    shelfcast publish --plan <id>                 and publish once all four are done
 
 Input columns (rename with input.columns in the config):
   store_id, sku, date, units   required; one row per store, SKU and day or week
@@ -122,10 +61,24 @@ an internal error.`);
     forecastOptions(program.command(kind))
       .description(description)
       .option('--new-state', 'start a new registry when state.duckdb was lost while runs are published (versions restart at v1)')
-      .action(async (o: DataFlags) => {
+      .option('--plan <id>', 'forecast one shard of a plan made by `shelfcast plan` (with --shard), or `latest`: the newest plan')
+      .option('--shard <i/N>', 'which shard, from 0 (default: JOB_COMPLETION_INDEX/JOB_COMPLETION_COUNT, as a Kubernetes Indexed Job sets them)')
+      .action(async (o: DataFlags & { plan?: string; shard?: string }) => {
         const cfg = loadConfig(o.config, overridesFrom(o));
         const events = terminalEvents(process.stderr, o.quiet === true);
         const stop = abortOnSignals();
+        if (o.plan) {
+          try {
+            const shard = parseShard(o.shard);
+            const r = await runShard(cfg, o.plan, shard, events, stop.signal);
+            events.close();
+            if (o.json) printJson({ command: 'shard', plan_id: o.plan, shard: shard.shard, shards: shard.shards, series: r.series, seconds: r.seconds });
+            else process.stdout.write(`shard ${shard.shard}/${shard.shards} of plan ${o.plan}: ${r.series} series in ${r.seconds.toFixed(1)} s\n`);
+          } finally {
+            stop.dispose();
+          }
+          return;
+        }
         let s: RunSummary;
         try {
           s = await runForecast(cfg, events, new Date(), kind, { stop: stop.signal, newState: o.newState });
@@ -173,6 +126,8 @@ an internal error.`);
   registerCalendars(program);
   registerModels(program);
   registerLifecycle(program);
+  registerScaleOut(program);
+  registerOverrides(program);
 
   await program.parseAsync(argv);
 }

@@ -1,7 +1,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ColumnsSchema, ConfigSchema } from '../config/schema.js';
+import { ColumnsSchema, ConfigSchema, InputSchema } from '../config/schema.js';
 import { withPath } from '../errors.js';
 import { IsoDate } from '../iso-date.js';
 import { sha256File } from '../ingest/fingerprint.js';
@@ -22,7 +22,7 @@ const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 /** A mean over series, or null where JSON has no number for it (NaN). */
 const Score = z.number().nullable();
 
-export const FileEntry = z.object({ bytes: Count, sha256: Sha256, rows: Count.optional() });
+const FileEntry = z.object({ bytes: Count, sha256: Sha256, rows: Count.optional() });
 export type FileEntry = z.infer<typeof FileEntry>;
 
 /** The settings that change what is forecast (run/run-id.ts forecastingSettings), file paths reduced to names. */
@@ -52,7 +52,8 @@ const FutureSummary = z.object({
 
 export const RunManifest = z.object({
   run_id: z.string().regex(RUN_ID),
-  kind: z.enum(['run', 'retrain']),
+  /** `overrides`: the run `base` republished with planner overrides applied (`shelfcast overrides apply`). */
+  kind: z.enum(['run', 'retrain', 'overrides']),
   started_at: z.iso.datetime(),
   finished_at: z.iso.datetime(),
   duration_s: z.number().min(0),
@@ -63,7 +64,8 @@ export const RunManifest = z.object({
     path: z.string(),
     bytes: Count,
     sha256: Sha256,
-    format: z.enum(['csv', 'parquet', 'duckdb']),
+    /** The source kind (ingest/sources/), as input.format names it. */
+    format: InputSchema.shape.format.unwrap(),
     columns: ColumnsSchema,
     rows_read: Count,
     rows_rejected: Count,
@@ -117,6 +119,15 @@ export const RunManifest = z.object({
   }),
   fallbacks: z.array(z.object({ store_id: z.string(), sku: z.string(), model: z.string(), reason: z.string() })),
   warnings: z.array(z.string()),
+  /** The planner overrides the forecasts carry in forecast_final (publish/overrides.ts); absent in runs before them. */
+  overrides: z.object({
+    /** With kind `overrides`: the run whose statistical forecasts were republished. */
+    base_run: z.string().regex(RUN_ID).nullable(),
+    active: Count,
+    /** Overrides that set at least one forecast row, and the rows they set. */
+    applied: Count,
+    rows: Count,
+  }).optional(),
   threads: Count,
   stage_seconds: z.record(z.string(), z.number()),
 });

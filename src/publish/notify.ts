@@ -43,3 +43,8 @@ export async function postSigned(url: string, event: string, payload: unknown, s
     return `failed: ${errorMessage(e)}`;
   }
 }
+
+/** The secret of the run.published webhook, checked before a run does any work; null without a webhook. */
+export function webhookSecretOf(cfg: { readonly webhook: { readonly url?: string; readonly secretEnv?: string } }): string | null {
+  return cfg.webhook.url ? webhookSecret(cfg.webhook.secretEnv) : null;
+}

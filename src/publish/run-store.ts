@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { artifactSpec, familyMember, type ArtifactName, MANIFEST } from './artifacts.js';
 import { latestRunId, runDir, runsDir } from './atomic.js';
@@ -87,6 +87,17 @@ export class RunStore {
     const found = this.safePath(join(runDir(this.root, id), path));
     if (!found) return null;
     return { name: path, mediaType: family.mediaType, downloadName: path.slice('outputs/'.length).replaceAll('/', '-'), path: found.path, bytes: found.bytes, mtimeMs: found.mtimeMs, sha256: listed.bytes === found.bytes ? listed.sha256 : null };
+  }
+
+  /** What the last `shelfcast monitor` found (OUT/monitoring.json, monitor/monitor.ts), or null before the first. */
+  monitoring(): unknown {
+    const found = this.safePath(join(this.root, 'monitoring.json'));
+    if (!found) return null;
+    try {
+      return JSON.parse(readFileSync(found.path, 'utf8')) as unknown;
+    } catch {
+      return null;
+    }
   }
 
   /** The real path of a regular file if it exists and lies inside OUT, else null. */

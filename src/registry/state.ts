@@ -8,7 +8,7 @@ import { envSeconds } from '../config/env.js';
 import { UserError, errorMessage } from '../errors.js';
 import type { DemandClass } from '../models/classify.js';
 import type { ModelName } from '../models/library.js';
-import type { Calibration, ClassDist, DistTables } from '../backtest/conformal.js';
+import { calibrationFromJson, calibrationToJson, type Calibration } from '../backtest/conformal.js';
 import type { PriorRow } from '../calendars/plan.js';
 
 /**
@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS drift_log (store_id VARCHAR, sku VARCHAR, version INT
 CREATE TABLE IF NOT EXISTS calibrations (run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, calibration JSON);
 CREATE TABLE IF NOT EXISTS calendar_priors (run_id VARCHAR, pool_by VARCHAR, pool VARCHAR, feature VARCHAR, effect DOUBLE);
 CREATE TABLE IF NOT EXISTS published (run_id VARCHAR);
+CREATE TABLE IF NOT EXISTS shards (store_id VARCHAR, sku VARCHAR, shard INTEGER, shards INTEGER, PRIMARY KEY (store_id, sku));
 CREATE TABLE IF NOT EXISTS actuals (store_id VARCHAR, sku VARCHAR, date DATE, units DOUBLE, received_at TIMESTAMP, PRIMARY KEY (store_id, sku, date));
 CREATE TABLE IF NOT EXISTS accuracy (
   monitored_at TIMESTAMP, run_id VARCHAR, store_id VARCHAR, sku VARCHAR, model_version INTEGER, points INTEGER,
@@ -219,41 +220,13 @@ export async function pinnedSeries(conn: DuckDBConnection): Promise<{ store_id: 
 /** The calibration of the newest run that stored one, if it matches the levels and horizon asked for. */
 export async function latestCalibration(conn: DuckDBConnection, levels: readonly number[], horizon: number): Promise<Calibration | null> {
   const rows = await queryRows<{ calibration: string }>(conn, `SELECT calibration::VARCHAR AS calibration FROM calibrations ORDER BY created_at DESC LIMIT 1`);
-  if (rows.length === 0) return null;
-  const c = JSON.parse(rows[0].calibration) as { levels: number[]; horizon: number; byClass: Record<string, number[] | null>; pooled: number[] | null; samples: Record<string, number>; dist?: { byClass: Record<string, ClassDistJson>; pooled: ClassDistJson } };
-  if (c.horizon !== horizon || c.levels.length !== levels.length || c.levels.some((l, i) => Math.abs(l - levels[i]) > 1e-12)) return null;
-  const arr = (x: number[] | null): Float64Array | null => (x ? Float64Array.from(x) : null);
-  return {
-    levels: c.levels,
-    horizon: c.horizon,
-    byClass: Object.fromEntries(Object.entries(c.byClass).map(([k, v]) => [k, arr(v)])) as unknown as Calibration['byClass'],
-    pooled: arr(c.pooled),
-    samples: c.samples as Calibration['samples'],
-    ...(c.dist ? { dist: distFromJson(c.dist) } : {}),
-  };
-}
-
-type ClassDistJson = { absGrid: number[]; m2: number[]; paths: (number | null)[]; weights: number[] } | null;
-
-/** The score distribution of a stored calibration (conformal.ts DistTables); NaN travels as null. */
-function distFromJson(d: { byClass: Record<string, ClassDistJson>; pooled: ClassDistJson }): DistTables {
-  const one = (x: ClassDistJson): ClassDist | null => (x ? { absGrid: Float64Array.from(x.absGrid), m2: Float64Array.from(x.m2), paths: Float32Array.from(x.paths, (v) => (v === null ? NaN : v)), weights: Float32Array.from(x.weights) } : null);
-  return { byClass: Object.fromEntries(Object.entries(d.byClass).map(([k, v]) => [k, one(v)])) as unknown as DistTables['byClass'], pooled: one(d.pooled) };
-}
-
-function distJson(d: DistTables): unknown {
-  const one = (x: ClassDist | null): ClassDistJson => (x ? { absGrid: Array.from(x.absGrid), m2: Array.from(x.m2), paths: Array.from(x.paths, (v) => (Number.isNaN(v) ? null : v)), weights: Array.from(x.weights) } : null);
-  return { byClass: Object.fromEntries(Object.entries(d.byClass).map(([k, v]) => [k, one(v)])), pooled: one(d.pooled) };
-}
-
-function calibrationJson(c: Calibration): string {
-  const arr = (x: Float64Array | null): number[] | null => (x ? Array.from(x) : null);
-  return JSON.stringify({ levels: c.levels, horizon: c.horizon, byClass: Object.fromEntries(Object.entries(c.byClass).map(([k, v]) => [k, arr(v)])), pooled: arr(c.pooled), samples: c.samples, ...(c.dist ? { dist: distJson(c.dist) } : {}) });
+  return rows.length === 0 ? null : calibrationFromJson(rows[0].calibration, levels, horizon);
 }
 
 export interface RunRecord {
   readonly run_id: string;
-  readonly kind: 'run' | 'retrain';
+  /** `overrides`: a run that republished the latest one with planner overrides applied (run/overrides-run.ts). */
+  readonly kind: 'run' | 'retrain' | 'overrides';
   readonly started_at: string;
   readonly finished_at: string;
   readonly input_path: string;
@@ -307,7 +280,7 @@ export async function recordVersions(conn: DuckDBConnection, runId: string, at: 
 }
 
 export async function storeCalibration(conn: DuckDBConnection, runId: string, at: string, c: Calibration): Promise<void> {
-  await conn.run(`INSERT OR REPLACE INTO calibrations VALUES (${sqlString(runId)}, ${sqlString(at)}::TIMESTAMP, ${sqlString(calibrationJson(c))}::JSON)`);
+  await conn.run(`INSERT OR REPLACE INTO calibrations VALUES (${sqlString(runId)}, ${sqlString(at)}::TIMESTAMP, ${sqlString(calibrationToJson(c))}::JSON)`);
 }
 
 /**
@@ -330,4 +303,31 @@ export async function storeCalendarPriors(conn: DuckDBConnection, runId: string,
     app.endRow();
   }
   app.closeSync();
+}
+
+/** The shard each series had in the last sharded run published, when it had `shards` shards. */
+export async function shardAssignment(conn: DuckDBConnection, shards: number): Promise<Map<string, number>> {
+  const rows = await queryRows<{ store_id: string; sku: string; shard: number }>(conn, `SELECT store_id, sku, shard FROM shards WHERE shards = ${shards}`);
+  return new Map(rows.map((r) => [seriesKey(r.store_id, r.sku), r.shard]));
+}
+
+export async function storeShardAssignment(conn: DuckDBConnection, shards: number, store: readonly string[], sku: readonly string[], shard: Int32Array): Promise<void> {
+  await conn.run('DELETE FROM shards');
+  const app = await conn.createAppender('shards');
+  for (let i = 0; i < store.length; i++) {
+    app.appendVarchar(store[i]); app.appendVarchar(sku[i]); app.appendInteger(shard[i]); app.appendInteger(shards);
+    app.endRow();
+  }
+  app.closeSync();
+}
+
+/**
+ * What a plan expects the registry to still be when its run is published: the run `latest`
+ * shows and how many versions and pins there are. Another run published in between would
+ * make the plan's version numbers collide with its.
+ */
+export async function registryMark(conn: DuckDBConnection): Promise<string> {
+  const r = await queryOne<{ published: string | null; versions: number; pins: number }>(conn, `
+    SELECT (SELECT any_value(run_id) FROM published) AS published, (SELECT count(*) FROM model_versions)::INTEGER AS versions, (SELECT count(*) FROM pins)::INTEGER AS pins`);
+  return `${r.published ?? '-'}:${r.versions}:${r.pins}`;
 }

@@ -19,7 +19,7 @@ import { codeVersion } from '../version.js';
 import { makeRunId } from './run-id.js';
 import { seriesTask } from './task.js';
 import { allSettledOrThrow } from './settle.js';
-import { forecastStage } from './forecast-stage.js';
+import { forecastStage, seriesBatches } from './forecast-stage.js';
 import { calendarStage, closureStage, eventSplit } from './calendar-stage.js';
 import { silentEvents, type RunEvents } from './events.js';
 
@@ -58,7 +58,7 @@ export async function runBacktest(cfg: Config, events: RunEvents = silentEvents,
     events.stage('backtest');
     const plan = await calendarStage(conn, cfg, ingested, keys, task);
     const closures = await closureStage(conn, cfg, ingested, keys, task, plan);
-    const { results } = await forecastStage(conn, pool, ingested, task, cfg, events, keys, plan, closures);
+    const { results } = await forecastStage(pool, seriesBatches(conn, ingested, cfg, keys, plan, closures), task, plan?.task() ?? null, events, ingested.series);
     events.stage('report');
     const { rows, summary } = buildReport(results, cfg.quantiles, task.windows, task.horizon, eventSplit(cfg, ingested, keys, task));
     const id = `bt-${makeRunId(ingested.report.last_date, fingerprint.sha256, cfg, codeVersion())}`;

@@ -3,7 +3,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../config/schema.js';
 import type { ReadBatch, SeriesKeys } from '../ingest/series-reader.js';
 import { readStores } from '../calendars/scoped.js';
-import { readItemTable, type ItemRow } from '../calendars/items.js';
+import { readItemTable, type ItemRow, type Location } from '../calendars/items.js';
+import type { RunPlan } from './run-plan.js';
 import { artifactPath, type ArtifactName } from '../publish/artifacts.js';
 import { artifactEntry, coreEntries, writeDictionary, type DictionaryEntry } from '../publish/dictionary.js';
 import { profileColumns, resolveProfile, writeProfile, type ForecastTable, type TableNode, type WrittenOutput } from '../publish/profiles.js';
@@ -52,20 +53,42 @@ export class SeriesObserver {
 export interface ErpTables {
   readonly regionOf: (store: string) => string;
   readonly items: ReadonlyMap<string, ItemRow>;
+  /** Whether the items table gives any SKU a category (else the hierarchy has no category level). */
+  readonly categories: boolean;
 }
 
-export function readErpTables(cfg: Config): ErpTables {
-  const stores = cfg.calendars.stores ? readStores(resolve(cfg.calendars.stores)) : new Map();
+/**
+ * The stores and items tables as a run needs them, as plain data (a sharded run's publish reads
+ * them from the plan, not from the input's folder): the region of every store of the run, and
+ * the items-table row of every SKU of the run.
+ */
+export function readErpTables(cfg: Config, keys: SeriesKeys): RunPlan['erp']['tables'] {
+  const stores = cfg.calendars.stores ? readStores(resolve(cfg.calendars.stores)) : new Map<string, Location>();
   const itemsFile = cfg.items ?? cfg.calendars.items;
   const items = itemsFile ? readItemTable(resolve(itemsFile)) : new Map<string, ItemRow>();
   const fallback = cfg.calendars.region ? `${cfg.calendars.country}-${cfg.calendars.region.toUpperCase()}` : cfg.calendars.country;
-  return {
-    regionOf: (store) => {
-      const loc = stores.get(store);
-      return loc ? (loc.region ? `${loc.country}-${loc.region}` : loc.country) : fallback;
-    },
-    items,
-  };
+  const regions: Record<string, string> = {};
+  for (const store of keys.store) {
+    const loc = stores.get(store);
+    regions[store] ??= loc ? (loc.region ? `${loc.country}-${loc.region}` : loc.country) : fallback;
+  }
+  const rows: Record<string, ItemRow> = {};
+  for (const sku of keys.sku) {
+    const row = items.get(sku);
+    if (row) rows[sku] = row;
+  }
+  return { regions, items: rows, categories: [...items.values()].some((r) => r.category !== undefined) };
+}
+
+/** The lookups of the plan's tables. */
+export function erpTables(data: RunPlan['erp']['tables']): ErpTables {
+  const items = new Map(Object.entries(data.items));
+  return { regionOf: (store) => data.regions[store] ?? '', items, categories: data.categories };
+}
+
+/** Per series id, 1 where SeriesObserver found a count series, from the plan's text of 0s and 1s. */
+export function countFlags(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => (c === '1' ? 1 : 0));
 }
 
 /** The series' forecasts as a table of series nodes (before any hierarchy). */

@@ -6,61 +6,74 @@ import { readSeriesBatches, type ReadBatch, type SeriesKeys } from '../ingest/se
 import type { CalendarPlan } from '../calendars/plan.js';
 import type { ClosurePlan } from '../calendars/closure-plan.js';
 import { forecastAll } from '../forecast/pool.js';
-import { demandClassOf, SCORE_FIELDS, type BatchFixed, type BatchResult } from '../forecast/wire.js';
+import { demandClassOf, SCORE_FIELDS, type BatchFixed, type BatchResult, type CalendarTask, type SeriesBatch } from '../forecast/wire.js';
 import type { SeriesTask } from '../forecast/types.js';
 import { CalibrationBuilder } from '../backtest/conformal.js';
 import type { RunEvents } from './events.js';
 
-/** A batch's results and the dense id of its first series. */
+/** A batch's results and the ids of its series, in the batch's order. */
 export interface PlacedResult {
   readonly result: BatchResult;
-  readonly firstSid: number;
+  readonly sids: Int32Array;
+}
+
+/** A batch on its way to the workers, tagged with the ids of its series. */
+export interface TaggedBatch {
+  readonly batch: SeriesBatch;
+  readonly tag: Int32Array;
 }
 
 export interface ForecastOutcome {
-  /** In series order. */
+  /** In the order the batches came. */
   readonly results: readonly PlacedResult[];
   readonly calibration: CalibrationBuilder;
 }
 
 /**
- * Stream every series from DuckDB through the worker pool (backtest, select, fit) and gather
- * the results in series order, feeding their backtest errors to the interval calibration.
+ * Every series as worker batches, in series order, read from the `clean` table as they are
+ * pulled: values, calendar features, closures and (for a run) the registered selections to reuse.
+ * `observe` sees each batch as read, before closures mark closed history periods unobserved.
  */
-export async function forecastStage(
-  conn: DuckDBConnection, pool: Piscina, ingested: Ingested, task: SeriesTask, cfg: Config, events: RunEvents, keys: SeriesKeys,
-  plan: CalendarPlan | null, closures: ClosurePlan | null, fixed?: (firstSid: number, count: number) => BatchFixed,
+export async function* seriesBatches(
+  conn: DuckDBConnection, ingested: Ingested, cfg: Config, keys: SeriesKeys, plan: CalendarPlan | null, closures: ClosurePlan | null, fixed?: (firstSid: number, count: number) => BatchFixed,
   observe?: (read: ReadBatch) => void,
-): Promise<ForecastOutcome> {
+): AsyncGenerator<TaggedBatch> {
+  for await (const read of readSeriesBatches(conn, { lastT: ingested.lastT, gapValue: cfg.quality.gaps === 'zero' ? 0 : NaN, batchSize: cfg.batchSize })) {
+    observe?.(read);
+    const count = read.batch.offsets.length - 1;
+    const batch: SeriesBatch = {
+      ...read.batch,
+      ...(plan ? { events: plan.forBatch(read, keys, ingested.lastT) } : {}),
+      ...(closures ? { closed: closures.forBatch(read, keys) } : {}),
+      ...(fixed ? { fixed: fixed(read.firstSid, count) } : {}),
+    };
+    yield { batch, tag: Int32Array.from({ length: count }, (_, i) => read.firstSid + i) };
+  }
+}
+
+/**
+ * Forecast every batch on the worker pool (backtest, select, fit) and gather the results in
+ * batch order, feeding the backtest errors of the series (ids below `series`; the hierarchy's
+ * aggregates come after them and are calibrated apart) to the interval calibration.
+ */
+export async function forecastStage(pool: Piscina, batches: AsyncIterable<TaggedBatch>, task: SeriesTask, calendar: CalendarTask | null, events: RunEvents, series: number, total = series): Promise<ForecastOutcome> {
   const results: PlacedResult[] = [];
   const calibration = new CalibrationBuilder(task.horizon, task.windows);
   let done = 0;
-  events.progress(0, ingested.series);
-  const batches = readSeriesBatches(conn, { lastT: ingested.lastT, gapValue: cfg.quality.gaps === 'zero' ? 0 : NaN, batchSize: cfg.batchSize });
-  const tagged = (async function* () {
-    for await (const read of batches) {
-      // Before closures mark closed history periods unobserved: what the series sold.
-      observe?.(read);
-      const count = read.batch.offsets.length - 1;
-      const batch = {
-        ...read.batch,
-        ...(plan ? { events: plan.forBatch(read, keys, ingested.lastT) } : {}),
-        ...(closures ? { closed: closures.forBatch(read, keys) } : {}),
-        ...(fixed ? { fixed: fixed(read.firstSid, count) } : {}),
-      };
-      yield { batch, tag: read.firstSid };
-    }
-  })();
-  await forecastAll(pool, tagged, task, (result, firstSid) => {
-    const span = task.windows * task.horizon;
-    for (let i = 0; i < result.labelIds.length; i++) {
-      calibration.add(demandClassOf(result.classIds[i]), result.residuals.subarray(i * span, (i + 1) * span), calibrationUnit(result, i, task.horizon));
-    }
-    results.push({ result, firstSid });
+  events.progress(0, total);
+  await forecastAll(pool, batches, task, (result, sids) => {
+    for (let i = 0; i < sids.length; i++) if (sids[i] < series) calibrateSeries(calibration, result, i, task);
+    results.push({ result, sids });
     done += result.labelIds.length;
-    events.progress(done, ingested.series);
-  }, plan?.task());
+    events.progress(done, total);
+  }, calendar ?? undefined);
   return { results, calibration };
+}
+
+/** Feed series i of a batch to the calibration. */
+export function calibrateSeries(calibration: CalibrationBuilder, result: BatchResult, i: number, task: SeriesTask): void {
+  const span = task.windows * task.horizon;
+  calibration.add(demandClassOf(result.classIds[i]), result.residuals.subarray(i * span, (i + 1) * span), calibrationUnit(result, i, task.horizon));
 }
 
 /**
@@ -81,8 +94,8 @@ export interface BacktestSummary {
   readonly bias: number;
 }
 
-/** Mean backtest scores of what was selected, over the series that had a backtest. */
-export function summarizeBacktest(results: readonly PlacedResult[]): BacktestSummary | null {
+/** Mean backtest scores of what was selected, over the series that had a backtest (in the order given). */
+export function summarizeBacktest(series: Iterable<{ readonly result: BatchResult; readonly i: number }>): BacktestSummary | null {
   const F = SCORE_FIELDS.length;
   const idx = (f: (typeof SCORE_FIELDS)[number]): number => SCORE_FIELDS.indexOf(f);
   let n = 0;
@@ -91,17 +104,15 @@ export function summarizeBacktest(results: readonly PlacedResult[]): BacktestSum
   let bias = 0;
   let ae = 0;
   let aa = 0;
-  for (const { result } of results) {
-    for (let i = 0; i < result.labelIds.length; i++) {
-      const m = result.scores[i * F + idx('mase')];
-      if (!Number.isFinite(m)) continue;
-      n++;
-      mase += m;
-      rmsse += result.scores[i * F + idx('rmsse')];
-      bias += result.scores[i * F + idx('bias')];
-      ae += result.scores[i * F + idx('absError')];
-      aa += result.scores[i * F + idx('absActual')];
-    }
+  for (const { result, i } of series) {
+    const m = result.scores[i * F + idx('mase')];
+    if (!Number.isFinite(m)) continue;
+    n++;
+    mase += m;
+    rmsse += result.scores[i * F + idx('rmsse')];
+    bias += result.scores[i * F + idx('bias')];
+    ae += result.scores[i * F + idx('absError')];
+    aa += result.scores[i * F + idx('absActual')];
   }
   if (n === 0) return null;
   return { series: n, mase: mase / n, rmsse: rmsse / n, wape: aa > 0 ? ae / aa : NaN, bias: bias / n };

@@ -1,10 +1,8 @@
-import type { Piscina } from 'piscina';
 import type { Config } from '../config/schema.js';
 import type { LevelName } from '../config/erp.js';
 import { CLOSED_FLAG, type ReadBatch, type SeriesKeys } from '../ingest/series-reader.js';
 import type { CalendarPlan } from '../calendars/plan.js';
 import type { ClosurePlan } from '../calendars/closure-plan.js';
-import { forecastAll } from '../forecast/pool.js';
 import { demandClassOf, type SeriesBatch } from '../forecast/wire.js';
 import type { SeriesTask } from '../forecast/types.js';
 import { CalibrationBuilder, classDist, countVariance, type Calibration, type ClassDist } from '../backtest/conformal.js';
@@ -16,8 +14,8 @@ import { artifactEntry, type DictionaryEntry } from '../publish/dictionary.js';
 import { artifactPath } from '../publish/artifacts.js';
 import { coherentMeans, formatTicks, type ForecastTable, type TableNode } from '../publish/profiles.js';
 import type { RunManifest } from '../publish/manifest.js';
-import { calibrationUnit, type PlacedResult } from './forecast-stage.js';
-import { isCount } from './publish-stage.js';
+import { calibrateSeries, calibrationUnit, type TaggedBatch } from './forecast-stage.js';
+import { isCount, type SeriesResult } from './publish-stage.js';
 import { packSizes, type ErpTables } from './erp-stage.js';
 
 /**
@@ -73,14 +71,14 @@ export class HierarchyPlan {
   readonly series: AggregateSeries[];
   /** Per bottom series: the aggregate series it belongs to. */
   private readonly parents: Int32Array[];
-  /** [aggregate][t] the summed history, t = 0..lastT. */
-  private readonly values: Float64Array[];
+  /** [aggregate][t] the summed history, t = 0..lastT (allocated by the first tap: a publish needs only the structure). */
+  private values: Float64Array[] | null = null;
   private readonly starts: Int32Array;
   readonly levelCounts: Record<string, number> = {};
 
   constructor(cfg: Config, keys: SeriesKeys, tables: ErpTables, private readonly lastT: number) {
     this.bottom = keys.store.map((store, i) => ({ level: 'series', store, sku: keys.sku[i], region: tables.regionOf(store), category: tables.items.get(keys.sku[i])?.category ?? '' }));
-    const hasCategories = [...tables.items.values()].some((r) => r.category !== undefined);
+    const hasCategories = tables.categories;
     const levels = cfg.hierarchy.levels.filter((l): l is Exclude<LevelName, 'series'> => l !== 'series' && (l !== 'category-store' || hasCategories));
     this.nodes = [];
     this.series = [];
@@ -112,13 +110,13 @@ export class HierarchyPlan {
     const parents: number[][] = keys.store.map(() => []);
     this.series.forEach((s, j) => { for (const b of s.members) parents[b].push(j); });
     this.parents = parents.map((p) => Int32Array.from(p));
-    this.values = this.series.map(() => new Float64Array(lastT + 1));
     this.starts = new Int32Array(this.series.length).fill(lastT + 1);
   }
 
   /** Add a batch of bottom series (as read, before closures) into the aggregates' histories. */
   tap(read: ReadBatch): void {
     const { batch, firstSid, flags } = read;
+    this.values ??= this.series.map(() => new Float64Array(this.lastT + 1));
     for (let i = 0; i + 1 < batch.offsets.length; i++) {
       const parents = this.parents[firstSid + i];
       if (!parents || parents.length === 0) continue;
@@ -136,15 +134,21 @@ export class HierarchyPlan {
     }
   }
 
-  /** The aggregate series as batches for the pool, each series from its first period. */
-  batches(size: number, bottoms: number): ReadBatch[] {
+  /** Periods of aggregate j's history, once every series was tapped. */
+  periods(j: number): number {
+    return this.lastT + 1 - Math.min(this.starts[j], this.lastT);
+  }
+
+  /** The aggregate series as batches for the pool, each series from its first period; batch indexes from `firstIndex`. */
+  batches(size: number, bottoms: number, firstIndex: number): ReadBatch[] {
+    const values0 = this.values ?? this.series.map(() => new Float64Array(this.lastT + 1));
     const out: ReadBatch[] = [];
-    for (let b = 0, index = 0; b < this.series.length; b += size, index++) {
+    for (let b = 0, index = firstIndex; b < this.series.length; b += size, index++) {
       const ids = Array.from({ length: Math.min(size, this.series.length - b) }, (_, k) => b + k);
       const offsets = new Int32Array(ids.length + 1);
       ids.forEach((j, k) => { offsets[k + 1] = offsets[k] + (this.lastT + 1 - Math.min(this.starts[j], this.lastT)); });
       const values = new Float64Array(offsets[ids.length]);
-      ids.forEach((j, k) => values.set(this.values[j].subarray(Math.min(this.starts[j], this.lastT)), offsets[k]));
+      ids.forEach((j, k) => values.set(values0[j].subarray(Math.min(this.starts[j], this.lastT)), offsets[k]));
       const batch: SeriesBatch = { index, offsets, values };
       out.push({ batch, firstSid: bottoms + b, flags: new Uint8Array(values.length) });
     }
@@ -173,34 +177,39 @@ function soldOrDemand(y: Float64Array, flags: Uint8Array): Float64Array {
   return v;
 }
 
-/** Forecast the aggregates on the pool (calendars and closures as their stores have them). */
-export async function forecastAggregates(pool: Piscina, hp: HierarchyPlan, task: SeriesTask, cfg: Config, keys: SeriesKeys, plan: CalendarPlan | null, closures: ClosurePlan | null, lastT: number): Promise<{ results: PlacedResult[]; calibration: Calibration }> {
-  const bottoms = keys.store.length;
+/**
+ * The series' batches, then the hierarchy's aggregates as more batches (ids from the number of
+ * series on, batch indexes after the last series batch), with calendars and closures as their
+ * stores have them. `bottoms` must tap every series into `hp` as it streams (SeriesObserver).
+ */
+export async function* withAggregates(bottoms: AsyncIterable<TaggedBatch>, hp: HierarchyPlan, cfg: Config, keys: SeriesKeys, plan: CalendarPlan | null, closures: ClosurePlan | null, lastT: number): AsyncGenerator<TaggedBatch> {
+  let index = 0;
+  for await (const b of bottoms) {
+    index = Math.max(index, b.batch.index + 1);
+    yield b;
+  }
   const calKeys = hp.keysFor(keys, 'calendar');
   const closeKeys = hp.keysFor(keys, 'closure');
-  const results: PlacedResult[] = [];
+  for (const read of hp.batches(cfg.batchSize, keys.store.length, index)) {
+    const batch: SeriesBatch = {
+      ...read.batch,
+      ...(plan ? { events: plan.forBatch(read, calKeys, lastT) } : {}),
+      ...(closures ? { closed: closures.forBatch(read, closeKeys) } : {}),
+    };
+    yield { batch, tag: Int32Array.from({ length: batch.offsets.length - 1 }, (_, i) => read.firstSid + i) };
+  }
+}
+
+/** The interval calibration of the aggregates, from their backtest errors in series order. */
+export function aggregateCalibration(aggregates: readonly SeriesResult[], task: SeriesTask, levels: readonly number[]): Calibration {
   const builder = new CalibrationBuilder(task.horizon, task.windows);
-  const tagged = (async function* () {
-    for (const read of hp.batches(cfg.batchSize, bottoms)) {
-      const batch = {
-        ...read.batch,
-        ...(plan ? { events: plan.forBatch(read, calKeys, lastT) } : {}),
-        ...(closures ? { closed: closures.forBatch(read, closeKeys) } : {}),
-      };
-      yield { batch, tag: read.firstSid };
-    }
-  })();
-  const span = task.windows * task.horizon;
-  await forecastAll(pool, tagged, task, (result, firstSid) => {
-    for (let i = 0; i < result.labelIds.length; i++) builder.add(demandClassOf(result.classIds[i]), result.residuals.subarray(i * span, (i + 1) * span), calibrationUnit(result, i, task.horizon));
-    results.push({ result, firstSid });
-  }, plan?.task());
-  return { results, calibration: builder.build(cfg.quantiles) };
+  for (const { result, i } of aggregates) calibrateSeries(builder, result, i, task);
+  return builder.build(levels);
 }
 
 /** One series of the reconciled vector: where its forecast is and which distribution it has. */
 interface Member {
-  readonly result: PlacedResult['result'];
+  readonly result: SeriesResult['result'];
   readonly i: number;
   readonly d: ClassDist | null;
   readonly count: boolean;
@@ -217,19 +226,19 @@ export interface HierarchyOutcome {
  * Reconcile and write hierarchy.csv; the table (every level) is what profiles with `levels`
  * write from.
  */
-export async function reconcileAndWrite(staging: string, cfg: Config, hp: HierarchyPlan, bottomResults: readonly PlacedResult[], calibration: Calibration, count: Uint8Array | undefined, agg: { results: readonly PlacedResult[]; calibration: Calibration }, tables: ErpTables, dates: readonly string[], task: SeriesTask): Promise<HierarchyOutcome> {
+export async function reconcileAndWrite(staging: string, cfg: Config, hp: HierarchyPlan, bottomResults: readonly SeriesResult[], calibration: Calibration, count: Uint8Array | undefined, agg: { results: readonly SeriesResult[]; calibration: Calibration }, tables: ErpTables, dates: readonly string[], task: SeriesTask): Promise<HierarchyOutcome> {
   const h = task.horizon;
   const nb = hp.bottom.length;
   const m = hp.series.length;
   const n = nb + m;
   const shape: HierarchyShape = { n, bottoms: nb, members: hp.series.map((s) => s.members) };
   const members: Member[] = new Array(n);
-  for (const { result, firstSid } of bottomResults) for (let i = 0; i < result.labelIds.length; i++) {
-    const sid = firstSid + i;
+  for (const { result, sid, i } of bottomResults) {
     const cls = demandClassOf(result.classIds[i]);
     members[sid] = { result, i, d: classDist(calibration, cls), count: isCount(count, sid, cls) };
   }
-  for (const { result, firstSid } of agg.results) for (let i = 0; i < result.labelIds.length; i++) members[firstSid + i] = { result, i, d: classDist(agg.calibration, demandClassOf(result.classIds[i])), count: false };
+  for (const { result, sid, i } of agg.results) members[sid] = { result, i, d: classDist(agg.calibration, demandClassOf(result.classIds[i])), count: false };
+  for (let k = 0; k < n; k++) if (!members[k]) throw new Error(`hierarchy: no forecast of ${k < nb ? 'series' : 'aggregate'} ${k} (bug)`);
   const W = task.windows;
   const N = W * h;
   const unitOf = (k: number): Float64Array => calibrationUnit(members[k].result, members[k].i, h);

@@ -9,8 +9,8 @@ import { csvField, formatNumber, quantileColumn } from '../publish/format.js';
 import { artifactEntry, type DictionaryEntry } from '../publish/dictionary.js';
 import { artifactPath } from '../publish/artifacts.js';
 import type { RunManifest } from '../publish/manifest.js';
-import { calibrationUnit, type PlacedResult } from './forecast-stage.js';
-import { isCount } from './publish-stage.js';
+import { calibrationUnit } from './forecast-stage.js';
+import { FLUSH_EVERY, isCount, type SeriesResult } from './publish-stage.js';
 import type { ErpTables } from './erp-stage.js';
 
 /**
@@ -98,7 +98,7 @@ export function leadTimeSums(point: ArrayLike<number>, sd: ArrayLike<number>, un
   return out.sort();
 }
 
-export async function writeLeadtime(staging: string, cfg: Config, keys: SeriesKeys, results: readonly PlacedResult[], calibration: Calibration, count: Uint8Array | undefined, tables: ErpTables, dates: readonly string[], stepDays: number): Promise<LeadtimeOutcome> {
+export async function writeLeadtime(staging: string, cfg: Config, keys: SeriesKeys, results: readonly SeriesResult[], calibration: Calibration, count: Uint8Array | undefined, tables: ErpTables, dates: readonly string[], stepDays: number): Promise<LeadtimeOutcome> {
   const lt = cfg.leadtime;
   const levels = cfg.quantiles;
   const service = lt.serviceLevel;
@@ -107,35 +107,33 @@ export async function writeLeadtime(staging: string, cfg: Config, keys: SeriesKe
   const h = dates.length;
   const periodsSeen: Record<string, number> = {};
   let capped = 0;
-  for (const { result, firstSid } of results) {
-    for (let i = 0; i < result.labelIds.length; i++) {
-      const sid = firstSid + i;
-      const store = keys.store[sid];
-      const sku = keys.sku[sid];
-      const cls = demandClassOf(result.classIds[i]);
-      const days = leadTimeDays(lt, tables, sku);
-      let periods = Math.ceil(days / stepDays);
-      if (periods > h) { periods = h; capped++; }
-      periodsSeen[String(periods)] = (periodsSeen[String(periods)] ?? 0) + 1;
-      const point = result.point.subarray(i * h, (i + 1) * h);
-      const closed = result.closed.subarray(i * h, (i + 1) * h);
-      const r = seededRandom(hashSeed(`${store}\u0000${sku}`, lt.seed));
-      const whole = isCount(count, sid, cls);
-      const sums = leadTimeSums(point, result.sd.subarray(i * h, (i + 1) * h), calibrationUnit(result, i, h), closed, periods, lt.samples, classDist(calibration, cls), whole, r);
-      let mean = 0;
-      for (let s = 0; s < periods; s++) mean += point[s];
-      // Whole units stay whole: the inverse of the empirical distribution, not an interpolation.
-      const quantile = (l: number): number => (whole ? sums[Math.max(0, Math.ceil(l * sums.length) - 1)] : sortedQuantile(sums, l));
-      const qs = levels.map(quantile);
-      for (let k = 1; k < qs.length; k++) if (qs[k] < qs[k - 1]) qs[k] = qs[k - 1];
-      const extra: string[] = [];
-      if (service !== undefined) {
-        const rop = quantile(service);
-        extra.push(formatNumber(service), formatNumber(rop), formatNumber(Math.max(0, rop - mean)));
-      }
-      w.add([csvField(store), csvField(sku), days, periods, dates[0], dates[periods - 1], formatNumber(mean), ...qs.map(formatNumber), ...extra].join(','));
+  let n = 0;
+  for (const { result, sid, i } of results) {
+    const store = keys.store[sid];
+    const sku = keys.sku[sid];
+    const cls = demandClassOf(result.classIds[i]);
+    const days = leadTimeDays(lt, tables, sku);
+    let periods = Math.ceil(days / stepDays);
+    if (periods > h) { periods = h; capped++; }
+    periodsSeen[String(periods)] = (periodsSeen[String(periods)] ?? 0) + 1;
+    const point = result.point.subarray(i * h, (i + 1) * h);
+    const closed = result.closed.subarray(i * h, (i + 1) * h);
+    const r = seededRandom(hashSeed(`${store}\u0000${sku}`, lt.seed));
+    const whole = isCount(count, sid, cls);
+    const sums = leadTimeSums(point, result.sd.subarray(i * h, (i + 1) * h), calibrationUnit(result, i, h), closed, periods, lt.samples, classDist(calibration, cls), whole, r);
+    let mean = 0;
+    for (let s = 0; s < periods; s++) mean += point[s];
+    // Whole units stay whole: the inverse of the empirical distribution, not an interpolation.
+    const quantile = (l: number): number => (whole ? sums[Math.max(0, Math.ceil(l * sums.length) - 1)] : sortedQuantile(sums, l));
+    const qs = levels.map(quantile);
+    for (let k = 1; k < qs.length; k++) if (qs[k] < qs[k - 1]) qs[k] = qs[k - 1];
+    const extra: string[] = [];
+    if (service !== undefined) {
+      const rop = quantile(service);
+      extra.push(formatNumber(service), formatNumber(rop), formatNumber(Math.max(0, rop - mean)));
     }
-    await w.flush();
+    w.add([csvField(store), csvField(sku), days, periods, dates[0], dates[periods - 1], formatNumber(mean), ...qs.map(formatNumber), ...extra].join(','));
+    if (++n % FLUSH_EVERY === 0) await w.flush();
   }
   await w.close();
   const entry = artifactEntry('leadtime.csv', [

@@ -1,16 +1,13 @@
-import type { Config } from '../config/schema.js';
-import type { SeriesKeys } from '../ingest/series-reader.js';
-import { demandClassOf, SCORE_FIELDS } from '../forecast/wire.js';
-import type { SeriesTask } from '../forecast/types.js';
+import { demandClassOf, SCORE_FIELDS, type BatchResult } from '../forecast/wire.js';
 import { predictiveQuantiles, type Calibration } from '../backtest/conformal.js';
-import type { FiscalLabel } from '../calendars/fiscal454.js';
+import { fiscalLabel } from '../calendars/fiscal454.js';
 import { ForecastCsvWriter, SERIES_COLUMNS, seriesLine } from '../publish/forecast-csv.js';
 import { CsvWriter } from '../publish/csv-writer.js';
 import { artifactPath } from '../publish/artifacts.js';
-import { seriesKey, type LiveVersion, type NewVersion } from '../registry/state.js';
-import type { ReusePlan } from '../registry/reuse.js';
-import type { ClosurePlan } from '../calendars/closure-plan.js';
+import type { NewVersion } from '../registry/state.js';
 import { calibrationUnit, type PlacedResult } from './forecast-stage.js';
+import type { RunPlan } from './run-plan.js';
+import type { OverrideBook } from '../publish/overrides.js';
 
 export interface WrittenForecasts {
   readonly rows: number;
@@ -35,59 +32,72 @@ export function isCount(count: Uint8Array | undefined, sid: number, cls: string)
   return count !== undefined && count[sid] === 1 && (cls === 'intermittent' || cls === 'lumpy');
 }
 
+/** One series' result: where it sits in which batch. */
+export interface SeriesResult {
+  readonly sid: number;
+  readonly result: BatchResult;
+  readonly i: number;
+}
+
+/** The series of some batches, in series order, whatever order the batches came in (a sharded run's parts). */
+export function inSeriesOrder(results: readonly PlacedResult[]): SeriesResult[] {
+  const out: SeriesResult[] = [];
+  for (const { result, sids } of results) for (let i = 0; i < sids.length; i++) out.push({ sid: sids[i], result, i });
+  return out.sort((a, b) => a.sid - b.sid);
+}
+
+/** Rows flushed to disk at a time. */
+export const FLUSH_EVERY = 200;
+
 /**
  * Write forecasts.csv and series.csv in series order: calibrated quantiles, the model and
  * its version for every series, and the new versions to register.
  */
-export async function writeForecastFiles(
-  staging: string, runId: string, cfg: Config, task: SeriesTask, dates: readonly string[], fiscal: readonly FiscalLabel[] | null,
-  keys: SeriesKeys, results: readonly PlacedResult[], calibration: Calibration, reuse: ReusePlan, live: ReadonlyMap<string, LiveVersion>, closures: ClosurePlan | null,
-  extra: PublishExtras = {},
-): Promise<WrittenForecasts> {
-  const writer = new ForecastCsvWriter(artifactPath(staging, 'forecasts.csv'), runId, cfg.quantiles, dates, fiscal);
+export async function writeForecastFiles(staging: string, plan: RunPlan, series: Iterable<SeriesResult>, calibration: Calibration, overrides?: OverrideBook, extra: PublishExtras = {}): Promise<WrittenForecasts> {
+  const cfg = plan.config;
+  const fiscal = cfg.calendars.fiscal === 'nrf-454' ? plan.dates.map(fiscalLabel) : null;
+  const writer = new ForecastCsvWriter(artifactPath(staging, 'forecasts.csv'), plan.runId, cfg.quantiles, plan.dates, fiscal);
   const seriesOut = new CsvWriter(artifactPath(staging, 'series.csv'), SERIES_COLUMNS);
   const perModel: Record<string, number> = {};
   const perClass: Record<string, number> = {};
   const fallbacks: WrittenForecasts['fallbacks'] = [];
   const newVersions: NewVersion[] = [];
-  const h = task.horizon;
+  const h = plan.task.horizon;
   const F = SCORE_FIELDS.length;
   const score = (sc: Float64Array, f: (typeof SCORE_FIELDS)[number]): number => sc[SCORE_FIELDS.indexOf(f)];
-  for (const { result, firstSid } of results) {
-    const reasons = new Map(result.failures.map((f) => [f.series, f.reason]));
-    for (let i = 0; i < result.labelIds.length; i++) {
-      const sid = firstSid + i;
-      const store = keys.store[sid];
-      const sku = keys.sku[sid];
-      const label = result.labels[result.labelIds[i]];
-      const cls = demandClassOf(result.classIds[i]);
-      perModel[label] = (perModel[label] ?? 0) + 1;
-      perClass[cls] = (perClass[cls] ?? 0) + 1;
-      const prev = live.get(seriesKey(store, sku));
-      const reused = reuse.fixed[sid] !== undefined;
-      const selected = result.selections[i] !== '';
-      // A reused (or pinned) series keeps its version; a fresh selection registers the next one.
-      let version: number | null = prev ? prev.version : null;
-      const sc = result.scores.subarray(i * F, (i + 1) * F);
-      if (!reused && selected) {
-        version = (prev?.version ?? 0) + 1;
-        newVersions.push({ store_id: store, sku, version, label, demand_class: cls, selection: result.selections[i], backtest_mase: score(sc, 'mase'), backtest_rmsse: score(sc, 'rmsse'), backtest_bias: score(sc, 'bias'), scale: result.scale[i] });
-      }
-      const point = result.point.subarray(i * h, (i + 1) * h);
-      const qs = predictiveQuantiles(calibration, cls, point, result.sd.subarray(i * h, (i + 1) * h), calibrationUnit(result, i, h), result.closed.subarray(i * h, (i + 1) * h), isCount(extra.count, sid, cls));
-      writer.addSeries(store, sku, label, point, qs, version);
-      extra.collect?.(sid, point, qs);
-      const btMase = reused && prev ? prev.backtest_mase ?? NaN : score(sc, 'mase');
-      const btRmsse = reused && prev ? prev.backtest_rmsse ?? NaN : score(sc, 'rmsse');
-      const btBias = reused && prev ? prev.backtest_bias ?? NaN : score(sc, 'bias');
-      seriesOut.add(seriesLine(store, sku, cls, label, version, reuse.decisions[sid], btMase, btRmsse, btBias, result.scale[i], reasons.get(i) ?? '', result.effects[i], closures?.ruleOf(store) ?? ''));
+  const { ledger } = plan;
+  let n = 0;
+  for (const { sid, result, i } of series) {
+    const store = ledger.store[sid];
+    const sku = ledger.sku[sid];
+    const label = result.labels[result.labelIds[i]];
+    const cls = demandClassOf(result.classIds[i]);
+    perModel[label] = (perModel[label] ?? 0) + 1;
+    perClass[cls] = (perClass[cls] ?? 0) + 1;
+    const prev = ledger.previous[sid];
+    const reused = ledger.reused[sid];
+    const selected = result.selections[i] !== '';
+    // A reused (or pinned) series keeps its version; a fresh selection registers the next one.
+    let version: number | null = prev ? prev.version : null;
+    const sc = result.scores.subarray(i * F, (i + 1) * F);
+    if (!reused && selected) {
+      version = (prev?.version ?? 0) + 1;
+      newVersions.push({ store_id: store, sku, version, label, demand_class: cls, selection: result.selections[i], backtest_mase: score(sc, 'mase'), backtest_rmsse: score(sc, 'rmsse'), backtest_bias: score(sc, 'bias'), scale: result.scale[i] });
     }
-    for (const f of result.failures) {
-      const sid = firstSid + f.series;
-      fallbacks.push({ store_id: keys.store[sid], sku: keys.sku[sid], model: result.labels[result.labelIds[f.series]], reason: f.reason });
+    const point = result.point.subarray(i * h, (i + 1) * h);
+    const qs = predictiveQuantiles(calibration, cls, point, result.sd.subarray(i * h, (i + 1) * h), calibrationUnit(result, i, h), result.closed.subarray(i * h, (i + 1) * h), isCount(extra.count, sid, cls));
+    writer.addSeries(store, sku, label, point, qs, version, overrides?.size ? overrides.apply(store, sku, plan.dates, point) : undefined);
+    extra.collect?.(sid, point, qs);
+    const btMase = reused && prev ? prev.backtest_mase ?? NaN : score(sc, 'mase');
+    const btRmsse = reused && prev ? prev.backtest_rmsse ?? NaN : score(sc, 'rmsse');
+    const btBias = reused && prev ? prev.backtest_bias ?? NaN : score(sc, 'bias');
+    const failure = result.failures.find((f) => f.series === i);
+    seriesOut.add(seriesLine(store, sku, cls, label, version, ledger.decisions[sid], btMase, btRmsse, btBias, result.scale[i], failure?.reason ?? '', result.effects[i], ledger.closures[store] ?? ''));
+    if (failure) fallbacks.push({ store_id: store, sku, model: label, reason: failure.reason });
+    if (++n % FLUSH_EVERY === 0) {
+      await writer.flush();
+      await seriesOut.flush();
     }
-    await writer.flush();
-    await seriesOut.flush();
   }
   await writer.close();
   await seriesOut.close();

@@ -17,6 +17,6 @@ export interface SourceKind {
   select(conn: DuckDBConnection, input: InputConfig, path: string): Promise<{ sql: string; reads: string; fallback?: string }>;
 }
 
-export type SourceFormat = 'csv' | 'parquet' | 'duckdb';
+export type SourceFormat = NonNullable<InputConfig['format']>;
 
 export const SOURCE_KINDS: Readonly<Record<SourceFormat, SourceKind>> = { csv: csvSource, parquet: parquetSource, duckdb: duckdbSource };

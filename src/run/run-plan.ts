@@ -1,0 +1,107 @@
+import type { Config } from '../config/schema.js';
+import type { InputFingerprint } from '../ingest/fingerprint.js';
+import type { ResolvedColumns, SourceFormat } from '../ingest/source.js';
+import type { QualityReport } from '../ingest/quality.js';
+import type { SeriesTask } from '../forecast/types.js';
+import type { CalendarTask } from '../forecast/wire.js';
+import type { Decision, ReusePlan } from '../registry/reuse.js';
+import { seriesKey, type LiveVersion } from '../registry/state.js';
+import type { PriorRow } from '../calendars/plan.js';
+import type { RunManifest } from '../publish/manifest.js';
+import type { SeriesKeys } from '../ingest/series-reader.js';
+import type { Override } from '../publish/overrides.js';
+import type { EventKind } from '../calendars/catalog.js';
+import type { ItemRow } from '../calendars/items.js';
+
+export type RunKind = 'run' | 'retrain';
+
+/** The registered version a series starts from: what publishing its row needs of it. */
+export interface PreviousVersion {
+  readonly version: number;
+  readonly backtest_mase: number | null;
+  readonly backtest_rmsse: number | null;
+  readonly backtest_bias: number | null;
+}
+
+/**
+ * What publishing needs to know of every series besides its forecast, by series id: its keys,
+ * why it was (re)selected, the version it starts from and whether this run reuses it, and the
+ * rule that closes its store. Plain data, so that a sharded run's publish reads it from the plan.
+ */
+export interface SeriesLedger {
+  readonly store: readonly string[];
+  readonly sku: readonly string[];
+  readonly decisions: readonly Decision[];
+  readonly previous: readonly (PreviousVersion | null)[];
+  readonly reused: readonly boolean[];
+  /** By store: the rule that closes it ('' or absent: never closed). */
+  readonly closures: Readonly<Record<string, string>>;
+}
+
+export function makeLedger(keys: SeriesKeys, reuse: ReusePlan, live: ReadonlyMap<string, LiveVersion>, closureRule: (store: string) => string): SeriesLedger {
+  const previous = keys.store.map((store, sid): PreviousVersion | null => {
+    const v = live.get(seriesKey(store, keys.sku[sid]));
+    return v ? { version: v.version, backtest_mase: v.backtest_mase, backtest_rmsse: v.backtest_rmsse, backtest_bias: v.backtest_bias } : null;
+  });
+  const closures: Record<string, string> = {};
+  for (const store of new Set(keys.store)) {
+    const rule = closureRule(store);
+    if (rule) closures[store] = rule;
+  }
+  return { store: keys.store, sku: keys.sku, decisions: reuse.decisions, previous, reused: reuse.fixed.map((f) => f !== undefined), closures };
+}
+
+/**
+ * Everything a run decided before its series are forecast, as plain data: what the forecast
+ * files, the manifest and the registry record need once the results are in. A run on one
+ * machine keeps it in memory; `shelfcast plan` writes it for the shards and `publish`.
+ */
+export interface RunPlan {
+  readonly kind: RunKind;
+  readonly runId: string;
+  readonly codeVersion: string;
+  /** When the run started (wall clock), and the run's own time (`now`: a scheduler or test may set it). */
+  readonly startedAt: string;
+  readonly now: string;
+  /** The run's configuration, without the server's settings (tokens never reach a plan). */
+  readonly config: Omit<Config, 'server'>;
+  readonly input: { readonly path: string; readonly name: string; readonly format: SourceFormat; readonly columns: ResolvedColumns; readonly fingerprint: InputFingerprint };
+  readonly report: QualityReport;
+  readonly warnings: readonly string[];
+  readonly task: SeriesTask;
+  readonly calendarTask: CalendarTask | null;
+  readonly dates: readonly string[];
+  readonly ledger: SeriesLedger;
+  readonly pins: RunManifest['model_versions']['pins'];
+  /** Series flagged as drifting, by seriesKey: the reason (what exceptions.csv reports). */
+  readonly drift: Readonly<Record<string, string>>;
+  /** The planners' overrides active for this run, oldest first. */
+  readonly overrides: readonly Override[];
+  /** What names the parts in components.parquet: the calendar features, and each event's kind by name. */
+  readonly components: { readonly features: readonly string[]; readonly eventKinds: Readonly<Record<string, EventKind>> };
+  /** The registered calibration a nightly run keeps (JSON of calibrationToJson), or null: this run calibrates. */
+  readonly storedCalibration: string | null;
+  /** Pooled calendar effects this run estimated, to register with its calibration (null: kept from the last retrain, or no calendars). */
+  readonly priors: readonly PriorRow[] | null;
+  readonly calendars: RunManifest['calendars'];
+  /** Which calendar the stores follow, e.g. "US (default) 4 stores", or "off". */
+  readonly calendarSummary: string;
+  readonly closures: RunManifest['closures'];
+  readonly future: RunManifest['future'];
+  /** What the ERP outputs, the hierarchy and lead-time demand need (issue 18; run/erp-stage.ts). */
+  readonly erp: {
+    /** The region of every store of the run, the items-table row of every SKU of it, and whether the items table has categories. */
+    readonly tables: { readonly regions: Readonly<Record<string, string>>; readonly items: Readonly<Record<string, ItemRow>>; readonly categories: boolean };
+    /**
+     * Per series id '1' where the history is whole units sold a few at a time (erp-stage.ts
+     * SeriesObserver), else '0'; learned as the series stream to the workers, so '' in the plan
+     * prepareRun returns and filled in by Prepared.complete().
+     */
+    readonly counts: string;
+    /** Aggregate series of the hierarchy, forecast after the series as ids report.series …; 0 without hierarchy.enabled. */
+    readonly aggregates: number;
+  };
+  /** Rows of the files written before the forecast (history.parquet, events.csv). */
+  readonly preparedRows: { readonly history: number; readonly events: number | null };
+  readonly stageSeconds: Readonly<Record<string, number>>;
+}
