@@ -71,17 +71,21 @@ describe('a run split across machines', () => {
       hierarchy: { enabled: true, samples: 200 }, leadtime: { days: 3, serviceLevel: 0.95, samples: 500 },
       outputs: [{ profile: 'sap-ibp', levels: ['series', 'store', 'region', 'category-store', 'sku-region', 'total'], round: 'integer' }, { profile: 'wide', name: 'wide-stores', layout: 'store', format: 'csv.gz', round: 'pack' }, { profile: 'long', format: 'parquet' }],
     }));
-    // Small batches, so that the shards' batches mix series the single run batches apart.
-    const { single, sharded } = await planThreeShardsPublish(['-c', config, '--batch-size', '7'], dir);
-    const manifest = RunManifest.parse(JSON.parse(readFileSync(join(single, 'latest', 'manifest.json'), 'utf8')));
-    const shardedManifest = RunManifest.parse(JSON.parse(readFileSync(join(sharded, 'latest', 'manifest.json'), 'utf8')));
-    expect(manifest.hierarchy?.aggregates).toBeGreaterThan(0);
-    expect(manifest.outputs?.flatMap((o) => o.files).length).toBe(1 + 4 + 1);
-    const erpFiles = ['hierarchy.csv', 'leadtime.csv', 'SCHEMA.md', ...(manifest.outputs ?? []).flatMap((o) => o.files)];
-    for (const f of [...PUBLISHED, ...erpFiles]) expect(readFileSync(join(sharded, 'latest', f)).equals(readFileSync(join(single, 'latest', f))), f).toBe(true);
-    for (const f of erpFiles) expect(manifest.files[f], f).toBeDefined();
-    expect(shardedManifest.files).toEqual(manifest.files);
-    expect({ outputs: shardedManifest.outputs, hierarchy: shardedManifest.hierarchy, leadtime: shardedManifest.leadtime }).toEqual({ outputs: manifest.outputs, hierarchy: manifest.hierarchy, leadtime: manifest.leadtime });
+    // Small batches, so that the shards' batches mix series the single run batches apart. The
+    // second night reuses the series' versions (batches carrying them), not the aggregates'.
+    for (const night of ['first', 'second']) {
+      const { single, sharded } = await planThreeShardsPublish(['-c', config, '--batch-size', '7'], dir);
+      const manifest = RunManifest.parse(JSON.parse(readFileSync(join(single, 'latest', 'manifest.json'), 'utf8')));
+      const shardedManifest = RunManifest.parse(JSON.parse(readFileSync(join(sharded, 'latest', 'manifest.json'), 'utf8')));
+      expect(manifest.hierarchy?.aggregates).toBeGreaterThan(0);
+      expect(manifest.model_versions.decisions.reused, night).toBe(night === 'first' ? 0 : 48);
+      expect(manifest.outputs?.flatMap((o) => o.files).length).toBe(1 + 4 + 1);
+      const erpFiles = ['hierarchy.csv', 'leadtime.csv', 'SCHEMA.md', ...(manifest.outputs ?? []).flatMap((o) => o.files)];
+      for (const f of [...PUBLISHED, ...erpFiles]) expect(readFileSync(join(sharded, 'latest', f)).equals(readFileSync(join(single, 'latest', f))), `${night} night: ${f}`).toBe(true);
+      for (const f of erpFiles) expect(manifest.files[f], f).toBeDefined();
+      expect(shardedManifest.files).toEqual(manifest.files);
+      expect({ outputs: shardedManifest.outputs, hierarchy: shardedManifest.hierarchy, leadtime: shardedManifest.leadtime }).toEqual({ outputs: manifest.outputs, hierarchy: manifest.hierarchy, leadtime: manifest.leadtime });
+    }
   });
 
   it('refuses to publish with a shard missing or killed, and completes once it is rerun', async () => {
