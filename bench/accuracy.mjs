@@ -25,10 +25,16 @@ const opt = (k) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : un
 const flag = (k) => args.includes(k);
 
 const rossmann = join(shared, 'data', 'rossmann-daily');
+/** Count data (whole units, many intermittent series) for the discrete distribution of issue 18: a cut of the set's own file. */
+const countVariants = { default: {}, conformal: { intervals: { counts: 'conformal' } } };
 /** How each set is forecast and scored (../shared/data/README.md). */
 const SETS = {
   'walmart-dept-weekly': { season: 52, horizon: 13, days: 7, args: [], variants: { default: {}, off: { calendars: { enabled: false } } } },
   'walmart-stores-weekly': { season: 52, horizon: 13, days: 7, args: [], variants: { default: {}, off: { calendars: { enabled: false } } } },
+  // The bundled demo data, its last 28 days held out.
+  'demo-daily': { season: 7, horizon: 28, days: 1, args: ['--freq', 'day'], csv: () => join(root, 'data', 'demo', 'sales.csv'), cut: '2025-12-04', variants: countVariants },
+  // 1,000 M5-shaped series (bench/m5/generate.mjs, seed 1), 730 days, the last 28 held out.
+  'm5-sample-daily': { season: 7, horizon: 28, days: 1, args: ['--freq', 'day'], csv: m5Sample, cut: '2012-12-31', variants: countVariants },
   'rossmann-daily': {
     season: 7, horizon: 42, days: 1, args: ['--freq', 'day'],
     variants: {
@@ -45,7 +51,16 @@ const SETS = {
 const sets = (opt('--sets') ?? 'walmart-dept-weekly,walmart-stores-weekly').split(',');
 const threads = opt('--threads') ? ['-t', opt('--threads')] : [];
 const userConfig = opt('--config') ? JSON.parse(readFileSync(opt('--config'), 'utf8')) : {};
-const cut = opt('--cut');
+const cutArg = opt('--cut');
+
+/** The M5-shaped sample as one CSV (generated once per measurement into `work`). */
+function m5Sample(work) {
+  const parquet = join(work, 'm5.parquet');
+  const csv = join(work, 'm5.csv');
+  execFileSync(process.execPath, [join(root, 'bench/m5/generate.mjs'), '--series', '1000', '--days', '730', '--minimal', '--no-stats', '--out', parquet], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, ['--input-type=module', '-e', `import { DuckDBInstance } from '@duckdb/node-api'; const c = await (await DuckDBInstance.create(':memory:')).connect(); await c.run("COPY (SELECT store_id, sku, strftime(date, '%Y-%m-%d') AS date, units FROM '${parquet}' ORDER BY store_id, sku, date) TO '${csv}' (HEADER)");`], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  return csv;
+}
 const shift = flag('--shift-weeks');
 
 const csvLines = (p) => readFileSync(p, 'utf8').trimEnd().split('\n');
@@ -60,8 +75,9 @@ function merge(a, b) {
 /** Train and test files for this measurement: the set's own, a cut window, or shifted dates. */
 function files(set, spec, work) {
   const dir = join(shared, 'data', set);
-  let train = join(dir, 'train.csv');
+  let train = spec.csv ? spec.csv(work) : join(dir, 'train.csv');
   let test = join(dir, 'test.csv');
+  const cut = cutArg ?? spec.cut;
   if (cut) {
     const lines = csvLines(train);
     const end = addDays(cut, spec.horizon * spec.days);
@@ -104,7 +120,7 @@ function files(set, spec, work) {
 
 /** The promotion plan of the scored window, as calendar events (promo_plan.csv is the test's). */
 function promoPlan(set, test, work) {
-  if (!cut) return join(shared, 'data', set, 'promo_plan.csv');
+  if (!cutArg) return join(shared, 'data', set, 'promo_plan.csv');
   const lines = csvLines(test);
   const h = lines[0].split(',');
   const [s, d, p] = ['store_id', 'date', 'promo'].map((c) => h.indexOf(c));
@@ -150,7 +166,7 @@ for (const set of sets) {
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const r = JSON.parse(execFileSync(process.execPath, [join(shared, 'tools/score.mjs'), train, test, join(out, 'latest/forecasts.csv'), '--season', String(spec.season), '--scale-lag', '1']).toString());
     const m = r.model;
-    const label = [variant, cut ? `cut ${cut}` : '', shift ? 'shifted' : ''].filter(Boolean).join(', ');
+    const label = [variant, cutArg ? `cut ${cutArg}` : '', shift ? 'shifted' : ''].filter(Boolean).join(', ');
     console.log(`| ${set} | ${label} | ${m.series} | ${m.MASE.toFixed(3)} | ${m.pinball.toFixed(3)} | ${m.coverage80.toFixed(1)} | ${m.WAPE.toFixed(2)} | ${m.sMAPE.toFixed(1)} | ${r.snaive.MASE.toFixed(3)} / ${r.snaive.pinball.toFixed(3)} | ${seconds.toFixed(1)} s |`);
     if (m.missing_series || m.bad_series) console.log(`  ! ${m.missing_series} series missing, ${m.bad_series} with bad rows`);
   }

@@ -4,7 +4,8 @@ import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } fr
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDuckDb, queryOne } from '../src/db/duckdb.js';
-import { tempDir } from './helpers/tmp.js';
+import { RunManifest } from '../src/publish/manifest.js';
+import { tempDir, writeCsv } from './helpers/tmp.js';
 
 /**
  * One run split across machines (issue 15): `plan`, N shard processes (started at once, with
@@ -28,7 +29,8 @@ const PUBLISHED = ['forecasts.csv', 'forecasts.parquet', 'series.csv', 'history.
 async function planThreeShardsPublish(input: string[], dir: string): Promise<{ single: string; sharded: string }> {
   const single = join(dir, 'single');
   const sharded = join(dir, 'sharded');
-  expect(shelfcast(['run', ...input, '-o', single, '--threads', '1', '--quiet']).status).toBe(0);
+  const run = shelfcast(['run', ...input, '-o', single, '--threads', '1', '--quiet']);
+  expect(run.status, run.stderr).toBe(0);
   const plan = shelfcast(['plan', '--shards', '3', ...input, '-o', sharded, '--quiet']);
   expect(plan.status, plan.stderr).toBe(0);
   const id = plan.stdout.trim().split('\n').pop() as string;
@@ -57,6 +59,32 @@ describe('a run split across machines', () => {
       conn.closeSync();
       expect(r).toEqual({ versions: manifest.model_versions.registered, runs: 1, shards: 3 });
       expect(existsSync(join(sharded, 'plans', manifest.run_id))).toBe(false);
+    }
+  });
+
+  it('publishes the same ERP files as one run: output profiles, leadtime.csv and the reconciled hierarchy, its aggregates forecast on the shards', async () => {
+    const dir = tempDir();
+    const items = writeCsv(dir, 'items.csv', 'sku,category,pack_size,lead_time_days', ['BANANA-KG,fresh,1,2', 'BATTERY-AA,household,4,', 'BREAD-WH,fresh,1,1', 'CHARCOAL-5KG,seasonal,1,', 'EGGS-12,fresh,1,', 'ICE-CREAM,frozen,6,', 'LIGHTBULB,household,2,', 'MILK-1L,fresh,6,', 'SODA-2L,drinks,6,', 'TOY-ROBOT,seasonal,1,5', 'TURKEY-WHL,frozen,1,', 'UMBRELLA,seasonal,1,']);
+    const config = join(dir, 'erp.json');
+    writeFileSync(config, JSON.stringify({
+      horizon: 7, items, calendars: { stores: fileURLToPath(new URL('../data/demo/stores.csv', import.meta.url)) },
+      hierarchy: { enabled: true, samples: 200 }, leadtime: { days: 3, serviceLevel: 0.95, samples: 500 },
+      outputs: [{ profile: 'sap-ibp', levels: ['series', 'store', 'region', 'category-store', 'sku-region', 'total'], round: 'integer' }, { profile: 'wide', name: 'wide-stores', layout: 'store', format: 'csv.gz', round: 'pack' }, { profile: 'long', format: 'parquet' }],
+    }));
+    // Small batches, so that the shards' batches mix series the single run batches apart. The
+    // second night reuses the series' versions (batches carrying them), not the aggregates'.
+    for (const night of ['first', 'second']) {
+      const { single, sharded } = await planThreeShardsPublish(['-c', config, '--batch-size', '7'], dir);
+      const manifest = RunManifest.parse(JSON.parse(readFileSync(join(single, 'latest', 'manifest.json'), 'utf8')));
+      const shardedManifest = RunManifest.parse(JSON.parse(readFileSync(join(sharded, 'latest', 'manifest.json'), 'utf8')));
+      expect(manifest.hierarchy?.aggregates).toBeGreaterThan(0);
+      expect(manifest.model_versions.decisions.reused, night).toBe(night === 'first' ? 0 : 48);
+      expect(manifest.outputs?.flatMap((o) => o.files).length).toBe(1 + 4 + 1);
+      const erpFiles = ['hierarchy.csv', 'leadtime.csv', 'SCHEMA.md', ...(manifest.outputs ?? []).flatMap((o) => o.files)];
+      for (const f of [...PUBLISHED, ...erpFiles]) expect(readFileSync(join(sharded, 'latest', f)).equals(readFileSync(join(single, 'latest', f))), `${night} night: ${f}`).toBe(true);
+      for (const f of erpFiles) expect(manifest.files[f], f).toBeDefined();
+      expect(shardedManifest.files).toEqual(manifest.files);
+      expect({ outputs: shardedManifest.outputs, hierarchy: shardedManifest.hierarchy, leadtime: shardedManifest.leadtime }).toEqual({ outputs: manifest.outputs, hierarchy: manifest.hierarchy, leadtime: manifest.leadtime });
     }
   });
 

@@ -57,7 +57,7 @@ describe('shelfcast serve API', () => {
 
   beforeAll(async () => {
     out = tempDir();
-    run = await runForecast(parseConfig({ out, threads: 1 }));
+    run = await runForecast(parseConfig({ out, threads: 1, outputs: [{ profile: 'wide' }] }));
     csvRows = parseCsv(readFileSync(join(run.dir, 'forecasts.csv'), 'utf8'));
     server = await startServer({
       out,
@@ -99,7 +99,7 @@ describe('shelfcast serve API', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([...new Set(routes.map((r) => openApiPath(r.path)))].sort());
     for (const r of routes) expect(Object.keys(doc.paths[openApiPath(r.path)]), `${r.method} ${r.path}`).toContain(r.method.toLowerCase());
     expect(doc.paths['/runs/{id}/forecasts'].get.parameters.map((p) => p.name)).toEqual(['id', 'store', 'sku', 'from', 'to', 'cursor', 'limit']);
-    const example = { id: 'latest', file: 'series.csv', store: 'S01', sku: 'MILK-1L', name: 'app.js', a: 'latest', b: 'latest' } as Record<string, string>;
+    const example = { id: 'latest', file: 'series.csv', store: 'S01', sku: 'MILK-1L', name: 'app.js', path: 'wide', a: 'latest', b: 'latest' } as Record<string, string>;
     for (const path of served) {
       const res = await get(path.replace(/\{(\w+)\}/g, (_m, k: string) => example[k]));
       // /monitoring has nothing to say (204) before the first `shelfcast monitor`.
@@ -145,7 +145,8 @@ describe('shelfcast serve API', () => {
     const byAccept = await get('/runs/latest/forecasts', { Accept: 'text/csv' });
     expect(byAccept.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(await byAccept.text()).toBe(csv);
-    const file = await get(`/runs/${run.runId}/forecasts.csv`);
+    // Uncompressed (a client that asks for gzip or br gets the bytes compressed, without a length).
+    const file = await get(`/runs/${run.runId}/forecasts.csv`, { 'Accept-Encoding': 'identity' });
     expect(file.headers.get('content-length')).toBe(String(Buffer.byteLength(csv)));
     expect(file.headers.get('content-disposition')).toBe(`attachment; filename="${run.runId}-forecasts.csv"`);
     expect(await file.text()).toBe(csv);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { UserError, errorMessage } from '../errors.js';
-import { ConfigSchema, type Config } from './schema.js';
+import { CheckedConfigSchema, type Config } from './schema.js';
 
 /** A value from a command-line flag, applied over the file at a dotted key such as `input.path`. */
 export type Overrides = Record<string, unknown>;
@@ -47,7 +47,7 @@ export function parseConfig(raw: unknown, origin = 'config', overrides: Override
   // `"$schema": "…/shelfcast.schema.json"` lets an editor check the file; it is not a setting.
   delete merged.$schema;
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) setPath(merged, k, v);
-  const parsed = ConfigSchema.safeParse(merged);
+  const parsed = CheckedConfigSchema.safeParse(merged);
   if (!parsed.success) {
     const flags = new Set(Object.keys(overrides).filter((k) => overrides[k] !== undefined));
     throw new UserError(`invalid configuration: ${parsed.error.issues.map((i) => describe(i, merged, origin, flags)).join('; ')}`);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MODEL_NAMES } from '../models/library.js';
 import { quantileColumn } from '../publish/format.js';
 import { IsoDate } from '../iso-date.js';
+import { HierarchySchema, IntervalsSchema, LeadtimeSchema, OutputSchema, WebhookSchema } from './erp.js';
 
 /**
  * The one configuration file, validated at the edge. Every key has a default, so `shelfcast
@@ -305,8 +306,30 @@ export const ConfigSchema = z
     schedule: ScheduleSchema.default(ScheduleSchema.parse({})),
     /** `shelfcast serve`: where to listen and who may pull. */
     server: ServerSchema.default(ServerSchema.parse({})),
+    /** Extra files for ERP/IBP systems (config/erp.ts); none by default. */
+    outputs: z.array(OutputSchema).max(20).default([]),
+    /** CSV sku,category[,department,lead_time_days,supplier,pack_size]: the items table. Omitted: calendars.items. */
+    items: z.string().min(1).optional(),
+    hierarchy: HierarchySchema.default(HierarchySchema.parse({})),
+    leadtime: LeadtimeSchema.default(LeadtimeSchema.parse({})),
+    /** Signed notices to other systems: a run published (and the drift alerts, signed the same way). */
+    webhook: WebhookSchema.default({}),
+    /** What the quantiles of count series come from (backtest/distribution.ts). */
+    intervals: IntervalsSchema.default(IntervalsSchema.parse({})),
   })
   .strict();
+
+/** ConfigSchema with the checks across keys (an output's quantiles are the run's; levels need the hierarchy). */
+export const CheckedConfigSchema = ConfigSchema.superRefine((c, ctx) => {
+    const names = new Set<string>();
+    c.outputs.forEach((o, i) => {
+      const name = o.name ?? o.profile;
+      if (names.has(name)) ctx.addIssue({ code: 'custom', path: ['outputs', i, 'name'], message: `two outputs are named ${name}; give each a different name` });
+      names.add(name);
+      for (const q of o.quantiles ?? []) if (!c.quantiles.some((l) => Math.abs(l - q) < 1e-9) && q !== 0.5) ctx.addIssue({ code: 'custom', path: ['outputs', i, 'quantiles'], message: `${q} is not one of the run's quantiles (${c.quantiles.join(', ')})` });
+      if (o.levels?.some((l) => l !== 'series') && !c.hierarchy.enabled) ctx.addIssue({ code: 'custom', path: ['outputs', i, 'levels'], message: 'levels above series need hierarchy.enabled' });
+    });
+});
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type InputConfig = z.infer<typeof InputSchema>;

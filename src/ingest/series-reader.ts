@@ -50,7 +50,7 @@ export interface ReadOptions {
 
 /** Bits of `ReadBatch.flags`. */
 export const PROMO_FLAG = 1;
-const CLOSED_FLAG = 2;
+export const CLOSED_FLAG = 2;
 
 export interface ReadBatch {
   readonly batch: SeriesBatch;

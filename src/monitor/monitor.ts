@@ -1,8 +1,8 @@
 import { renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../config/schema.js';
-import { UserError, errorMessage } from '../errors.js';
+import { UserError } from '../errors.js';
 import { openDuckDb, sqlString } from '../db/duckdb.js';
 import { openIngest } from '../ingest/index.js';
 import { openSource } from '../ingest/source.js';
@@ -11,6 +11,7 @@ import { runDir } from '../publish/atomic.js';
 import { CsvWriter } from '../publish/csv-writer.js';
 import { csvField, formatNumber } from '../publish/format.js';
 import { RunStore } from '../publish/run-store.js';
+import { postSigned, webhookSecret } from '../publish/notify.js';
 import { lockOutput } from '../publish/recover.js';
 import { liveVersionNumbers, seriesKey, withState } from '../registry/state.js';
 import { silentEvents, type RunEvents } from '../run/events.js';
@@ -77,6 +78,8 @@ function groupBy(rows: readonly RealisedRow[], key: (r: RealisedRow) => string):
  */
 export async function runMonitor(cfg: Config, newSales: string, events: RunEvents = silentEvents, now = new Date()): Promise<MonitorReport> {
   const out = resolve(cfg.out);
+  // A secret named but not set stops before anything is read: no drift alert goes out unsigned.
+  const secret = cfg.lifecycle.webhook ? webhookSecret(cfg.webhook.secretEnv) : null;
   const store = new RunStore(out);
   const runs = store.list();
   if (runs.length === 0) throw new UserError(`no published runs in ${out} to monitor`);
@@ -149,7 +152,7 @@ export async function runMonitor(cfg: Config, newSales: string, events: RunEvent
         await db.run(`INSERT INTO drift_log VALUES (${sqlString(d.store_id)}, ${sqlString(d.sku)}, ${d.model_version ?? 'NULL'}, ${sqlString(report.monitored_at)}::TIMESTAMP, ${sqlString(d.reason)})`);
       }
     });
-    if (drifting.length && cfg.lifecycle.webhook) await notify(cfg.lifecycle.webhook, out, report, events);
+    if (drifting.length && cfg.lifecycle.webhook) await notify(cfg.lifecycle.webhook, out, report, events, secret);
     return report;
   } finally {
     conn.closeSync();
@@ -185,16 +188,8 @@ async function writeMonitoringFiles(out: string, report: MonitorReport, rows: re
   renameSync(csvTmp, join(out, 'monitoring.csv'));
 }
 
-async function notify(url: string, out: string, report: MonitorReport, events: RunEvents): Promise<void> {
-  try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ event: 'shelfcast.drift', out, monitored_at: report.monitored_at, drifting: report.drifting, overall: report.overall }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!res.ok) events.info(`webhook ${url} answered ${res.status}; drift is recorded in the state database regardless`);
-  } catch (e) {
-    events.info(`webhook ${url} failed: ${errorMessage(e)}; drift is recorded in the state database regardless`);
-  }
+async function notify(url: string, out: string, report: MonitorReport, events: RunEvents, secret: string | null): Promise<void> {
+  // The output folder by name only: the receiver is another system, not this server's disk.
+  const problem = await postSigned(url, 'shelfcast.drift', { event: 'shelfcast.drift', out: basename(out), monitored_at: report.monitored_at, drifting: report.drifting, overall: report.overall }, secret);
+  if (problem) events.info(`webhook ${url} ${problem}; drift is recorded in the state database regardless`);
 }

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 const CSV = 'text/csv; charset=utf-8';
 const PARQUET = 'application/vnd.apache.parquet';
 const JSON_TYPE = 'application/json';
+const MARKDOWN = 'text/markdown; charset=utf-8';
+const GZIP = 'application/gzip';
 
 export interface ArtifactSpec {
   /** File name inside `runs/<run_id>/`. */
@@ -67,6 +69,20 @@ export const ARTIFACTS = [
     about: 'point forecasts summed by NRF 4-5-4 fiscal year and period', download: { label: 'Fiscal periods CSV' }, textColumns: ['store_id', 'sku'],
   },
   {
+    name: 'hierarchy.csv', mediaType: CSV, writer: 'src/run/hierarchy-stage.ts', optional: 'hierarchy.enabled', served: true,
+    about: 'reconciled forecasts of every level (store, region, category × store, SKU × region, total, and the series): mean and quantiles, adding up',
+    textColumns: ['store_id', 'sku', 'region', 'category'],
+  },
+  {
+    name: 'leadtime.csv', mediaType: CSV, writer: 'src/run/leadtime-stage.ts', optional: 'leadtime.days', served: true,
+    about: 'per store and SKU: demand over its lead time (mean and quantiles of simulated paths), reorder point and safety stock',
+    textColumns: ['store_id', 'sku'],
+  },
+  {
+    name: 'SCHEMA.md', mediaType: MARKDOWN, writer: 'src/publish/dictionary.ts', served: true,
+    about: 'the data dictionary: every file the run wrote, its columns, types, units and meaning',
+  },
+  {
     name: 'quality.json', mediaType: JSON_TYPE, writer: 'src/ingest/quality.ts', served: true,
     about: 'every data-quality rule and how many rows it caught; data end, gaps, outages, missing stores',
   },
@@ -105,6 +121,47 @@ export function isServedArtifact(name: string): name is ArtifactName {
 /** Where artifact `name` goes in a run folder (or in staging, or in failed/): only registered names compile. */
 export function artifactPath(dir: string, name: ArtifactName): string {
   return join(dir, name);
+}
+
+/**
+ * Families of files whose names a run's settings decide, each file listed in the manifest: the
+ * ERP outputs (`outputs: [...]`), `outputs/<name>.<ext>` in one file or
+ * `outputs/<name>/<store>.<ext>` per store. The server serves a member only when the run's
+ * manifest lists it.
+ */
+export interface ArtifactFamily {
+  readonly family: string;
+  /** The folder inside `runs/<run_id>/`. */
+  readonly dir: string;
+  readonly about: string;
+  readonly writer: string;
+  readonly optional: string;
+  readonly served: boolean;
+}
+
+export const FAMILIES = [
+  {
+    family: 'outputs', dir: 'outputs', writer: 'src/publish/profiles.ts', optional: 'outputs', served: true,
+    about: 'the configured output profiles (SAP IBP, Amazon-style export, wide, long…), one file or one per store',
+  },
+] as const satisfies readonly ArtifactFamily[];
+
+/** Media type of a family member by its extension. */
+const MEMBER_TYPES: Readonly<Record<string, string>> = { csv: CSV, 'csv.gz': GZIP, parquet: PARQUET };
+/** `outputs/<name>.<ext>` or `outputs/<name>/<file>.<ext>`: names of letters, digits, `.`, `_`, `-`, never `..`. */
+const MEMBER = /^outputs\/[a-z0-9][a-z0-9-]{0,39}(?:\/[A-Za-z0-9][A-Za-z0-9_-]{0,79})?\.(csv|csv\.gz|parquet)$/;
+
+/** The family and media type of a run-relative path, or null when no family has it. */
+export function familyMember(path: string): { family: (typeof FAMILIES)[number]; mediaType: string } | null {
+  const m = MEMBER.exec(path);
+  if (!m || path.includes('..')) return null;
+  return { family: FAMILIES[0], mediaType: MEMBER_TYPES[m[1]] };
+}
+
+/** Where family member `path` goes in a run folder; throws for a path no family has (a bug). */
+export function memberPath(dir: string, path: string): string {
+  if (!familyMember(path)) throw new Error(`${path} is not the name of a registered artifact family member (publish/artifacts.ts)`);
+  return join(dir, path);
 }
 
 /** The text columns of a published CSV (see ArtifactSpec.textColumns). */

@@ -5,7 +5,7 @@ import { ColumnsSchema, ConfigSchema, InputSchema } from '../config/schema.js';
 import { withPath } from '../errors.js';
 import { IsoDate } from '../iso-date.js';
 import { sha256File } from '../ingest/fingerprint.js';
-import { ARTIFACTS, MANIFEST, type ArtifactName } from './artifacts.js';
+import { ARTIFACTS, MANIFEST, memberPath, type ArtifactName } from './artifacts.js';
 
 /**
  * manifest.json: what a run was made of and what it wrote. `RunManifest` is its one schema: the
@@ -26,7 +26,7 @@ const FileEntry = z.object({ bytes: Count, sha256: Sha256, rows: Count.optional(
 export type FileEntry = z.infer<typeof FileEntry>;
 
 /** The settings that change what is forecast (run/run-id.ts forecastingSettings), file paths reduced to names. */
-const PublishedSettings = ConfigSchema.omit({ out: true, threads: true, batchSize: true, memoryLimit: true, server: true, schedule: true, lifecycle: true, retention: true });
+const PublishedSettings = ConfigSchema.omit({ out: true, threads: true, batchSize: true, memoryLimit: true, server: true, schedule: true, lifecycle: true, retention: true, webhook: true });
 
 const CalendarsSummary = z.object({
   /** Which calendar the run's stores follow, most stores first. */
@@ -123,8 +123,19 @@ export const RunManifest = z.object({
   /** null without input.newItems (absent in runs before it). */
   new_items: NewItemsSummary.nullable().optional(),
   quantiles: z.array(z.number().gt(0).lt(1)),
-  /** Size, checksum and rows of every other artifact the run wrote (artifacts.ts), in registry order. */
+  /** Size, checksum and rows of every other artifact the run wrote (artifacts.ts), in registry order, then the family members (outputs/…). */
   files: z.record(z.string(), FileEntry),
+  /** The ERP outputs (config `outputs`) and their files; absent in runs made before them. */
+  outputs: z.array(z.object({
+    name: z.string(), profile: z.string(), format: z.enum(['csv', 'csv.gz', 'parquet']), layout: z.enum(['file', 'store']),
+    levels: z.array(z.string()), files: z.array(z.string()),
+  })).optional(),
+  /** The reconciled hierarchy (hierarchy.csv); absent without hierarchy.enabled. */
+  hierarchy: z.object({
+    method: z.string(), levels: z.record(z.string(), Count), aggregates: Count, shrinkage: z.number().nullable(), samples: Count, rounding: z.string(),
+  }).optional(),
+  /** Lead-time demand (leadtime.csv); absent without leadtime.days. */
+  leadtime: z.object({ default_days: Count, periods: z.record(z.string(), Count), samples: Count, seed: Count, service_level: z.number().nullable(), capped: Count }).optional(),
   rows: z.object({ forecasts: Count, rejected: Count }),
   series_per_model: z.record(z.string(), Count),
   series_per_class: z.record(z.string(), Count),
@@ -166,7 +177,7 @@ export type WrittenFiles = { readonly [name in Exclude<ArtifactName, typeof MANI
  * `manifest.files`: size and checksum of every artifact in `dir` that the run wrote, in the
  * registry's order. Throws when a file every run writes is not in `written`.
  */
-export async function describeFiles(dir: string, written: WrittenFiles): Promise<Record<string, FileEntry>> {
+export async function describeFiles(dir: string, written: WrittenFiles, members: readonly { path: string; rows: number | null }[] = []): Promise<Record<string, FileEntry>> {
   const out: Record<string, FileEntry> = {};
   for (const a of ARTIFACTS) {
     if (a.name === MANIFEST) continue;
@@ -177,6 +188,10 @@ export async function describeFiles(dir: string, written: WrittenFiles): Promise
     }
     const p = join(dir, a.name);
     out[a.name] = { bytes: statSync(p).size, sha256: await sha256File(p), ...(rows === null ? {} : { rows }) };
+  }
+  for (const m of members) {
+    const p = memberPath(dir, m.path);
+    out[m.path] = { bytes: statSync(p).size, sha256: await sha256File(p), ...(m.rows === null ? {} : { rows: m.rows }) };
   }
   return out;
 }

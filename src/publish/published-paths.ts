@@ -11,6 +11,8 @@ export function publishedName(path: string): string {
 
 /** The settings that name files: the sales input, its future and new-items files, and the calendar files. */
 interface FileSettings {
+  /** The settings that name files: the items table (hierarchy, lead times, pack sizes). */
+  readonly items?: string;
   readonly input: { readonly path?: string; readonly future?: string; readonly newItems?: string };
   readonly calendars: { readonly stores?: string; readonly items?: string; readonly events?: string; readonly dir?: string };
 }
@@ -23,5 +25,6 @@ export function publishedSettings<S extends FileSettings>(s: S): S {
     ...s,
     input: { ...input, path: name(input.path), future: name(input.future), newItems: name(input.newItems) },
     calendars: { ...c, stores: name(c.stores), items: name(c.items), events: name(c.events), dir: name(c.dir) },
+    ...('items' in s ? { items: name(s.items) } : {}),
   };
 }

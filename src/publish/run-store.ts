@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { type ArtifactName, MANIFEST } from './artifacts.js';
+import { artifactSpec, familyMember, type ArtifactName, MANIFEST } from './artifacts.js';
 import { latestRunId, runDir, runsDir } from './atomic.js';
 import { readManifest, RUN_ID, type RunManifest } from './manifest.js';
 
@@ -14,7 +14,11 @@ import { readManifest, RUN_ID, type RunManifest } from './manifest.js';
 
 /** A file of a published run. */
 export interface Artifact {
-  readonly name: ArtifactName;
+  /** A registered name, or a family member's run-relative path (outputs/…). */
+  readonly name: ArtifactName | string;
+  readonly mediaType: string;
+  /** The file name a download gets, without the run id. */
+  readonly downloadName: string;
   readonly path: string;
   readonly bytes: number;
   readonly mtimeMs: number;
@@ -71,7 +75,18 @@ export class RunStore {
     const found = manifest && this.safePath(join(runDir(this.root, id), name));
     if (!found) return null;
     const listed = manifest.files[name];
-    return { name, path: found.path, bytes: found.bytes, mtimeMs: found.mtimeMs, sha256: listed && listed.bytes === found.bytes ? listed.sha256 : null };
+    return { name, mediaType: artifactSpec(name).mediaType, downloadName: name, path: found.path, bytes: found.bytes, mtimeMs: found.mtimeMs, sha256: listed && listed.bytes === found.bytes ? listed.sha256 : null };
+  }
+
+  /** A member of an artifact family (outputs/…): only one the run's manifest lists, inside the run folder. */
+  member(id: string, path: string): Artifact | null {
+    const manifest = this.manifest(id);
+    const family = familyMember(path);
+    const listed = manifest?.files[path];
+    if (!manifest || !family || !listed) return null;
+    const found = this.safePath(join(runDir(this.root, id), path));
+    if (!found) return null;
+    return { name: path, mediaType: family.mediaType, downloadName: path.slice('outputs/'.length).replaceAll('/', '-'), path: found.path, bytes: found.bytes, mtimeMs: found.mtimeMs, sha256: listed.bytes === found.bytes ? listed.sha256 : null };
   }
 
   /** What the last `shelfcast monitor` found (OUT/monitoring.json, monitor/monitor.ts), or null before the first. */

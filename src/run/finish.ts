@@ -5,10 +5,11 @@ import { configHash } from '../config/load.js';
 import { UserError } from '../errors.js';
 import { calibrationFromJson, type CalibrationBuilder } from '../backtest/conformal.js';
 import { fiscalAggregate, forecastCsvToParquet } from '../publish/parquet.js';
-import { describeFiles, readManifest, writeManifest } from '../publish/manifest.js';
+import { describeFiles, readManifest, writeManifest, type WrittenFiles } from '../publish/manifest.js';
+import { postSigned } from '../publish/notify.js';
 import { logApplied, OverrideBook } from '../publish/overrides.js';
 import { promote, runDir, switchLatest } from '../publish/atomic.js';
-import { artifactPath } from '../publish/artifacts.js';
+import { artifactPath, type ArtifactName } from '../publish/artifacts.js';
 import { publishedSettings } from '../publish/published-paths.js';
 import { StateBusy, inTransaction, recordRun, recordVersions, setPublishedRun, storeCalendarPriors, storeCalibration, withState } from '../registry/state.js';
 import { forecastingSettings } from './run-id.js';
@@ -20,6 +21,8 @@ import type { RunKind, RunPlan } from './run-plan.js';
 import { ComponentNames, writeBacktestWindows, writeComponents } from './explain-stage.js';
 import { writeExceptions, type PreviousRun } from './exceptions.js';
 import { recordNetwork, recordRunNetwork } from '../registry/networks.js';
+import { countFlags, erpTables, publishedNotice, SeriesTable, writeSchema } from './erp-stage.js';
+import { writeErpFiles } from './erp-publish.js';
 
 export interface RunSummary {
   readonly runId: string;
@@ -45,6 +48,8 @@ export interface FinishContext {
   /** The staging folder prepareRun wrote its files into. */
   readonly staging: string;
   readonly threads: number;
+  /** The run.published webhook's secret (publish/notify.ts webhookSecretOf), read when the command started. */
+  readonly secret: string | null;
   stage(name: string): void;
   stages(): Record<string, number>;
   info(message: string): void;
@@ -68,9 +73,15 @@ export async function finishRun(ctx: FinishContext, plan: RunPlan, results: read
   // Nightly runs keep the retrain's calibration; a retrain (or a first run) makes a new one.
   const stored = plan.storedCalibration ? calibrationFromJson(plan.storedCalibration, cfg.quantiles, plan.task.horizon) : null;
   const calibration = stored ?? fresh;
-  const series = inSeriesOrder(results);
+  // The series, then the hierarchy's aggregates (ids from the ledger's series on: those with history, then new items).
+  const ordered = inSeriesOrder(results);
+  const series = ordered.slice(0, plan.ledger.store.length);
+  const aggregates = ordered.slice(plan.ledger.store.length);
   const book = new OverrideBook(plan.overrides);
-  const written = await writeForecastFiles(staging, plan, series, calibration, book);
+  const tables = erpTables(plan.erp.tables);
+  const countSeries = plan.erp.counts ? countFlags(plan.erp.counts) : undefined;
+  const seriesTable = new SeriesTable(plan.ledger, plan.task.horizon, cfg.quantiles);
+  const written = await writeForecastFiles(staging, plan, series, calibration, book, { ...(countSeries ? { count: countSeries } : {}), collect: (sid, point, qs) => seriesTable.collect(sid, point, qs) });
   const fiscal = cfg.calendars.fiscal === 'nrf-454';
   await forecastCsvToParquet(conn, artifactPath(staging, 'forecasts.csv'), artifactPath(staging, 'forecasts.parquet'), cfg.quantiles, fiscal);
   if (fiscal) await fiscalAggregate(conn, artifactPath(staging, 'forecasts.csv'), artifactPath(staging, 'forecasts-fiscal.csv'));
@@ -81,7 +92,8 @@ export async function finishRun(ctx: FinishContext, plan: RunPlan, results: read
   const previousWindows = previous && previous.manifest.files['backtest.parquet'] ? artifactPath(previous.dir, 'backtest.parquet') : null;
   const backtestRows = await writeBacktestWindows(conn, staging, plan.ledger, report.last_date, step, plan.task.horizon, plan.task.windows, series, previousWindows);
   const exceptionRows = await writeExceptions(conn, staging, report.last_date, step, plan.task.horizon, previous, new Map(Object.entries(plan.drift)), (k) => k.split('\u0001') as [string, string]);
-  const files = await describeFiles(staging, {
+  const erp = await writeErpFiles(conn, staging, plan, series, aggregates, calibration, countSeries, tables, seriesTable);
+  const writtenFiles: WrittenFiles = {
     'forecasts.csv': written.rows,
     'forecasts.parquet': written.rows,
     'series.csv': written.seriesRows,
@@ -93,7 +105,11 @@ export async function finishRun(ctx: FinishContext, plan: RunPlan, results: read
     ...(fiscal ? { 'forecasts-fiscal.csv': null } : {}),
     'quality.json': null,
     'rejects.csv': report.rows_rejected + report.rows_corrected,
-  });
+    ...erp.rows,
+    'SCHEMA.md': null,
+  };
+  writeSchema(staging, plan.runId, cfg, Object.keys(writtenFiles) as ArtifactName[], fiscal, erp.entries);
+  const files = await describeFiles(staging, writtenFiles, erp.members);
   const finished = new Date();
   const started = Date.parse(plan.startedAt);
   const counts = countDecisions(plan);
@@ -116,6 +132,7 @@ export async function finishRun(ctx: FinishContext, plan: RunPlan, results: read
     new_items: plan.newItems,
     quantiles: cfg.quantiles,
     files,
+    ...erp.manifest,
     rows: { forecasts: written.rows, rejected: report.rows_rejected },
     series_per_model: sortKeys(written.perModel),
     series_per_class: sortKeys(written.perClass),
@@ -160,6 +177,10 @@ export async function finishRun(ctx: FinishContext, plan: RunPlan, results: read
   faultPoint('promoted');
   switchLatest(out, plan.runId);
   faultPoint('switched');
+  if (cfg.webhook.url) {
+    const problem = await postSigned(cfg.webhook.url, 'run.published', publishedNotice(plan.runId, plan.kind, finished, plan.dates, report.last_date, report.series, files), ctx.secret);
+    if (problem) ctx.info(`warning: webhook ${cfg.webhook.url} ${problem}; run ${plan.runId} is published regardless`);
+  }
   await pruneAfterPublish(out, cfg.retention, ctx.info);
   return {
     runId: plan.runId, kind: plan.kind, dir, series: report.series, rows: written.rows, rowsRejected: report.rows_rejected, seriesPerModel: sortKeys(written.perModel),

@@ -36,13 +36,16 @@ export interface ForecastOutcome {
  * Every series as worker batches, in series order, read from the `clean` table as they are
  * pulled: values, calendar features, closures, (for a run) the registered selections to reuse,
  * and with a global network each series' codes for it; then the new items (`newItems`, ids from
- * `firstSid`), which have no values and are closed before their launch.
+ * `firstSid`), which have no values and are closed before their launch. `observe` sees each
+ * batch as read, before closures mark closed history periods unobserved.
  */
 export async function* seriesBatches(
   conn: DuckDBConnection, ingested: Ingested, cfg: Config, keys: SeriesKeys, plan: CalendarPlan | null, closures: ClosurePlan | null, fixed?: (firstSid: number, count: number) => BatchFixed,
   global?: GlobalPlan | null, newItems?: { readonly items: readonly NewItem[]; readonly firstSid: number } | null,
+  observe?: (read: ReadBatch) => void,
 ): AsyncGenerator<TaggedBatch> {
   const encode = (read: ReadBatch, launch?: readonly number[]): TaggedBatch => {
+    observe?.(read);
     const count = read.batch.offsets.length - 1;
     const closed = closures ? closures.forBatch(read, keys) : undefined;
     const batch: SeriesBatch = {
@@ -79,25 +82,21 @@ function beforeLaunch(closed: BatchClosures, launch: readonly number[]): BatchCl
 
 /**
  * Forecast every batch on the worker pool (backtest, select, fit) and gather the results in
- * batch order, feeding their backtest errors to the interval calibration.
+ * batch order, feeding the backtest errors of the series (ids below `series`; the hierarchy's
+ * aggregates come after them and are calibrated apart) to the interval calibration.
  */
-export async function forecastStage(pool: Piscina, batches: AsyncIterable<TaggedBatch>, task: SeriesTask, calendar: CalendarTask | null, events: RunEvents, total: number, global?: GlobalTask): Promise<ForecastOutcome> {
+export async function forecastStage(pool: Piscina, batches: AsyncIterable<TaggedBatch>, task: SeriesTask, calendar: CalendarTask | null, events: RunEvents, series: number, total = series, global?: GlobalTask): Promise<ForecastOutcome> {
   const results: PlacedResult[] = [];
   const calibration = new CalibrationBuilder(task.horizon, task.windows);
   let done = 0;
   events.progress(0, total);
   await forecastAll(pool, batches, task, (result, sids) => {
-    calibrate(calibration, result, task);
+    for (let i = 0; i < sids.length; i++) if (sids[i] < series) calibrateSeries(calibration, result, i, task);
     results.push({ result, sids });
     done += result.labelIds.length;
     events.progress(done, total);
   }, { ...(calendar ? { calendar } : {}), ...(global ? { global } : {}) });
   return { results, calibration };
-}
-
-/** Feed one batch's out-of-selection backtest errors to the calibration. */
-export function calibrate(calibration: CalibrationBuilder, result: BatchResult, task: SeriesTask): void {
-  for (let i = 0; i < result.labelIds.length; i++) calibrateSeries(calibration, result, i, task);
 }
 
 /** Feed series i of a batch to the calibration. */

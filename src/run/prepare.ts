@@ -25,6 +25,9 @@ import { calendarStage, closureStage, futureStage } from './calendar-stage.js';
 import { failUnusable, keepFailed } from './failed.js';
 import { makeLedger, type RunKind, type RunPlan } from './run-plan.js';
 import { seriesBatches, type TaggedBatch } from './forecast-stage.js';
+import { erpTables, readErpTables, SeriesObserver } from './erp-stage.js';
+import { HierarchyPlan, withAggregates } from './hierarchy-stage.js';
+import { seriesCost } from '../plan/shards.js';
 import { activeOverrides, OverrideBook } from '../publish/overrides.js';
 import { eventKindsOf } from './explain-stage.js';
 import { globalStage, type GlobalPlan } from './global-stage.js';
@@ -38,10 +41,14 @@ export interface Prepared {
   readonly plan: RunPlan;
   /** The staging folder holding the files written so far. */
   readonly staging: string;
-  /** Every series of the run as worker batches, in series order (read from `conn` as they are pulled). */
+  /** Every series of the run as worker batches, in series order (read from `conn` as they are pulled), then the hierarchy's aggregates. */
   readonly batches: AsyncIterable<TaggedBatch>;
   /** The run's global networks, which every batch's request carries (null: none). */
   readonly global: GlobalPlan | null;
+  /** The plan with what the batches taught as they streamed (erp.counts); throws before every batch was pulled. */
+  complete(): RunPlan;
+  /** The estimated cost of each aggregate of the hierarchy (plan/shards.ts), once the series have streamed. */
+  aggregateCosts(): Float64Array;
 }
 
 export interface PrepareContext {
@@ -138,6 +145,8 @@ export async function prepareRun(ctx: PrepareContext): Promise<Prepared> {
   const history = await writeHistory(conn, ingested, artifactPath(staging, 'history.parquet'), cfg.quality.gaps === 'zero');
   const events = calendar ? await calendar.writeEvents(artifactPath(staging, 'events.csv'), keys, historyStart(ingested), dates[dates.length - 1]) : null;
   const locations = calendar ? calendar.storeCalendars(keys.store) : [];
+  const tables = readErpTables(cfg, keys);
+  const hierarchy = cfg.hierarchy.enabled ? new HierarchyPlan(cfg, keys, erpTables(tables), ingested.lastT) : null;
   const { server: _server, ...settings } = cfg;
   const plan: RunPlan = {
     kind,
@@ -165,13 +174,30 @@ export async function prepareRun(ctx: PrepareContext): Promise<Prepared> {
     future: future?.report ?? null,
     global: global?.record() ?? null,
     newItems: newItems?.report ?? null,
+    erp: { tables, counts: '', aggregates: hierarchy?.series.length ?? 0 },
     preparedRows: { history, events },
     stageSeconds: ctx.stages(),
   };
 
+  // The count series, and the hierarchy's aggregates, summed from the series as they stream past
+  // (new items stream too, with no history, so the aggregates' ids come after theirs).
+  const observer = new SeriesObserver(keys.store.length);
+  if (hierarchy) observer.onBatch((read) => hierarchy.tap(read));
+  let streamed = false;
   const newSeries = global && newItems ? { items: newItems.items, firstSid: historyKeys.store.length } : null;
-  const batches = seriesBatches(conn, ingested, cfg, keys, calendar, closures, (first, count) => encodeFixed(reuse.fixed.slice(first, first + count)), global, newSeries);
-  return { plan, staging, batches, global };
+  const series = seriesBatches(conn, ingested, cfg, keys, calendar, closures, (first, count) => encodeFixed(reuse.fixed.slice(first, first + count)), global, newSeries, (read) => observer.observe(read));
+  const all = hierarchy ? withAggregates(series, hierarchy, cfg, keys, calendar, closures, ingested.lastT) : series;
+  const batches = (async function* () {
+    yield* all;
+    streamed = true;
+  })();
+  const complete = (): RunPlan => {
+    if (!streamed) throw new Error('prepareRun: the plan is complete only once every batch was pulled (bug)');
+    return { ...plan, erp: { ...plan.erp, counts: cfg.intervals.counts === 'discrete' ? Buffer.from(observer.count.map((c) => (c ? 0x31 : 0x30))).toString('latin1') : '' } };
+  };
+  // A sum of series sells in most periods: costed as a smooth series.
+  const aggregateCosts = (): Float64Array => Float64Array.from(hierarchy?.series ?? [], (_, j) => seriesCost(true, (hierarchy as HierarchyPlan).periods(j), task.maxHistory, false));
+  return { plan, staging, batches, global, complete, aggregateCosts };
 }
 
 /**

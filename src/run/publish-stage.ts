@@ -1,5 +1,5 @@
 import { demandClassOf, SCORE_FIELDS, type BatchResult } from '../forecast/wire.js';
-import { seriesQuantiles, type Calibration } from '../backtest/conformal.js';
+import { predictiveQuantiles, seriesQuantiles, type Calibration } from '../backtest/conformal.js';
 import { SERIES_KINDS } from '../forecast/types.js';
 import { fiscalLabel } from '../calendars/fiscal454.js';
 import { ForecastCsvWriter, SERIES_COLUMNS, seriesLine } from '../publish/forecast-csv.js';
@@ -20,6 +20,19 @@ export interface WrittenForecasts {
   readonly newVersions: NewVersion[];
 }
 
+/** What the ERP outputs need from the forecast files as they are written (run/erp-stage.ts). */
+export interface PublishExtras {
+  /** Per series id, 1 where the history is whole units (intermittent and lumpy ones get a count distribution). */
+  readonly count?: Uint8Array;
+  /** Called with each series' mean and published quantiles. */
+  readonly collect?: (sid: number, point: Float64Array, quantiles: readonly Float64Array[]) => void;
+}
+
+/** Whether series `sid` gets the discrete distribution (backtest/distribution.ts). */
+export function isCount(count: Uint8Array | undefined, sid: number, cls: string): boolean {
+  return count !== undefined && count[sid] === 1 && (cls === 'intermittent' || cls === 'lumpy');
+}
+
 /** One series' result: where it sits in which batch. */
 export interface SeriesResult {
   readonly sid: number;
@@ -35,13 +48,13 @@ export function inSeriesOrder(results: readonly PlacedResult[]): SeriesResult[] 
 }
 
 /** Rows flushed to disk at a time. */
-const FLUSH_EVERY = 200;
+export const FLUSH_EVERY = 200;
 
 /**
  * Write forecasts.csv and series.csv in series order: calibrated quantiles, the model and
  * its version for every series, and the new versions to register.
  */
-export async function writeForecastFiles(staging: string, plan: RunPlan, series: Iterable<SeriesResult>, calibration: Calibration, overrides?: OverrideBook): Promise<WrittenForecasts> {
+export async function writeForecastFiles(staging: string, plan: RunPlan, series: Iterable<SeriesResult>, calibration: Calibration, overrides?: OverrideBook, extra: PublishExtras = {}): Promise<WrittenForecasts> {
   const cfg = plan.config;
   const fiscal = cfg.calendars.fiscal === 'nrf-454' ? plan.dates.map(fiscalLabel) : null;
   const writer = new ForecastCsvWriter(artifactPath(staging, 'forecasts.csv'), plan.runId, cfg.quantiles, plan.dates, fiscal);
@@ -77,8 +90,13 @@ export async function writeForecastFiles(staging: string, plan: RunPlan, series:
     // A cold-start series has no backtest errors, and those of series with history understate
     // what a launch misses: it keeps the network's own band (trained on cut histories too).
     const coldStart = SERIES_KINDS[result.kinds[i]] === 'cold-start';
-    const qs = seriesQuantiles(coldStart ? uncalibrated : calibration, cls, point, result.sd.subarray(i * h, (i + 1) * h), calibrationUnit(result, i, h), result.closed.subarray(i * h, (i + 1) * h));
+    const sd = result.sd.subarray(i * h, (i + 1) * h);
+    const closed = result.closed.subarray(i * h, (i + 1) * h);
+    const qs = coldStart
+      ? seriesQuantiles(uncalibrated, cls, point, sd, calibrationUnit(result, i, h), closed)
+      : predictiveQuantiles(calibration, cls, point, sd, calibrationUnit(result, i, h), closed, isCount(extra.count, sid, cls));
     writer.addSeries(store, sku, label, point, qs, version, overrides?.size ? overrides.apply(store, sku, plan.dates, point) : undefined);
+    extra.collect?.(sid, point, qs);
     const btMase = reused && prev ? prev.backtest_mase ?? NaN : score(sc, 'mase');
     const btRmsse = reused && prev ? prev.backtest_rmsse ?? NaN : score(sc, 'rmsse');
     const btBias = reused && prev ? prev.backtest_bias ?? NaN : score(sc, 'bias');

@@ -7,8 +7,8 @@ import type { Config } from '../config/schema.js';
  * batches are, how the API is served, when jobs are scheduled and how many old runs are kept
  * must not change a single byte of output, so they are not part of a run's identity.
  */
-export function forecastingSettings(cfg: Config): Omit<Config, 'out' | 'threads' | 'batchSize' | 'memoryLimit' | 'server' | 'schedule' | 'lifecycle' | 'retention'> {
-  const { out: _out, threads: _threads, batchSize: _batch, memoryLimit: _memory, server: _server, schedule: _schedule, lifecycle: _lifecycle, retention: _retention, ...rest } = cfg;
+export function forecastingSettings(cfg: Config): Omit<Config, 'out' | 'threads' | 'batchSize' | 'memoryLimit' | 'server' | 'schedule' | 'lifecycle' | 'retention' | 'webhook'> {
+  const { out: _out, threads: _threads, batchSize: _batch, memoryLimit: _memory, server: _server, schedule: _schedule, lifecycle: _lifecycle, retention: _retention, webhook: _webhook, ...rest } = cfg;
   return rest;
 }
 

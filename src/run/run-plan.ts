@@ -13,6 +13,7 @@ import type { Override } from '../publish/overrides.js';
 import type { EventKind } from '../calendars/catalog.js';
 import type { TrainingRecord } from '../registry/networks.js';
 import type { NewItems } from '../ingest/new-items.js';
+import type { ItemRow } from '../calendars/items.js';
 
 export type RunKind = 'run' | 'retrain';
 
@@ -99,6 +100,19 @@ export interface RunPlan {
   readonly global: GlobalRecord | null;
   /** input.newItems as read (null: not given). New items are series after those with history in the ledger. */
   readonly newItems: NewItems['report'] | null;
+  /** What the ERP outputs, the hierarchy and lead-time demand need (issue 18; run/erp-stage.ts). */
+  readonly erp: {
+    /** The region of every store of the run, the items-table row of every SKU of it, and whether the items table has categories. */
+    readonly tables: { readonly regions: Readonly<Record<string, string>>; readonly items: Readonly<Record<string, ItemRow>>; readonly categories: boolean };
+    /**
+     * Per series id '1' where the history is whole units sold a few at a time (erp-stage.ts
+     * SeriesObserver), else '0'; learned as the series stream to the workers, so '' in the plan
+     * prepareRun returns and filled in by Prepared.complete().
+     */
+    readonly counts: string;
+    /** Aggregate series of the hierarchy, forecast after the series with ids from ledger.store.length on; 0 without hierarchy.enabled. */
+    readonly aggregates: number;
+  };
   /** Rows of the files written before the forecast (history.parquet, events.csv). */
   readonly preparedRows: { readonly history: number; readonly events: number | null };
   readonly stageSeconds: Readonly<Record<string, number>>;

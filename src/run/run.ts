@@ -6,6 +6,7 @@ import { createForecastPool, defaultThreads } from '../forecast/pool.js';
 import { createStaging, discardStaging } from '../publish/atomic.js';
 import { lockOutput } from '../publish/recover.js';
 import { createOutputFolder } from '../publish/output-folder.js';
+import { webhookSecretOf } from '../publish/notify.js';
 import { forecastStage } from './forecast-stage.js';
 import { prepareRun } from './prepare.js';
 import { finishRun, type RunSummary } from './finish.js';
@@ -37,6 +38,8 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
   const started = Date.now();
   const { events, stages } = timedStages(userEvents);
   const out = resolve(cfg.out);
+  // A webhook secret named but not set stops the run before any work: no notice goes out unsigned.
+  const secret = webhookSecretOf(cfg);
   createOutputFolder(out);
   const lock = await lockOutput(out, kind, (m) => events.info(m));
   let staging: string | null = null;
@@ -56,17 +59,20 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
   };
   const info = (m: string): void => events.info(m);
   try {
-    const { plan, staging: folder, batches, global } = await prepareRun({
+    const prepared = await prepareRun({
       cfg, kind, now, started, out, conn, source: openSource(cfg.input), newState: options.newState === true, stage, info, stages, stop,
       stagingFor: (runId) => (staging = createStaging(out, runId)),
     });
+    const { plan } = prepared;
     stage('forecast');
-    const { results, calibration } = await forecastStage(pool, batches, plan.task, plan.calendarTask, events, plan.ledger.store.length, global?.task);
+    // Series ids: those with history, then new items (plan.ledger), then the hierarchy's aggregates.
+    const series = plan.ledger.store.length;
+    const { results, calibration } = await forecastStage(pool, prepared.batches, plan.task, plan.calendarTask, events, series, series + plan.erp.aggregates, prepared.global?.task);
     return await finishRun({
-      out, conn, staging: folder, threads, stage, stages, info,
+      out, conn, staging: prepared.staging, threads, stage, stages, info, secret,
       beforeRegistering: () => { throwIfStopped(stop); lock.assertHeld(); },
       registered: () => { registered = true; staging = null; },
-    }, plan, results, calibration);
+    }, prepared.complete(), results, calibration);
   } catch (e) {
     // Before the run is registered, what fails once it was stopping (an interrupted query, a
     // destroyed worker) is the stop, and what fails once its lease was lost (the new holder

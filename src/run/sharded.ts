@@ -25,6 +25,7 @@ import type { RunKind, RunPlan } from './run-plan.js';
 import { silentEvents, timedStages, type RunEvents } from './events.js';
 import { faultPoint } from './fault.js';
 import { throwIfStopped } from './stop.js';
+import { webhookSecretOf } from '../publish/notify.js';
 
 /**
  * One run split across machines: `plan` does what needs the whole data set once (ingest, the
@@ -83,6 +84,7 @@ export async function planRun(cfg: Config, kind: RunKind, shards: number, userEv
   const started = Date.now();
   const { events, stages } = timedStages(userEvents);
   const out = resolve(cfg.out);
+  webhookSecretOf(cfg);
   createOutputFolder(out);
   const lock = await lockOutput(out, 'plan', (m) => events.info(m));
   const conn = await openDuckDb(':memory:', { memory_limit: cfg.memoryLimit });
@@ -120,18 +122,27 @@ export async function planRun(cfg: Config, kind: RunKind, shards: number, userEv
     };
     const series = new Array<number>(shards).fill(0);
     const load = new Array<number>(shards).fill(0);
+    const bottoms = plan.ledger.store.length;
+    // The hierarchy's aggregates come after every series: their histories are whole only then.
+    let aggregateShard: Int32Array | null = null;
     for await (const { batch, tag } of prepared.batches) {
+      if (!aggregateShard && tag.length > 0 && tag[0] >= bottoms) {
+        // A worker batch holds series alike in what they carry: an aggregate reuses no version.
+        for (let k = 0; k < shards; k++) await flush(k);
+        aggregateShard = assignShards(prepared.aggregateCosts(), new Int32Array(plan.erp.aggregates).fill(-1), shards);
+      }
       for (let i = 0; i < tag.length; i++) {
-        const k = shardOf[tag[i]];
+        const agg = tag[i] >= bottoms;
+        const k = agg ? (aggregateShard as Int32Array)[tag[i] - bottoms] : shardOf[tag[i]];
         pending[k].slices.push(sliceSeries(batch, i));
         pending[k].sids.push(tag[i]);
         series[k]++;
-        load[k] += cost[tag[i]];
+        if (!agg) load[k] += cost[tag[i]];
         if (pending[k].slices.length >= cfg.batchSize) await flush(k);
       }
     }
     for (let k = 0; k < shards; k++) { await flush(k); await writers[k].close(); }
-    const file: PlanFile = { planId: plan.runId, shards, codeVersion: codeVersion(), registry: mark, series, cost: load.map((x) => Math.round(x)), plan: { ...plan, stageSeconds: stages() } };
+    const file: PlanFile = { planId: plan.runId, shards, codeVersion: codeVersion(), registry: mark, series, cost: load.map((x) => Math.round(x)), plan: { ...prepared.complete(), stageSeconds: stages() } };
     writeFileSync(join(planFolder, 'plan.json.tmp'), JSON.stringify(file));
     // Written last: a plan folder without plan.json is an interrupted plan.
     renameSync(join(planFolder, 'plan.json.tmp'), join(planFolder, 'plan.json'));
@@ -243,12 +254,14 @@ export async function publishPlan(cfg: Config, planId: string, userEvents: RunEv
   const { events, stages } = timedStages(userEvents);
   const out = resolve(cfg.out);
   const lock = await lockOutput(out, 'publish', (m) => events.info(m));
+  let secret: string | null = null;
   const conn = await openDuckDb(':memory:', { memory_limit: cfg.memoryLimit });
   let staging: string | null = null;
   let registered = false;
   try {
     events.stage('check');
     const plan = readPlan(out, planId);
+    secret = webhookSecretOf(plan.plan.config);
     for (let k = 0; k < plan.shards; k++) await checkShard(out, plan, k);
     const mark = await withState(out, registryMark);
     if (mark !== plan.registry) throw new UserError(`the registry changed since plan ${plan.planId} was made (another run was published or a version pinned); plan again`);
@@ -263,12 +276,12 @@ export async function publishPlan(cfg: Config, planId: string, userEvents: RunEv
     }
     // The calibration sees the series in series order, as on one machine.
     const calibration = new CalibrationBuilder(plan.plan.task.horizon, plan.plan.task.windows);
-    for (const { result, i } of inSeriesOrder(results)) calibrateSeries(calibration, result, i, plan.plan.task);
+    for (const { result, i, sid } of inSeriesOrder(results)) if (sid < plan.plan.ledger.store.length) calibrateSeries(calibration, result, i, plan.plan.task);
     staging = createStaging(out, plan.planId);
     const files = join(planDir(out, plan.planId), 'files');
     for (const f of readdirSync(files)) copyFileSync(join(files, f), join(staging, f));
     const summary = await finishRun({
-      out, conn, staging, threads: cfg.threads ?? defaultThreads(), stages, info: (m) => events.info(m),
+      out, conn, staging, threads: cfg.threads ?? defaultThreads(), stages, secret, info: (m) => events.info(m),
       stage: (name) => { throwIfStopped(stop); lock.assertHeld(); events.stage(name); },
       beforeRegistering: () => { throwIfStopped(stop); lock.assertHeld(); },
       registered: () => { registered = true; staging = null; },

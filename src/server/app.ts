@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { routePath } from 'hono/route';
 import { authorize, checkHost, isPublicPath, isReadMethod } from './auth.js';
+import { compression } from './compression.js';
 import type { ServerDeps } from './deps.js';
 import { HttpError } from './http-error.js';
 import { openApiPath } from './openapi.js';
@@ -36,6 +37,9 @@ export function createApp(deps: ServerDeps): Hono {
     if (!isReadMethod(c.req.method)) checkWriteOrigin(c);
     await next();
   });
+
+  // After the checks above: an error answer is as small as it was, a file or a page compressed.
+  app.use('*', compression());
 
   runRoutes(app, deps);
   seriesRoutes(app, deps);

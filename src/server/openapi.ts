@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { codeVersion } from '../version.js';
 import { isPublicPath } from './auth.js';
 import { ForecastQuery, RunIdParam, SeriesDetailQuery, SeriesSearchQuery, SkuParam, StoreParam } from './inputs.js';
-import { ARTIFACTS } from '../publish/artifacts.js';
+import { ARTIFACTS, FAMILIES } from '../publish/artifacts.js';
 import { OverrideRequest } from '../publish/overrides.js';
 import { DiffQuery, ExceptionsQuery, OverrideIdParam, OverrideLogQuery, OverridesQuery, RunQuery } from './routes-workbench.js';
 
@@ -86,6 +86,12 @@ const paths: Record<string, Json> = {
     200: json('matching series'),
     ...notModified,
   }),
+  '/runs/{id}/outputs': get('The ERP outputs of a run (config `outputs`): name, profile, format, layout and files with size, checksum and URL', [runId], { 200: json('outputs'), ...notModified }),
+  '/runs/{id}/outputs/{path}': get(
+    'An output by name (its file; the list of its files when it has one per store), or an output file by its path, e.g. `sap-ibp.csv`, `wide/S01.csv.gz` (only files the manifest lists)',
+    [runId, { name: 'path', in: 'path', required: true, description: `${FAMILIES[0].about}`, schema: { type: 'string' } }],
+    { 200: { description: 'the file, or the list of a per-store output', content: { 'text/csv; charset=utf-8': { schema: { type: 'string' } }, 'application/gzip': { schema: { type: 'string', format: 'binary' } }, 'application/vnd.apache.parquet': { schema: { type: 'string', format: 'binary' } }, 'application/json': { schema: { type: 'object' } } } }, ...notModified },
+  ),
   '/runs/{id}/{file}': get(
     'A file of the run, streamed as published (checksum in the manifest)',
     [runId, { name: 'file', in: 'path', required: true, description: served.map((a) => `\`${a.name}\`: ${a.about}${'optional' in a ? ` (with ${a.optional})` : ''}`).join('; '), schema: { type: 'string', enum: served.map((a) => a.name) } }],

@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Context } from 'hono';
-import { artifactSpec } from '../publish/artifacts.js';
 import type { Artifact } from '../publish/run-store.js';
 import { etagOfArtifact, etagOfBytes, ifNoneMatchHits } from './etag.js';
 
@@ -35,12 +34,12 @@ export function fileResponse(c: Context, runId: string, file: Artifact): Respons
   const etag = etagOfArtifact(file);
   if (ifNoneMatchHits(c.req.header('if-none-match'), etag)) return notModified(etag);
   const headers: Record<string, string> = {
-    'Content-Type': artifactSpec(file.name).mediaType,
+    'Content-Type': file.mediaType,
     'Content-Length': String(file.bytes),
     ETag: etag,
     'Cache-Control': REVALIDATE,
   };
-  if (!file.name.endsWith('.json')) headers['Content-Disposition'] = `attachment; filename="${runId}-${file.name}"`;
+  if (!file.name.endsWith('.json')) headers['Content-Disposition'] = `attachment; filename="${runId}-${file.downloadName}"`;
   if (c.req.method === 'HEAD') return new Response(null, { headers });
   const body = Readable.toWeb(createReadStream(file.path)) as ReadableStream<Uint8Array>;
   return new Response(body, { headers });

@@ -1,6 +1,7 @@
 import type { Context, Hono } from 'hono';
 import { isServedArtifact } from '../publish/artifacts.js';
 import type { RunManifest } from '../publish/manifest.js';
+import type { Artifact, RunStore } from '../publish/run-store.js';
 import type { ServerDeps } from './deps.js';
 import { etagOfArtifact, etagOfBytes } from './etag.js';
 import { decodeCursor, encodeCursor, forecastCsv, forecastPage, type ForecastFilter } from './forecast-pages.js';
@@ -88,6 +89,27 @@ export function runRoutes(app: Hono, { store, db }: ServerDeps): void {
     return jsonResponse(c, { run_id: id, ...found });
   });
 
+  // The ERP outputs (config `outputs`): their list, one by name, and each file by its path.
+  app.get('/runs/:id/outputs', (c) => {
+    parseQuery(c, NoQuery);
+    const id = runId(c);
+    return jsonResponse(c, { run_id: id, outputs: outputList(runManifest(store, id), id) });
+  });
+
+  app.get('/runs/:id/outputs/:path{.+}', (c) => {
+    parseQuery(c, NoQuery);
+    const id = runId(c);
+    const path = c.req.param('path');
+    const m = runManifest(store, id);
+    const named = outputList(m, id).find((o) => o.name === path);
+    // By name: the file of a one-file output, the list of a per-store one.
+    if (named) {
+      if (named.layout === 'file' && named.files.length === 1) return fileResponse(c, id, outputMember(store, id, named.files[0].path));
+      return jsonResponse(c, { run_id: id, ...named });
+    }
+    return fileResponse(c, id, outputMember(store, id, `outputs/${path}`));
+  });
+
   // Any file name (a dot, unlike the routes above); only the registry's served artifacts are answered.
   app.get('/runs/:id/:file{[^/]+\\.[^/]+}', (c) => {
     parseQuery(c, NoQuery);
@@ -96,4 +118,18 @@ export function runRoutes(app: Hono, { store, db }: ServerDeps): void {
     if (!isServedArtifact(name)) throw new HttpError(404, `a run has no file ${name}`);
     return fileResponse(c, id, runArtifact(store, id, name));
   });
+}
+
+/** The outputs of a run with their files' sizes, checksums and URLs. */
+function outputList(m: RunManifest, id: string) {
+  return (m.outputs ?? []).map((o) => ({
+    ...o,
+    files: o.files.map((f) => ({ path: f, url: `/runs/${id}/${f}`, ...m.files[f] })),
+  }));
+}
+
+function outputMember(store: RunStore, id: string, path: string): Artifact {
+  const a = store.member(id, path);
+  if (!a) throw new HttpError(404, `run ${id} has no output file ${path.slice('outputs/'.length)}`);
+  return a;
 }
