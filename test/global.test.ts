@@ -135,6 +135,29 @@ describe('cold start (issue 16)', () => {
     expect(readFileSync(join(dir, 'r1', 'models', net, 'weights.bin'))).toEqual(readFileSync(join(dir, 'r2', 'models', net, 'weights.bin')));
   });
 
+  it('puts new items in the hierarchy beside the series with history: every level adds up, a new store included', async () => {
+    const out = join(dir, 'h');
+    const cfg = parseConfig({ ...config(out), items: data.items, hierarchy: { enabled: true, samples: 50, levels: ['store', 'total'] } });
+    const run = await runForecast(cfg, undefined, new Date('2024-05-01T03:00:00Z'), 'retrain');
+    const rows = rowsOf(run.dir, 'hierarchy.csv');
+    const series = rows.filter((r) => r.level === 'series');
+    // 24 series with history, the 2 new items after them, then the aggregates: S1, S2, the new S3, total.
+    expect(new Set(series.map((r) => `${r.store_id}/${r.sku}`)).size).toBe(26);
+    expect([...new Set(rows.filter((r) => r.level === 'store').map((r) => r.store_id))].sort()).toEqual(['S1', 'S2', 'S3']);
+    const sum = (xs: Row[]): number => xs.reduce((a, r) => a + Number(r.mean), 0);
+    for (const date of new Set(rows.map((r) => r.date))) {
+      const on = (r: Row): boolean => r.date === date;
+      const s3 = rows.find((r) => on(r) && r.level === 'store' && r.store_id === 'S3');
+      expect(Number(s3?.mean)).toBeCloseTo(sum(series.filter((r) => on(r) && r.store_id === 'S3')), 3);
+      const total = rows.find((r) => on(r) && r.level === 'total');
+      expect(Number(total?.mean)).toBeCloseTo(sum(series.filter(on)), 2);
+    }
+    // The new store's item is published in forecasts.csv too, every day of the horizon.
+    const fc = rowsOf(run.dir, 'forecasts.csv').filter((x) => x.store_id === 'S3');
+    expect(fc.length).toBe(14);
+    expect(fc.every((x) => Number.isFinite(Number(x.forecast)))).toBe(true);
+  });
+
   it('predicts with the registered network on a nightly run, and explain names it', async () => {
     const out = join(dir, 'n');
     const first = await runForecast(config(out), undefined, new Date('2024-05-01T03:00:00Z'), 'retrain');
