@@ -66,7 +66,7 @@ describe('hierarchy', () => {
 
   it('adds up in whole units in a profile that rounds to integers, and in packs', () => {
     const ibp = parseCsv(readFileSync(join(run.dir, 'outputs', 'ibp-levels.csv'), 'utf8'));
-    expect(Object.keys(ibp[0])).toEqual(['PLANLEVEL', 'LOCID', 'PRDID', 'REGIONID', 'PRODCATEGORY', 'KEYFIGUREDATE', 'STATISTICALFORECASTQTY', 'STATFCSTQTY_P10', 'STATFCSTQTY_P50', 'STATFCSTQTY_P90']);
+    expect(Object.keys(ibp[0])).toEqual(['PLANLEVEL', 'LOCID', 'PRDID', 'REGIONID', 'PRODCATEGORY', 'KEYFIGUREDATE', 'STATISTICALFORECASTQTY', 'CONSENSUSDEMANDQTY', 'STATFCSTQTY_P10', 'STATFCSTQTY_P50', 'STATFCSTQTY_P90']);
     for (const r of ibp) expect(r.STATISTICALFORECASTQTY, JSON.stringify(r)).toMatch(/^\d+$/);
     expect(check(ibp, { level: 'PLANLEVEL', store: 'LOCID', sku: 'PRDID', region: 'REGIONID', category: 'PRODCATEGORY', date: 'KEYFIGUREDATE', mean: 'STATISTICALFORECASTQTY' }, (s) => BigInt(s))).toBe((4 + 4 + 20 + 48 + 1) * 7);
     // IBP weeks start on Monday, but daily data keeps its days.

@@ -66,7 +66,7 @@ describe('output profiles', () => {
   it('write each shipped profile as its golden file on the demo data', () => {
     for (const name of ['sap-ibp.csv', 'amazon-forecast-export.csv', 'wide.csv', 'long.csv']) matchesGolden(name, readFileSync(join(run.dir, 'outputs', name), 'utf8'));
     const ibp = readFileSync(join(run.dir, 'outputs', 'sap-ibp.csv'), 'utf8').split('\n');
-    expect(ibp[0]).toBe('LOCID,PRDID,KEYFIGUREDATE,STATISTICALFORECASTQTY,STATFCSTQTY_P10,STATFCSTQTY_P50,STATFCSTQTY_P90');
+    expect(ibp[0]).toBe('LOCID,PRDID,KEYFIGUREDATE,STATISTICALFORECASTQTY,CONSENSUSDEMANDQTY,STATFCSTQTY_P10,STATFCSTQTY_P50,STATFCSTQTY_P90');
     expect(readFileSync(join(run.dir, 'outputs', 'amazon-forecast-export.csv'), 'utf8').split('\n')[1]).toMatch(/^S01,BANANA-KG,2026-01-01T00:00:00Z,/);
     // wide rounds to whole units; long has a row per quantity.
     expect(readFileSync(join(run.dir, 'outputs', 'wide.csv'), 'utf8').split('\n').slice(1, -1).every((l) => l.split(',').slice(3).every((v) => /^\d+$/.test(v)))).toBe(true);

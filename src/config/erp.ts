@@ -15,7 +15,7 @@ export const LEVELS = ['series', 'store', 'region', 'category-store', 'sku-regio
 export type LevelName = (typeof LEVELS)[number];
 
 /** Canonical columns a profile can rename. */
-export const PROFILE_COLUMNS = ['level', 'store_id', 'sku', 'region', 'category', 'date', 'step', 'mean', 'quantity_type', 'quantile', 'value'] as const;
+export const PROFILE_COLUMNS = ['level', 'store_id', 'sku', 'region', 'category', 'date', 'step', 'mean', 'final', 'quantity_type', 'quantile', 'value'] as const;
 
 export const OutputSchema = z
   .object({

@@ -32,6 +32,7 @@ export const DISTRIBUTION_NOTES = [
   '`forecast` / `mean` is the mean of the predictive distribution: the number to sum over days, stores or SKUs. It is the model\'s point forecast (for intermittent series the Croston-type demand rate per period, which is a mean).',
   'Quantile `pX` is the level X/100 of the predictive distribution: the actual is expected at or below it X % of the time. For intermittent and lumpy series whose history is whole units sold a few at a time (median sale at most 10) the distribution is discrete (negative binomial with the forecast\'s mean and the variance the backtest errors calibrate), so their quantiles are whole units, `p50` is often 0 while the mean is not, and the band [p10, p90] holds the actual at least 80 % of the time (the atoms at its ends count). Other series get the conformal band: mean ± the quantiles of what the models missed out of sample, so `p50` equals the mean.',
   'On a period the store is known to be closed, the mean and every quantile are 0.',
+  'The final forecast (`forecast_final` in forecasts.csv and hierarchy.csv; each output profile\'s final column, e.g. `CONSENSUSDEMANDQTY` in sap-ibp) is the mean with the planners\' overrides: the override\'s figure where one sets a series\' date, the mean elsewhere; a level above the series is its mean plus its series\' changes, so every level still adds up. The quantiles stay the statistical band. Lead-time demand (leadtime.csv) is the statistical one: it does not include overrides.',
 ];
 
 function quantileColumns(levels: readonly number[]): Column[] {
@@ -48,6 +49,8 @@ export function coreEntries(levels: readonly number[], fiscal: boolean): Partial
       num('forecast', 'mean demand of the period (units)'), ...quantileColumns(levels),
       text('model', 'model or combination that made the forecast'), { name: 'model_version', type: 'integer', meaning: 'registered version of the series\' model (empty for a fallback)' },
       ...(fiscal ? [{ name: 'fiscal_year', type: 'integer', meaning: 'NRF 4-5-4 fiscal year' }, { name: 'fiscal_period', type: 'integer', meaning: 'fiscal period (month) 1–12' }, { name: 'fiscal_week', type: 'integer', meaning: 'fiscal week 1–53' }] : []),
+      num('forecast_final', 'the forecast with the planners\' overrides: the override\'s figure where one sets the row, else equal to `forecast` (units)'),
+      { name: 'override', type: 'integer', meaning: 'id of the override that set `forecast_final` (empty: none; `shelfcast overrides list`)' },
     ],
     'forecasts.parquet': null,
     'series.csv': [

@@ -19,6 +19,12 @@ import type { Column } from './dictionary.js';
  * hierarchy levels come from the reconciled table, and rounding keeps them adding up: each
  * series' mean is rounded so that running sums round as they should (cumulative rounding), and
  * every aggregate is the sum of its rounded series, exactly.
+ *
+ * Every profile also writes the final figure (`final`): the forecast with the planners'
+ * overrides (publish/overrides.ts), equal to the mean where none applies. A series' final is the
+ * overridden point; an aggregate's is its mean plus its members' override deltas (final − mean).
+ * Rounded, a final is the rounded mean plus the delta rounded the same cumulative way, so a row
+ * without an override writes its mean exactly and every level still adds up.
  */
 
 /** One row key of the table: a series (store × SKU) or an aggregate of the hierarchy. */
@@ -36,6 +42,8 @@ export interface ForecastTable {
   readonly dates: readonly string[];
   readonly levels: readonly number[];
   readonly mean: Float64Array;
+  /** The final figure: `mean` plus the planners' override deltas (series: the overridden point; aggregates: the sum of their members' deltas on top). */
+  readonly final: Float64Array;
   /** Per quantile level. */
   readonly q: readonly Float64Array[];
   /** Per node: the series nodes it adds up (a series node: itself). */
@@ -63,18 +71,19 @@ type Preset = Omit<ResolvedProfile, 'name' | 'profile' | 'levels'>;
 
 /** The shipped profiles. */
 export const PRESETS: Readonly<Record<ProfileName, Preset>> = {
-  // SAP IBP key-figure upload: product, location, key-figure date (the Monday of the week), the statistical forecast.
+  // SAP IBP key-figure upload: product, location, key-figure date (the Monday of the week), the statistical forecast,
+  // the consensus demand (the forecast with the planners' overrides).
   'sap-ibp': {
-    columns: { sku: 'PRDID', store_id: 'LOCID', date: 'KEYFIGUREDATE', mean: 'STATISTICALFORECASTQTY', p10: 'STATFCSTQTY_P10', p50: 'STATFCSTQTY_P50', p90: 'STATFCSTQTY_P90', level: 'PLANLEVEL', region: 'REGIONID', category: 'PRODCATEGORY' },
+    columns: { sku: 'PRDID', store_id: 'LOCID', date: 'KEYFIGUREDATE', mean: 'STATISTICALFORECASTQTY', final: 'CONSENSUSDEMANDQTY', p10: 'STATFCSTQTY_P10', p50: 'STATFCSTQTY_P50', p90: 'STATFCSTQTY_P90', level: 'PLANLEVEL', region: 'REGIONID', category: 'PRODCATEGORY' },
     quantiles: [0.1, 0.5, 0.9], mean: true, dateFormat: '%Y-%m-%d', weekStart: 'monday', round: 'none', layout: 'file', format: 'csv', shape: 'wide',
   },
   // As Amazon Forecast exports a predictor's forecasts: item, location dimension, ISO timestamp, quantile columns and the mean.
   'amazon-forecast-export': {
-    columns: { sku: 'item_id', store_id: 'location', date: 'date' },
+    columns: { sku: 'item_id', store_id: 'location', date: 'date', final: 'forecast_final' },
     quantiles: [0.1, 0.5, 0.9], mean: true, dateFormat: '%Y-%m-%dT%H:%M:%SZ', weekStart: 'input', round: 'none', layout: 'file', format: 'csv', shape: 'wide',
   },
   // A plain ERP layout: one row per store, SKU and date, the mean and one column per quantile, whole units.
-  wide: { columns: {}, quantiles: [], mean: true, dateFormat: '%Y-%m-%d', weekStart: 'input', round: 'integer', layout: 'file', format: 'csv', shape: 'wide' },
+  wide: { columns: { final: 'forecast_final' }, quantiles: [], mean: true, dateFormat: '%Y-%m-%d', weekStart: 'input', round: 'integer', layout: 'file', format: 'csv', shape: 'wide' },
   // One row per store, SKU, date and quantity (the mean, then each quantile): for a warehouse table.
   long: { columns: {}, quantiles: [], mean: true, dateFormat: '%Y-%m-%d', weekStart: 'input', round: 'none', layout: 'file', format: 'csv', shape: 'long' },
 };
@@ -138,12 +147,12 @@ export function profileDates(p: ResolvedProfile, dates: readonly string[], weekl
 const TICKS = 1e4;
 
 /**
- * Means of every node in ticks (1e-4 units), rounded to each series' step: series by
- * cumulative rounding (in `order`, within groups of equal step), each the difference of rounded
- * running sums, so any run of consecutive series adds up to within one step of its true sum;
- * every other node the exact sum of its series.
+ * `values` (per node and step, e.g. the means) of every node in ticks (1e-4 units), rounded to
+ * each series' step: series by cumulative rounding (in `order`, within groups of equal step),
+ * each the difference of rounded running sums, so any run of consecutive series adds up to
+ * within one step of its true sum; every other node the exact sum of its series.
  */
-export function coherentMeans(t: ForecastTable, step: (node: number) => number): BigInt64Array {
+function coherentTicks(t: ForecastTable, step: (node: number) => number, values: Float64Array): BigInt64Array {
   const h = t.dates.length;
   const out = new BigInt64Array(t.nodes.length * h);
   const series = t.nodes.map((n, i) => (n.level === 'series' ? i : -1)).filter((i) => i >= 0);
@@ -157,7 +166,7 @@ export function coherentMeans(t: ForecastTable, step: (node: number) => number):
       let cum = 0;
       let prev = 0;
       for (const i of members) {
-        cum += t.mean[i * h + s] * TICKS;
+        cum += values[i * h + s] * TICKS;
         const r = Math.round(cum / st) * st;
         out[i * h + s] = BigInt(r - prev);
         prev = r;
@@ -173,6 +182,28 @@ export function coherentMeans(t: ForecastTable, step: (node: number) => number):
     }
   });
   return out;
+}
+
+/** Means of every node in ticks, coherent (coherentTicks). */
+export function coherentMeans(t: ForecastTable, step: (node: number) => number): BigInt64Array {
+  return coherentTicks(t, step, t.mean);
+}
+
+/**
+ * Finals of every node in ticks: `means` (coherentMeans) plus the override deltas (final −
+ * mean of the series) rounded the same cumulative way. A series without an override has a zero
+ * delta, so its final is its rounded mean exactly; an aggregate's is the exact sum of its
+ * series' finals; any run of consecutive series' finals is within two steps of its true sum.
+ */
+export function coherentFinals(t: ForecastTable, step: (node: number) => number, means: BigInt64Array): BigInt64Array {
+  const delta = new Float64Array(t.mean.length);
+  t.nodes.forEach((n, i) => {
+    if (n.level !== 'series') return;
+    for (let k = i * t.dates.length; k < (i + 1) * t.dates.length; k++) delta[k] = t.final[k] - t.mean[k];
+  });
+  const d = coherentTicks(t, step, delta);
+  for (let k = 0; k < d.length; k++) d[k] += means[k];
+  return d;
 }
 
 /** Ticks as published text: 4 decimals at most, exact (no float sum is formatted). */
@@ -215,21 +246,23 @@ function canonicalColumns(p: ResolvedProfile): { keys: string[]; values: string[
   const aggregates = p.levels.some((l) => l !== 'series');
   const keys = [...(aggregates ? ['level'] : []), 'store_id', 'sku', ...(aggregates ? ['region', 'category'] : []), 'date'];
   if (p.shape === 'long') return { keys, values: ['quantity_type', 'quantile', 'value'] };
-  return { keys, values: [...(p.mean ? ['mean'] : []), ...p.quantiles.map(quantileColumn)] };
+  return { keys, values: [...(p.mean ? ['mean'] : []), 'final', ...p.quantiles.map(quantileColumn)] };
 }
 
 /** The columns of a profile's files, renamed, with their meaning: for the dictionary. */
 export function profileColumns(p: ResolvedProfile): Column[] {
   const { keys, values } = canonicalColumns(p);
+  const rounding = p.round === 'integer' ? ', whole units' : p.round === 'pack' ? ', in multiples of the pack size' : '';
   const meaning: Record<string, [string, string]> = {
     level: ['text', 'hierarchy level: series, store, region, category-store, sku-region or total'],
     store_id: ['text', 'store (empty on levels above stores)'], sku: ['text', 'SKU (empty on levels above SKUs)'],
     region: ['text', 'region of the store (stores table: country-region)'], category: ['text', 'category of the SKU (items table)'],
     date: ['text', `target period, written as ${p.dateFormat}${p.weekStart !== 'input' ? `; weekly periods labelled with the ${p.weekStart === 'monday' ? 'Monday' : 'Sunday'} starting the calendar week that holds most of their days` : ''}`],
-    mean: ['number', `mean demand of the period${p.round === 'integer' ? ', whole units' : p.round === 'pack' ? ', in multiples of the pack size' : ''}; the levels add up exactly`],
-    quantity_type: ['text', '`mean` or `quantile`'], quantile: ['number', 'the quantile level (empty for the mean)'], value: ['number', 'the mean or the quantile (units)'],
+    mean: ['number', `mean demand of the period (the statistical forecast)${rounding}; the levels add up exactly`],
+    final: ['number', `the final forecast: the mean with the planners' overrides (equal to the mean where none applies; on a series row the override's figure, on a level above the mean plus its series' override changes)${rounding}; the levels add up exactly`],
+    quantity_type: ['text', `\`mean\`, \`final\` (the mean with the planners' overrides; equal to the mean where none applies) or \`quantile\``], quantile: ['number', 'the quantile level (empty for the mean and the final)'], value: ['number', 'the mean, the final or the quantile (units)'],
   };
-  for (const l of p.quantiles) meaning[quantileColumn(l)] = ['number', `quantile ${l} of the period's demand${p.round !== 'none' ? ' (rounded)' : ''}`];
+  for (const l of p.quantiles) meaning[quantileColumn(l)] = ['number', `quantile ${l} of the period's demand${p.round !== 'none' ? ' (rounded)' : ''}: the statistical band (overrides do not move it)`];
   return [...keys, ...values].map((c) => ({ name: p.columns[c] ?? c, type: meaning[c][0], meaning: meaning[c][1] }));
 }
 
@@ -252,6 +285,7 @@ export async function writeProfile(conn: DuckDBConnection, dir: string, p: Resol
   const dates = profileDates(p, t.dates, weekly, inputLabel);
   const step = stepOf(p, t);
   const means = coherentMeans(t, step);
+  const finals = coherentFinals(t, step, means);
   const qIndex = p.quantiles.map((l) => t.levels.findIndex((r) => Math.abs(r - l) < 1e-9));
   const { keys, values } = canonicalColumns(p);
   const header = [...keys, ...values].map((c) => p.columns[c] ?? c);
@@ -280,12 +314,14 @@ export async function writeProfile(conn: DuckDBConnection, dir: string, p: Resol
       for (let s = 0; s < h; s++) {
         const head = `${prefix},${field(dates[s])}`;
         const mean = formatTicks(means[i * h + s]);
+        const final = formatTicks(finals[i * h + s]);
         const qs = qIndex.map((k) => roundTo(t.q[k][i * h + s], n.level === 'series' ? st : p.round === 'none' ? 1 / TICKS : 1));
         if (p.shape === 'long') {
           if (p.mean) w.add(`${head},mean,,${mean}`);
+          w.add(`${head},final,,${final}`);
           p.quantiles.forEach((l, k) => w.add(`${head},quantile,${formatNumber(l)},${qs[k]}`));
         } else {
-          w.add([head, ...(p.mean ? [mean] : []), ...qs].join(','));
+          w.add([head, ...(p.mean ? [mean] : []), final, ...qs].join(','));
         }
       }
       await w.flush();

@@ -36,7 +36,7 @@ export async function writeErpFiles(
     // The hierarchy's structure only: its histories were summed, and forecast, before.
     const hp = new HierarchyPlan(cfg, plan.ledger, tables, 0);
     if (hp.series.length !== plan.erp.aggregates || aggregates.length !== plan.erp.aggregates) throw new Error(`hierarchy: ${aggregates.length} aggregates forecast, ${plan.erp.aggregates} planned, ${hp.series.length} in the tables (bug)`);
-    reconciled = await reconcileAndWrite(staging, cfg, hp, series, calibration, counts, { results: aggregates, calibration: aggregateCalibration(aggregates, task, cfg.quantiles) }, tables, dates, task);
+    reconciled = await reconcileAndWrite(staging, cfg, hp, series, calibration, counts, { results: aggregates, calibration: aggregateCalibration(aggregates, task, cfg.quantiles) }, tables, dates, task, seriesTable);
   }
   const leadtime = cfg.leadtime.days !== undefined ? await writeLeadtime(staging, cfg, plan.ledger, series, calibration, counts, tables, dates, plan.report.frequency.days) : null;
   const erp = await writeOutputs(conn, staging, cfg, reconciled?.table ?? seriesTable.table(tables, dates), plan.report.frequency.name === 'week');

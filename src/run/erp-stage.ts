@@ -91,20 +91,37 @@ export function countFlags(text: string): Uint8Array {
   return Uint8Array.from(text, (c) => (c === '1' ? 1 : 0));
 }
 
-/** The series' forecasts as a table of series nodes (before any hierarchy). */
+/** A number as the published files have it (4 decimals): the ERP files are made from the published figures, so a republish (`overrides apply`) reads back the same table. */
+export const published = (x: number): number => Math.round(x * 1e4) / 1e4;
+
+/** The series' forecasts as a table of series nodes (before any hierarchy), at the published precision. */
 export class SeriesTable {
   readonly mean: Float64Array;
+  /** The forecast with the planners' overrides (forecast_final of forecasts.csv): `mean` where none applies. */
+  readonly final: Float64Array;
+  /** 1 where an override set the series' step. */
+  readonly overridden: Uint8Array;
   readonly q: Float64Array[];
 
   constructor(readonly keys: SeriesKeys, readonly horizon: number, readonly levels: readonly number[]) {
     const n = keys.store.length;
     this.mean = new Float64Array(n * horizon);
+    this.final = new Float64Array(n * horizon);
+    this.overridden = new Uint8Array(n * horizon);
     this.q = levels.map(() => new Float64Array(n * horizon));
   }
 
-  collect(sid: number, point: Float64Array, qs: readonly Float64Array[]): void {
-    this.mean.set(point, sid * this.horizon);
-    qs.forEach((q, k) => this.q[k].set(q, sid * this.horizon));
+  /** Series `sid`'s mean and quantiles, and with an override its final forecast and which steps it set (ids[s] ≠ 0). */
+  collect(sid: number, point: ArrayLike<number>, qs: readonly ArrayLike<number>[], overridden?: { final: ArrayLike<number>; ids: ArrayLike<number> }): void {
+    const h = this.horizon;
+    for (let s = 0; s < h; s++) {
+      const k = sid * h + s;
+      this.mean[k] = published(point[s]);
+      const set = overridden !== undefined && overridden.ids[s] !== 0;
+      this.overridden[k] = set ? 1 : 0;
+      this.final[k] = set ? published(overridden.final[s]) : this.mean[k];
+      qs.forEach((q, l) => { this.q[l][k] = published(q[s]); });
+    }
   }
 
   nodes(tables: ErpTables): TableNode[] {
@@ -114,7 +131,7 @@ export class SeriesTable {
   /** The table of series only (no hierarchy). */
   table(tables: ErpTables, dates: readonly string[]): ForecastTable {
     const nodes = this.nodes(tables);
-    return { nodes, dates, levels: this.levels, mean: this.mean, q: this.q, members: nodes.map((_, i) => Int32Array.of(i)), pack: packSizes(nodes, tables) };
+    return { nodes, dates, levels: this.levels, mean: this.mean, final: this.final, q: this.q, members: nodes.map((_, i) => Int32Array.of(i)), pack: packSizes(nodes, tables) };
   }
 }
 

@@ -81,7 +81,7 @@ export async function finishRun(ctx: FinishContext, plan: RunPlan, results: read
   const tables = erpTables(plan.erp.tables);
   const countSeries = plan.erp.counts ? countFlags(plan.erp.counts) : undefined;
   const seriesTable = new SeriesTable(plan.ledger, plan.task.horizon, cfg.quantiles);
-  const written = await writeForecastFiles(staging, plan, series, calibration, book, { ...(countSeries ? { count: countSeries } : {}), collect: (sid, point, qs) => seriesTable.collect(sid, point, qs) });
+  const written = await writeForecastFiles(staging, plan, series, calibration, book, { ...(countSeries ? { count: countSeries } : {}), collect: (sid, point, qs, overridden) => seriesTable.collect(sid, point, qs, overridden) });
   const fiscal = cfg.calendars.fiscal === 'nrf-454';
   await forecastCsvToParquet(conn, artifactPath(staging, 'forecasts.csv'), artifactPath(staging, 'forecasts.parquet'), cfg.quantiles, fiscal);
   if (fiscal) await fiscalAggregate(conn, artifactPath(staging, 'forecasts.csv'), artifactPath(staging, 'forecasts-fiscal.csv'));

@@ -12,11 +12,11 @@ import { CsvWriter } from '../publish/csv-writer.js';
 import { csvField, formatNumber, quantileColumn } from '../publish/format.js';
 import { artifactEntry, type DictionaryEntry } from '../publish/dictionary.js';
 import { artifactPath } from '../publish/artifacts.js';
-import { coherentMeans, formatTicks, type ForecastTable, type TableNode } from '../publish/profiles.js';
+import { coherentFinals, coherentMeans, formatTicks, type ForecastTable, type TableNode } from '../publish/profiles.js';
 import type { RunManifest } from '../publish/manifest.js';
 import { calibrateSeries, calibrationUnit, type TaggedBatch } from './forecast-stage.js';
 import { isCount, type SeriesResult } from './publish-stage.js';
-import { packSizes, type ErpTables } from './erp-stage.js';
+import { packSizes, published, type ErpTables, type SeriesTable } from './erp-stage.js';
 
 /**
  * The hierarchy (issue 18, item 3): the levels the stores table (store → region) and the items
@@ -226,7 +226,7 @@ export interface HierarchyOutcome {
  * Reconcile and write hierarchy.csv; the table (every level) is what profiles with `levels`
  * write from.
  */
-export async function reconcileAndWrite(staging: string, cfg: Config, hp: HierarchyPlan, bottomResults: readonly SeriesResult[], calibration: Calibration, count: Uint8Array | undefined, agg: { results: readonly SeriesResult[]; calibration: Calibration }, tables: ErpTables, dates: readonly string[], task: SeriesTask): Promise<HierarchyOutcome> {
+export async function reconcileAndWrite(staging: string, cfg: Config, hp: HierarchyPlan, bottomResults: readonly SeriesResult[], calibration: Calibration, count: Uint8Array | undefined, agg: { results: readonly SeriesResult[]; calibration: Calibration }, tables: ErpTables, dates: readonly string[], task: SeriesTask, seriesTable: SeriesTable): Promise<HierarchyOutcome> {
   const h = task.horizon;
   const nb = hp.bottom.length;
   const m = hp.series.length;
@@ -329,20 +329,15 @@ export async function reconcileAndWrite(staging: string, cfg: Config, hp: Hierar
     mean.set(meanAll.subarray(k * h, (k + 1) * h), row * h);
     levels.forEach((_, l) => q[l].set(qAll[l].subarray(k * h, (k + 1) * h), row * h));
   });
-  const table: ForecastTable = { nodes, dates, levels, mean, q, members: [...hp.bottom.map((_, i) => Int32Array.of(i)), ...hp.nodes.map((a) => a.members)], pack: packSizes(nodes, tables) };
-
-  // hierarchy.csv: means in ticks, aggregates the exact sums of their series (base: as forecast).
-  const ticks = method === 'base' ? null : coherentMeans(table, () => 1e-4);
-  const columns = ['level', 'store_id', 'sku', 'region', 'category', 'date', 'step', 'mean', ...levels.map(quantileColumn)];
-  const w = new CsvWriter(artifactPath(staging, 'hierarchy.csv'), columns);
-  nodes.forEach((node, row) => {
-    const prefix = `${node.level},${csvField(node.store)},${csvField(node.sku)},${csvField(node.region)},${csvField(node.category)}`;
-    for (let s = 0; s < h; s++) {
-      const meanText = ticks ? formatTicks(ticks[row * h + s]) : formatNumber(mean[row * h + s]);
-      w.add(`${prefix},${dates[s]},${s + 1},${meanText},${levels.map((_, l) => formatNumber(q[l][row * h + s])).join(',')}`);
-    }
-  });
-  await w.close();
+  const members2 = [...hp.bottom.map((_, i) => Int32Array.of(i)), ...hp.nodes.map((a) => a.members)];
+  const pack = packSizes(nodes, tables);
+  // At the published precision (hierarchy.csv's figures), so a republish reads the same table back.
+  const coherentTable = method !== 'base';
+  const ticks = coherentTable ? coherentMeans({ nodes, dates, levels, mean, final: mean, q, members: members2, pack }, () => 1e-4) : null;
+  for (let k = 0; k < mean.length; k++) mean[k] = ticks ? Number(ticks[k]) / 1e4 : published(mean[k]);
+  for (const ql of q) for (let k = 0; k < ql.length; k++) ql[k] = published(ql[k]);
+  const table = withFinals({ nodes, dates, levels, mean, q, members: members2, pack }, seriesTable.final, seriesTable.overridden);
+  const w = await writeHierarchyCsv(staging, table, coherentTable);
   const levelCounts: Record<string, number> = { series: nb, ...hp.levelCounts };
   const entry = artifactEntry('hierarchy.csv', [
     { name: 'level', type: 'text', meaning: 'series (store × SKU), store, region, category-store, sku-region or total' },
@@ -352,7 +347,55 @@ export async function reconcileAndWrite(staging: string, cfg: Config, hp: Hierar
     { name: 'category', type: 'text', meaning: 'category of the SKUs (items table); empty when the row spans categories' },
     { name: 'date', type: 'date', meaning: 'target period' }, { name: 'step', type: 'integer', meaning: 'periods ahead' },
     { name: 'mean', type: 'number', meaning: `reconciled mean (${used}); every row is the exact sum of its series rows, to the 4th decimal` },
+    { name: 'forecast_final', type: 'number', meaning: 'the final forecast, with the planners\' overrides: on a series row forecasts.csv\'s `forecast_final` where an override sets the date, else the reconciled mean; on a level above, its mean plus its series\' changes (final − mean), so it is the exact sum of its series rows too' },
     ...levels.map((l) => ({ name: quantileColumn(l), type: 'number', meaning: `quantile ${l} of the reconciled joint samples (quantiles of a sum are not sums of quantiles)` })),
-  ], [`Reconciliation ${used}${reconciler?.kind === 'diagonal-cg' ? ' (by conjugate gradients; the samples shifted by the reconciliation of the means)' : ''}${method === 'mint-shrink' && dense ? `, shrinkage λ = ${formatNumber(lambda)}` : ''}; ${S} joint samples per date; series forecast below 0 by the reconciliation are set to 0 and their aggregates re-added.`, 'The `series` rows are the reconciled series forecasts; forecasts.csv keeps the base forecasts. Use these rows (or a profile with `levels`) where totals must agree.']);
-  return { table, rows: w.rows, entry, summary: { method: used, levels: levelCounts, aggregates: m, shrinkage: method === 'mint-shrink' && dense ? lambda : null, samples: S, rounding: 'series by cumulative rounding, aggregates their exact sums' } };
+  ], [`Reconciliation ${used}${reconciler?.kind === 'diagonal-cg' ? ' (by conjugate gradients; the samples shifted by the reconciliation of the means)' : ''}${method === 'mint-shrink' && dense ? `, shrinkage λ = ${formatNumber(lambda)}` : ''}; ${S} joint samples per date; series forecast below 0 by the reconciliation are set to 0 and their aggregates re-added.`, 'The `series` rows are the reconciled series forecasts; forecasts.csv keeps the base forecasts. Use these rows (or a profile with `levels`) where totals must agree.', 'Quantiles are the statistical band: an override moves `forecast_final`, not the band.']);
+  return { table, rows: w, entry, summary: { method: used, levels: levelCounts, aggregates: m, shrinkage: method === 'mint-shrink' && dense ? lambda : null, samples: S, rounding: 'series by cumulative rounding, aggregates their exact sums' } };
+}
+
+/**
+ * `t` with its finals: a series step an override set (overridden = 1) gets `seriesFinal` (the
+ * overridden point as forecasts.csv publishes it), every other its mean; a node above the series
+ * its mean plus the sum of its series' deltas (final − mean).
+ */
+export function withFinals(t: Omit<ForecastTable, 'final'>, seriesFinal: Float64Array, overridden: Uint8Array): ForecastTable {
+  const h = t.dates.length;
+  const final = Float64Array.from(t.mean);
+  t.nodes.forEach((n, i) => {
+    if (n.level === 'series') {
+      for (let k = i * h; k < (i + 1) * h; k++) if (overridden[k]) final[k] = seriesFinal[k];
+      return;
+    }
+  });
+  t.nodes.forEach((n, i) => {
+    if (n.level === 'series') return;
+    for (const b of t.members[i]) for (let s = 0; s < h; s++) final[i * h + s] += final[b * h + s] - t.mean[b * h + s];
+  });
+  return { ...t, final };
+}
+
+export const HIERARCHY_COLUMNS = (levels: readonly number[]): string[] => ['level', 'store_id', 'sku', 'region', 'category', 'date', 'step', 'mean', 'forecast_final', ...levels.map(quantileColumn)];
+
+/**
+ * hierarchy.csv from the table: with `coherent`, means and finals in ticks, every aggregate the
+ * exact sum of its series (base: the aggregates as forecast). Returns its rows.
+ */
+export async function writeHierarchyCsv(staging: string, table: ForecastTable, coherent: boolean): Promise<number> {
+  const { nodes, dates, levels, mean, final, q } = table;
+  const h = dates.length;
+  const tick = (): number => 1e-4;
+  const ticks = coherent ? coherentMeans(table, tick) : null;
+  const finals = ticks ? coherentFinals(table, tick, ticks) : null;
+  const w = new CsvWriter(artifactPath(staging, 'hierarchy.csv'), HIERARCHY_COLUMNS(levels));
+  nodes.forEach((node, row) => {
+    const prefix = `${node.level},${csvField(node.store)},${csvField(node.sku)},${csvField(node.region)},${csvField(node.category)}`;
+    for (let s = 0; s < h; s++) {
+      const k = row * h + s;
+      const meanText = ticks ? formatTicks(ticks[k]) : formatNumber(mean[k]);
+      const finalText = finals ? formatTicks(finals[k]) : formatNumber(final[k]);
+      w.add(`${prefix},${dates[s]},${s + 1},${meanText},${finalText},${levels.map((_, l) => formatNumber(q[l][k])).join(',')}`);
+    }
+  });
+  await w.close();
+  return w.rows;
 }

@@ -24,8 +24,8 @@ export interface WrittenForecasts {
 export interface PublishExtras {
   /** Per series id, 1 where the history is whole units (intermittent and lumpy ones get a count distribution). */
   readonly count?: Uint8Array;
-  /** Called with each series' mean and published quantiles. */
-  readonly collect?: (sid: number, point: Float64Array, quantiles: readonly Float64Array[]) => void;
+  /** Called with each series' mean and published quantiles, and its final forecast where an override applies. */
+  readonly collect?: (sid: number, point: Float64Array, quantiles: readonly Float64Array[], overridden?: { final: Float64Array; ids: Int32Array }) => void;
 }
 
 /** Whether series `sid` gets the discrete distribution (backtest/distribution.ts). */
@@ -95,8 +95,9 @@ export async function writeForecastFiles(staging: string, plan: RunPlan, series:
     const qs = coldStart
       ? seriesQuantiles(uncalibrated, cls, point, sd, calibrationUnit(result, i, h), closed)
       : predictiveQuantiles(calibration, cls, point, sd, calibrationUnit(result, i, h), closed, isCount(extra.count, sid, cls));
-    writer.addSeries(store, sku, label, point, qs, version, overrides?.size ? overrides.apply(store, sku, plan.dates, point) : undefined);
-    extra.collect?.(sid, point, qs);
+    const overridden = overrides?.size ? overrides.apply(store, sku, plan.dates, point) : undefined;
+    writer.addSeries(store, sku, label, point, qs, version, overridden);
+    extra.collect?.(sid, point, qs, overridden);
     const btMase = reused && prev ? prev.backtest_mase ?? NaN : score(sc, 'mase');
     const btRmsse = reused && prev ? prev.backtest_rmsse ?? NaN : score(sc, 'rmsse');
     const btBias = reused && prev ? prev.backtest_bias ?? NaN : score(sc, 'bias');
