@@ -23,8 +23,9 @@ import type { Column } from './dictionary.js';
  * Every profile also writes the final figure (`final`): the forecast with the planners'
  * overrides (publish/overrides.ts), equal to the mean where none applies. A series' final is the
  * overridden point; an aggregate's is its mean plus its members' override deltas (final − mean).
- * Rounded, a final is the rounded mean plus the delta rounded the same cumulative way, so a row
- * without an override writes its mean exactly and every level still adds up.
+ * Rounded, a series' final is its rounded mean plus its change, rounded cumulatively too, so a
+ * row without an override writes its mean exactly, an override of 500 units writes 500, and
+ * every aggregate is the exact sum of its series' rounded finals.
  */
 
 /** One row key of the table: a series (store × SKU) or an aggregate of the hierarchy. */
@@ -190,16 +191,18 @@ export function coherentMeans(t: ForecastTable, step: (node: number) => number):
 }
 
 /**
- * Finals of every node in ticks: `means` (coherentMeans) plus the override deltas (final −
- * mean of the series) rounded the same cumulative way. A series without an override has a zero
- * delta, so its final is its rounded mean exactly; an aggregate's is the exact sum of its
- * series' finals; any run of consecutive series' finals is within two steps of its true sum.
+ * Finals of every node in ticks: `means` (coherentMeans) plus each overridden series' change
+ * from its rounded mean to its final, rounded the same cumulative way. A series without an
+ * override (final = mean) changes by nothing, so its final is its rounded mean exactly; an
+ * override to a figure the profile can write (500 units) is written as it is; an aggregate's
+ * final is the exact sum of its series' finals.
  */
 export function coherentFinals(t: ForecastTable, step: (node: number) => number, means: BigInt64Array): BigInt64Array {
+  const h = t.dates.length;
   const delta = new Float64Array(t.mean.length);
   t.nodes.forEach((n, i) => {
     if (n.level !== 'series') return;
-    for (let k = i * t.dates.length; k < (i + 1) * t.dates.length; k++) delta[k] = t.final[k] - t.mean[k];
+    for (let k = i * h; k < (i + 1) * h; k++) if (t.final[k] !== t.mean[k]) delta[k] = t.final[k] - Number(means[k]) / TICKS;
   });
   const d = coherentTicks(t, step, delta);
   for (let k = 0; k < d.length; k++) d[k] += means[k];

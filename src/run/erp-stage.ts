@@ -145,7 +145,7 @@ export interface ErpWritten {
 }
 
 /** Write every configured output profile from `table`. */
-export async function writeOutputs(conn: DuckDBConnection, staging: string, cfg: Config, table: ForecastTable, weekly: boolean): Promise<ErpWritten> {
+export async function writeOutputs(conn: DuckDBConnection, staging: string, cfg: Pick<Config, 'outputs' | 'quantiles'> & { calendars: Pick<Config['calendars'], 'weekLabel'> }, table: ForecastTable, weekly: boolean): Promise<ErpWritten> {
   const outputs: WrittenOutput[] = [];
   const entries: DictionaryEntry[] = [];
   for (const o of cfg.outputs) {

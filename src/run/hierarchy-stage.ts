@@ -54,7 +54,8 @@ interface AggregateSeries {
   readonly closureStore: string;
 }
 
-const LEVEL_KEYS: Readonly<Record<Exclude<LevelName, 'series'>, (n: TableNode) => string>> = {
+/** What groups the series of each level above them. */
+export const LEVEL_KEYS: Readonly<Record<Exclude<LevelName, 'series'>, (n: TableNode) => string>> = {
   store: (n) => n.store,
   region: (n) => n.region,
   'category-store': (n) => `${n.store}\u0000${n.category}`,

@@ -18,6 +18,11 @@ import { RunStore } from '../publish/run-store.js';
 import { StateBusy, inTransaction, recordRun, setPublishedRun, withState } from '../registry/state.js';
 import { pruneAfterPublish } from './retention.js';
 import { silentEvents, type RunEvents } from './events.js';
+import { readPublishedCsv } from '../publish/csv-sql.js';
+import type { ForecastTable, TableNode } from '../publish/profiles.js';
+import type { LevelName } from '../config/erp.js';
+import { erpTables, packSizes, readErpTables, SeriesTable, writeOutputs } from './erp-stage.js';
+import { LEVEL_KEYS, withFinals, writeHierarchyCsv } from './hierarchy-stage.js';
 
 export interface OverridesRunSummary {
   readonly runId: string;
@@ -35,7 +40,11 @@ export interface OverridesRunSummary {
  * `shelfcast overrides apply`: publish the latest run again with the active overrides applied,
  * without forecasting anything. The new run holds the latest run's files as they are, except
  * forecasts.csv and forecasts.parquet, whose `forecast_final` and `override` columns now carry
- * the overrides (the statistical forecast and its quantiles are unchanged). It is published
+ * the overrides (the statistical forecast and its quantiles are unchanged), and the ERP files
+ * that carry the final figure, made again from the run's published figures: hierarchy.csv
+ * (from its own rows) and the output profiles (from hierarchy.csv, or forecasts.parquet), whose
+ * final columns now carry the overrides too. Pack sizes, regions and categories of series-only
+ * profiles come from the items and stores tables of `cfg`, as a run reads them. It is published
  * like every run, under the lock: staged, registered (kind `overrides`, the overrides' `applied`
  * actions logged in the same transaction), renamed into runs/ and `latest` switched. Its id is
  * the base run's data date and a hash of the base run and the overrides, so applying the same
@@ -66,18 +75,32 @@ export async function applyOverridesRun(cfg: Config, by: string, events: RunEven
     staging = createStaging(out, runId);
     const written: Record<string, number | null> = {};
     for (const a of ARTIFACTS) {
-      if (a.name === MANIFEST || a.name === 'forecasts.csv' || a.name === 'forecasts.parquet') continue;
+      if (a.name === MANIFEST || a.name === 'forecasts.csv' || a.name === 'forecasts.parquet' || a.name === 'hierarchy.csv') continue;
       const entry = source.files[a.name];
       if (!entry) continue;
       copyFileSync(artifactPath(from, a.name), artifactPath(staging, a.name));
       written[a.name] = entry.rows ?? null;
     }
     const fiscal = 'forecasts-fiscal.csv' in source.files;
-    const rows = await rewriteForecasts(conn, artifactPath(from, 'forecasts.parquet'), artifactPath(staging, 'forecasts.csv'), runId, source.quantiles, fiscal, book);
+    const keys = await seriesKeys(conn, artifactPath(from, 'forecasts.parquet'));
+    const sids = new Map(keys.store.map((st, i) => [`${st}\u0001${keys.sku[i]}`, i]));
+    const dates = await targetDates(conn, artifactPath(from, 'forecasts.parquet'));
+    const seriesTable = new SeriesTable(keys, dates.length, source.quantiles);
+    const rows = await rewriteForecasts(conn, artifactPath(from, 'forecasts.parquet'), artifactPath(staging, 'forecasts.csv'), runId, source.quantiles, fiscal, book, (store, sku, point, q, overridden) => {
+      seriesTable.collect(sids.get(`${store}\u0001${sku}`) as number, point, q, overridden);
+    });
     await forecastCsvToParquet(conn, artifactPath(staging, 'forecasts.csv'), artifactPath(staging, 'forecasts.parquet'), source.quantiles, fiscal);
     written['forecasts.csv'] = rows;
     written['forecasts.parquet'] = rows;
-    const files = await describeFiles(staging, written as WrittenFiles);
+    // The ERP files with the final figure, from the published figures of the statistical run.
+    const tables = erpTables(readErpTables(cfg, keys));
+    const hierarchy = 'hierarchy.csv' in source.files;
+    const table = hierarchy
+      ? withFinals(await hierarchyTable(conn, artifactPath(from, 'hierarchy.csv'), source.quantiles, dates, sids, tables), seriesTable.final, seriesTable.overridden)
+      : seriesTable.table(tables, dates);
+    if (hierarchy) written['hierarchy.csv'] = await writeHierarchyCsv(staging, table, source.config.hierarchy.method !== 'base');
+    const erp = await writeOutputs(conn, staging, source.config, table, source.data.frequency === 'week');
+    const files = await describeFiles(staging, written as WrittenFiles, erp.outputs.flatMap((o) => o.files));
     const finished = new Date();
     const applied = { base_run: sourceId, active: book.size, applied: book.applied.size, rows: [...book.applied.values()].reduce((a, b) => a + b, 0) };
     writeManifest(staging, {
@@ -117,18 +140,63 @@ export async function applyOverridesRun(cfg: Config, by: string, events: RunEven
   }
 }
 
-/** forecasts.csv of `runId` from a published forecasts.parquet, series by series, with the overrides applied. */
-async function rewriteForecasts(conn: Awaited<ReturnType<typeof openDuckDb>>, parquet: string, csv: string, runId: string, levels: readonly number[], fiscal: boolean, book: OverrideBook): Promise<number> {
+type Conn = Awaited<ReturnType<typeof openDuckDb>>;
+
+/** The series of a published forecasts.parquet in the order the run wrote them (series ids). */
+async function seriesKeys(conn: Conn, parquet: string): Promise<{ store: string[]; sku: string[] }> {
+  const rows = await (await conn.runAndReadAll(`SELECT store_id, sku FROM read_parquet(${sqlString(parquet)}, file_row_number = true) GROUP BY store_id, sku ORDER BY min(file_row_number)`)).getRowObjectsJS();
+  return { store: rows.map((r) => String(r.store_id)), sku: rows.map((r) => String(r.sku)) };
+}
+
+/** The target dates of a published forecasts.parquet, step by step. */
+async function targetDates(conn: Conn, parquet: string): Promise<string[]> {
+  const rows = await (await conn.runAndReadAll(`SELECT DISTINCT strftime(date, '%Y-%m-%d') AS d FROM read_parquet(${sqlString(parquet)}) ORDER BY d`)).getRowObjectsJS();
+  return rows.map((r) => String(r.d));
+}
+
+/** A published hierarchy.csv read back as the table its profiles were made from (its series rows matched to series ids by `sids`). */
+async function hierarchyTable(conn: Conn, csv: string, levels: readonly number[], dates: readonly string[], sids: ReadonlyMap<string, number>, tables: ReturnType<typeof erpTables>): Promise<Omit<ForecastTable, 'final'>> {
+  const h = dates.length;
   const qs = levels.map(quantileColumn);
-  const dateRows = await (await conn.runAndReadAll(`SELECT DISTINCT strftime(date, '%Y-%m-%d') AS d FROM read_parquet(${sqlString(parquet)}) ORDER BY d`)).getRowObjectsJS();
-  const dates = dateRows.map((r) => String(r.d));
+  const rows = await (await conn.runAndReadAll(`SELECT * FROM ${readPublishedCsv(csv, ['store_id', 'sku', 'region', 'category'])}`)).getRowObjectsJS();
+  const nodes: TableNode[] = [];
+  const mean: number[] = [];
+  const q: number[][] = levels.map(() => []);
+  const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+  for (let r = 0; r < rows.length; r += h) {
+    const row = rows[r];
+    const node: TableNode = { level: str(row.level) as LevelName, store: str(row.store_id), sku: str(row.sku), region: str(row.region), category: str(row.category) };
+    if (node.level === 'series' && sids.get(`${node.store}\u0001${node.sku}`) !== nodes.length) throw new Error(`hierarchy.csv: series ${node.store}/${node.sku} is not where forecasts.parquet has it (bug)`);
+    nodes.push(node);
+    for (let s = 0; s < h; s++) {
+      mean.push(Number(rows[r + s].mean));
+      qs.forEach((c, l) => q[l].push(Number(rows[r + s][c])));
+    }
+  }
+  // A node's key fields are those its series share (hierarchy-stage.ts), so its series are those with its key; series rows come first.
+  const series = nodes.filter((n) => n.level === 'series');
+  const members = nodes.map((n, i) => {
+    if (n.level === 'series') return Int32Array.of(i);
+    const key = LEVEL_KEYS[n.level];
+    return Int32Array.from(series.flatMap((b, k) => (key(b) === key(n) ? [k] : [])));
+  });
+  return { nodes, dates, levels, mean: Float64Array.from(mean), q: q.map((v) => Float64Array.from(v)), members, pack: packSizes(nodes, tables) };
+}
+
+/** forecasts.csv of `runId` from a published forecasts.parquet, series by series, with the overrides applied; `each` sees every series as written. */
+async function rewriteForecasts(conn: Conn, parquet: string, csv: string, runId: string, levels: readonly number[], fiscal: boolean, book: OverrideBook, each: (store: string, sku: string, point: Float64Array, q: readonly Float64Array[], overridden: { final: Float64Array; ids: Int32Array }) => void): Promise<number> {
+  const qs = levels.map(quantileColumn);
+  const dates = await targetDates(conn, parquet);
   const writer = new ForecastCsvWriter(csv, runId, levels, dates, fiscal ? dates.map(fiscalLabel) : null);
   const result = await conn.stream(`SELECT store_id, sku, step, forecast, ${qs.map((q) => `"${q}"`).join(', ')}, model, model_version
     FROM read_parquet(${sqlString(parquet)}) ORDER BY store_id, sku, step`);
   const h = dates.length;
   let cur: { store: string; sku: string; model: string; version: number | null; point: Float64Array; q: Float64Array[] } | null = null;
   const emit = (): void => {
-    if (cur) writer.addSeries(cur.store, cur.sku, cur.model, cur.point, cur.q, cur.version, book.apply(cur.store, cur.sku, dates, cur.point));
+    if (!cur) return;
+    const overridden = book.apply(cur.store, cur.sku, dates, cur.point);
+    writer.addSeries(cur.store, cur.sku, cur.model, cur.point, cur.q, cur.version, overridden);
+    each(cur.store, cur.sku, cur.point, cur.q, overridden);
   };
   for (;;) {
     const chunk = await result.fetchChunk();
