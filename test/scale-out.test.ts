@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDuckDb, queryOne } from '../src/db/duckdb.js';
 import { RunManifest } from '../src/publish/manifest.js';
+import { addOverride } from '../src/publish/overrides.js';
 import { tempDir, writeCsv } from './helpers/tmp.js';
 
 /**
@@ -72,7 +73,8 @@ describe('a run split across machines', () => {
       outputs: [{ profile: 'sap-ibp', levels: ['series', 'store', 'region', 'category-store', 'sku-region', 'total'], round: 'integer' }, { profile: 'wide', name: 'wide-stores', layout: 'store', format: 'csv.gz', round: 'pack' }, { profile: 'long', format: 'parquet' }],
     }));
     // Small batches, so that the shards' batches mix series the single run batches apart. The
-    // second night reuses the series' versions (batches carrying them), not the aggregates'.
+    // second night reuses the series' versions (batches carrying them), not the aggregates', and
+    // applies a planner's override (carried in the plan) to the files of both.
     for (const night of ['first', 'second']) {
       const { single, sharded } = await planThreeShardsPublish(['-c', config, '--batch-size', '7'], dir);
       const manifest = RunManifest.parse(JSON.parse(readFileSync(join(single, 'latest', 'manifest.json'), 'utf8')));
@@ -85,6 +87,11 @@ describe('a run split across machines', () => {
       for (const f of erpFiles) expect(manifest.files[f], f).toBeDefined();
       expect(shardedManifest.files).toEqual(manifest.files);
       expect({ outputs: shardedManifest.outputs, hierarchy: shardedManifest.hierarchy, leadtime: shardedManifest.leadtime }).toEqual({ outputs: manifest.outputs, hierarchy: manifest.hierarchy, leadtime: manifest.leadtime });
+      const day = manifest.data.target_dates.first;
+      const milk = readFileSync(join(sharded, 'latest', 'outputs', 'sap-ibp.csv'), 'utf8').split('\n').filter((l) => l.startsWith(`series,S01,MILK-1L,`) && l.includes(`,${day},`));
+      expect(milk.length).toBe(1);
+      expect(milk[0].split(',')[7], night).toBe(night === 'first' ? milk[0].split(',')[6] : '500');
+      if (night === 'first') for (const out of [single, sharded]) await addOverride(out, { store: 'S01', sku: 'MILK-1L', from: day, to: day, mode: 'value', amount: 500, reason: 'store event' }, 'alice');
     }
   });
 
