@@ -155,6 +155,25 @@ describe('reconciliation', () => {
     for (let i = 0; i < n; i++) expect(got[i]).toBeCloseTo(expected[i], 8);
   });
 
+  it('pins λ and MinT to hts shrink.estim computed in R, on raw and on centred errors', () => {
+    // Errors of a, b, c, total = a + b + c, X = a + b over 8 periods; R (4.x) with hts 6.0's
+    // lowerD and shrink.estim, then S (Sᵀ W⁻¹ S)⁻¹ Sᵀ W⁻¹ y; "centred": scale(x, scale = FALSE) first.
+    const rows = [[1, -2, 0.5, 0, -1], [2, 1, -1, 1.5, 2.5], [-1, 0.5, 2, 2, -0.5], [0.5, 1.5, -0.5, 1, 1], [-2, -1, 1, -1.5, -3], [1.5, 0, 0.5, 2.5, 1], [0, 2, -1.5, 0, 2.5], [-0.5, -1, 1, -0.5, -2]];
+    const cols = Array.from({ length: 5 }, (_, i) => Float64Array.from(rows, (r) => r[i]));
+    const y = Float64Array.of(10, 20, 30, 70, 35);
+    const cases = [
+      { center: false, lambda: 0.281243030221958, mint: [12.9784195373612, 23.9796249116883, 30.1902983670074, 67.1483428160569, 36.9580444490495] },
+      { center: true, lambda: 0.299023194857759, mint: [13.0809111658807, 24.1509575403091, 30.3060802706867, 67.5379489768765, 37.2318687061898] },
+    ];
+    for (const c of cases) {
+      const e = errorMatrix(8, 5, (i) => cols[i], () => 1, c.center);
+      const lambda = shrinkageIntensity(e);
+      expect(lambda).toBeCloseTo(c.lambda, 12);
+      const got = denseReconciler(shape, e, lambda).reconcile(y);
+      c.mint.forEach((v, i) => expect(got[i]).toBeCloseTo(v, 9));
+    }
+  });
+
   it('estimates the shrinkage intensity as the hts package does', () => {
     const r = rng(11);
     const N = 12;
