@@ -62,6 +62,8 @@ describe('hierarchy', () => {
     expect(m.hierarchy).toMatchObject({ method: 'mint-shrink', aggregates: 21, levels: { series: 48, store: 4, total: 1 } });
     expect(m.hierarchy.shrinkage).toBeGreaterThanOrEqual(0);
     expect(m.hierarchy.shrinkage).toBeLessThanOrEqual(1);
+    // W from the base forecasts' one-step in-sample errors, the last insamplePeriods of them.
+    expect(m.hierarchy).toMatchObject({ errors: 'insample', error_vectors: 104 });
   });
 
   it('adds up in whole units in a profile that rounds to integers, and in packs', () => {
@@ -75,6 +77,26 @@ describe('hierarchy', () => {
     const pack = Object.fromEntries(ITEMS.slice(1).map((l) => [l.split(',')[0], Number(l.split(',')[2])]));
     for (const r of packs.filter((p) => p.level === 'series')) expect(Number(r.mean) % pack[r.sku], `${r.sku} ${r.mean}`).toBe(0);
     expect(check(packs, { level: 'level', store: 'store_id', sku: 'sku', region: 'region', category: 'category', date: 'date', mean: 'mean' }, (s) => BigInt(s))).toBe((4 + 1) * 7);
+  });
+});
+
+describe('W from one-step in-sample errors', () => {
+  it('reconciles with them by default, with the backtest errors when asked, and leaves forecasts.csv as it is', async () => {
+    const dir = tempDir();
+    const runWith = (errors: 'insample' | 'backtest', sub: string) => runForecast(parseConfig({ out: join(dir, sub), threads: 1, horizon: 3, hierarchy: { enabled: true, samples: 50, levels: ['store', 'total'], errors, insamplePeriods: 60 } }));
+    const insample = await runWith('insample', 'a');
+    const backtest = await runWith('backtest', 'b');
+    const manifest = (r: RunSummary) => JSON.parse(readFileSync(join(r.dir, 'manifest.json'), 'utf8'));
+    const mi = manifest(insample);
+    const mb = manifest(backtest);
+    expect(mi.hierarchy).toMatchObject({ method: 'mint-shrink', errors: 'insample', error_vectors: 60 });
+    expect(mb.hierarchy).toMatchObject({ method: 'mint-shrink', errors: 'backtest', error_vectors: 3 * 3 });
+    expect(mi.hierarchy.shrinkage).not.toBe(mb.hierarchy.shrinkage);
+    const means = (r: RunSummary) => parseCsv(readFileSync(join(r.dir, 'hierarchy.csv'), 'utf8')).map((row) => row.mean);
+    expect(means(insample)).not.toEqual(means(backtest));
+    // The series' own forecasts do not depend on the reconciliation.
+    const forecasts = (r: RunSummary) => readFileSync(join(r.dir, 'forecasts.csv'), 'utf8').replaceAll(r.runId, '');
+    expect(forecasts(insample)).toBe(forecasts(backtest));
   });
 });
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { forecastBatch } from '../../src/forecast/batch.js';
+import type { ModelResolver, SeriesTask } from '../../src/forecast/types.js';
 import { MODEL_LIBRARY, modelByName, type ModelName } from '../../src/models/library.js';
 import { etsFilter } from '../../src/models/ets/filter.js';
-import type { FitContext } from '../../src/models/types.js';
+import type { FitContext, FittedModel } from '../../src/models/types.js';
 import { gaussian, rng } from '../helpers/random.js';
 
 // One-step in-sample errors (FittedModel.residuals), what MinT's W is estimated from (issue 18).
@@ -54,5 +56,51 @@ describe('one-step in-sample errors', () => {
     const rms = (a: Float64Array) => Math.sqrt(a.subarray(13).reduce((s, v) => s + v * v, 0) / (a.length - 13));
     expect(rms(e) / rms(plain)).toBeGreaterThan(0.3);
     expect(rms(e) / rms(plain)).toBeLessThan(3);
+  });
+});
+
+describe('BatchResult.insample', () => {
+  const task: SeriesTask = { horizon: 4, season: m, seasons: [m], windows: 2, metric: 'mase', combine: 2, maxHistory: 1000, candidates: { smooth: ['ets', 'snaive'], erratic: ['ets', 'snaive'], intermittent: ['tsb'], lumpy: ['tsb'] }, insample: 40 };
+  const short = y.subarray(0, 30);
+  const values = new Float64Array(y.length + short.length);
+  values.set(y);
+  values.set(short, y.length);
+  const batch = { index: 0, offsets: Int32Array.of(0, y.length, y.length + short.length), values };
+
+  it('holds the last N periods of the selection\'s one-step errors, a combination\'s weighted, aligned to the end', () => {
+    const res = forecastBatch({ batch, task });
+    expect(res.insample?.length).toBe(2 * 40);
+    const sel = JSON.parse(res.selections[0]) as { models: ModelName[]; weights: number[] };
+    expect(sel.models.length).toBe(2);
+    // The weighted members' errors, refitted here on the same history.
+    const expected = new Float64Array(40);
+    sel.models.forEach((name, k) => {
+      const e = modelByName(name).fit(y, task).residuals!();
+      for (let t = 0; t < 40; t++) expected[t] += sel.weights[k] * e[y.length - 40 + t];
+    });
+    // ETS's final fit searches its forms as the library's fit does; allow for its reselect.
+    for (let t = 0; t < 40; t++) expect(res.insample![t]).toBeCloseTo(expected[t], 4);
+    // A series shorter than N: NaN before its first period.
+    expect(Number.isNaN(res.insample![40 + 9])).toBe(true);
+    expect(Number.isFinite(res.insample![40 + 39])).toBe(true);
+  });
+
+  it('is absent unless the task asks for it', () => {
+    const { insample: _, ...plain } = task;
+    expect(forecastBatch({ batch, task: plain }).insample).toBeUndefined();
+  });
+
+  it('takes seasonal naive\'s errors for a member without its own', () => {
+    // The model's fits, and the fits they refit or reselect, without their residuals.
+    const strip = (f: FittedModel): FittedModel => {
+      const { residuals: _r, refit, reselect, ...rest } = f;
+      return { ...rest, ...(refit ? { refit: (v, c) => strip(refit(v, c)) } : {}), ...(reselect ? { reselect: (v, c) => strip(reselect(v, c)) } : {}) };
+    };
+    const noResiduals: ModelResolver = (name) => {
+      const base = modelByName(name);
+      return { name: base.name, fit: (v, c) => strip(base.fit(v, c)) };
+    };
+    const res = forecastBatch({ batch, task: { ...task, combine: 1, candidates: { ...task.candidates, smooth: ['ets'], erratic: ['ets'] } } }, noResiduals);
+    expect(res.insample![39]).toBeCloseTo(y[59] - y[47], 10);
   });
 });
