@@ -62,6 +62,8 @@ describe('hierarchy', () => {
     expect(m.hierarchy).toMatchObject({ method: 'mint-shrink', aggregates: 21, levels: { series: 48, store: 4, total: 1 } });
     expect(m.hierarchy.shrinkage).toBeGreaterThanOrEqual(0);
     expect(m.hierarchy.shrinkage).toBeLessThanOrEqual(1);
+    // W from the base forecasts' one-step in-sample errors, the last insamplePeriods of them.
+    expect(m.hierarchy).toMatchObject({ errors: 'insample', error_vectors: 104 });
   });
 
   it('adds up in whole units in a profile that rounds to integers, and in packs', () => {
@@ -75,6 +77,26 @@ describe('hierarchy', () => {
     const pack = Object.fromEntries(ITEMS.slice(1).map((l) => [l.split(',')[0], Number(l.split(',')[2])]));
     for (const r of packs.filter((p) => p.level === 'series')) expect(Number(r.mean) % pack[r.sku], `${r.sku} ${r.mean}`).toBe(0);
     expect(check(packs, { level: 'level', store: 'store_id', sku: 'sku', region: 'region', category: 'category', date: 'date', mean: 'mean' }, (s) => BigInt(s))).toBe((4 + 1) * 7);
+  });
+});
+
+describe('W from one-step in-sample errors', () => {
+  it('reconciles with them by default, with the backtest errors when asked, and leaves forecasts.csv as it is', async () => {
+    const dir = tempDir();
+    const runWith = (errors: 'insample' | 'backtest', sub: string) => runForecast(parseConfig({ out: join(dir, sub), threads: 1, horizon: 3, hierarchy: { enabled: true, samples: 50, levels: ['store', 'total'], errors, insamplePeriods: 60 } }));
+    const insample = await runWith('insample', 'a');
+    const backtest = await runWith('backtest', 'b');
+    const manifest = (r: RunSummary) => JSON.parse(readFileSync(join(r.dir, 'manifest.json'), 'utf8'));
+    const mi = manifest(insample);
+    const mb = manifest(backtest);
+    expect(mi.hierarchy).toMatchObject({ method: 'mint-shrink', errors: 'insample', error_vectors: 60 });
+    expect(mb.hierarchy).toMatchObject({ method: 'mint-shrink', errors: 'backtest', error_vectors: 3 * 3 });
+    expect(mi.hierarchy.shrinkage).not.toBe(mb.hierarchy.shrinkage);
+    const means = (r: RunSummary) => parseCsv(readFileSync(join(r.dir, 'hierarchy.csv'), 'utf8')).map((row) => row.mean);
+    expect(means(insample)).not.toEqual(means(backtest));
+    // The series' own forecasts do not depend on the reconciliation.
+    const forecasts = (r: RunSummary) => readFileSync(join(r.dir, 'forecasts.csv'), 'utf8').replaceAll(r.runId, '');
+    expect(forecasts(insample)).toBe(forecasts(backtest));
   });
 });
 
@@ -153,6 +175,25 @@ describe('reconciliation', () => {
     const expected = mul(S, mul(inv(mul(mul(T(S), Wi), S)), mul(mul(T(S), Wi), y.map((v) => [v])))).map((row) => row[0]);
     const got = denseReconciler(shape4, e, lambda).reconcile(Float64Array.from(y));
     for (let i = 0; i < n; i++) expect(got[i]).toBeCloseTo(expected[i], 8);
+  });
+
+  it('pins λ and MinT to hts shrink.estim computed in R, on raw and on centred errors', () => {
+    // Errors of a, b, c, total = a + b + c, X = a + b over 8 periods; R (4.x) with hts 6.0's
+    // lowerD and shrink.estim, then S (Sᵀ W⁻¹ S)⁻¹ Sᵀ W⁻¹ y; "centred": scale(x, scale = FALSE) first.
+    const rows = [[1, -2, 0.5, 0, -1], [2, 1, -1, 1.5, 2.5], [-1, 0.5, 2, 2, -0.5], [0.5, 1.5, -0.5, 1, 1], [-2, -1, 1, -1.5, -3], [1.5, 0, 0.5, 2.5, 1], [0, 2, -1.5, 0, 2.5], [-0.5, -1, 1, -0.5, -2]];
+    const cols = Array.from({ length: 5 }, (_, i) => Float64Array.from(rows, (r) => r[i]));
+    const y = Float64Array.of(10, 20, 30, 70, 35);
+    const cases = [
+      { center: false, lambda: 0.281243030221958, mint: [12.9784195373612, 23.9796249116883, 30.1902983670074, 67.1483428160569, 36.9580444490495] },
+      { center: true, lambda: 0.299023194857759, mint: [13.0809111658807, 24.1509575403091, 30.3060802706867, 67.5379489768765, 37.2318687061898] },
+    ];
+    for (const c of cases) {
+      const e = errorMatrix(8, 5, (i) => cols[i], () => 1, c.center);
+      const lambda = shrinkageIntensity(e);
+      expect(lambda).toBeCloseTo(c.lambda, 12);
+      const got = denseReconciler(shape, e, lambda).reconcile(y);
+      c.mint.forEach((v, i) => expect(got[i]).toBeCloseTo(v, 9));
+    }
   });
 
   it('estimates the shrinkage intensity as the hts package does', () => {

@@ -80,6 +80,8 @@ describe('a run split across machines', () => {
       const manifest = RunManifest.parse(JSON.parse(readFileSync(join(single, 'latest', 'manifest.json'), 'utf8')));
       const shardedManifest = RunManifest.parse(JSON.parse(readFileSync(join(sharded, 'latest', 'manifest.json'), 'utf8')));
       expect(manifest.hierarchy?.aggregates).toBeGreaterThan(0);
+      // W from the shards' one-step in-sample errors, on the second night the reused series' too.
+      expect(manifest.hierarchy?.errors, night).toBe('insample');
       expect(manifest.model_versions.decisions.reused, night).toBe(night === 'first' ? 0 : 48);
       expect(manifest.outputs?.flatMap((o) => o.files).length).toBe(1 + 4 + 1);
       const erpFiles = ['hierarchy.csv', 'leadtime.csv', 'SCHEMA.md', ...(manifest.outputs ?? []).flatMap((o) => o.files)];

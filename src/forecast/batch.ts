@@ -110,6 +110,8 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
   const partValues: Float64Array[] = [];
   const backtestPoint = new Float64Array(k * w * h).fill(NaN);
   const backtestFromEnd = new Int32Array(k * w);
+  const N = task.insample ?? 0;
+  const insample = N > 0 ? new Float64Array(k * N).fill(NaN) : undefined;
   for (let i = 0; i < k; i++) {
     const y = batch.values.subarray(batch.offsets[i], batch.offsets[i + 1]);
     const shut = batch.closed ? batch.closed.t.subarray(batch.closed.offsets[i], batch.closed.offsets[i + 1]) : undefined;
@@ -139,6 +141,7 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
       backtestPoint.set(f.windows.forecast, i * w * h + (w - nw) * h);
       backtestFromEnd.set(f.windows.fromEnd, i * w + (w - nw));
     }
+    if (insample && f.insample) insample.set(f.insample, i * N + (N - f.insample.length));
     scale[i] = f.scale;
     rscale[i] = f.rscale;
     if (f.kind === 'selected') {
@@ -165,5 +168,5 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
   const values = new Float64Array(partKeys.length * h);
   partValues.forEach((v, j) => values.set(v, j * h));
   const parts = { offsets: partOffsets, keys: partKeys, weights: Float64Array.from(partWeights), values };
-  return { index: batch.index, point, sd, scale, rscale, residuals, scores, candidateErrors, candidateNames: names, labelIds, labels, classIds, kinds, failures, selections, closed, effects, ...(detail ? { detail } : {}), parts, backtestPoint, backtestFromEnd };
+  return { index: batch.index, point, sd, scale, rscale, residuals, scores, candidateErrors, candidateNames: names, labelIds, labels, classIds, kinds, failures, selections, closed, effects, ...(detail ? { detail } : {}), parts, backtestPoint, backtestFromEnd, ...(insample ? { insample } : {}) };
 }

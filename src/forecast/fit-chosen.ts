@@ -21,6 +21,30 @@ export interface ChosenFit {
   readonly parts: ForecastPart[];
   /** Each member's weighted forecast (they sum to `pf.mean` too). */
   readonly members: ForecastMember[];
+  /**
+   * With `task.insample`: the one-step in-sample errors over the last min(insample, y.length)
+   * periods of `y`, combined with the members' weights (the combination's own one-step error);
+   * a member without them (FittedModel.residuals) counts with its seasonal naive errors.
+   */
+  readonly insample?: Float64Array;
+}
+
+/** One-step errors of seasonal naive on y (lag: the season when y is longer, else 1): the stand-in for a model with none of its own. */
+export function seasonalNaiveErrors(y: Float64Array, season: number): Float64Array {
+  const lag = y.length > season ? Math.max(1, Math.round(season)) : 1;
+  return y.map((v, t) => (t >= lag ? v - y[t - lag] : NaN));
+}
+
+/** The weighted one-step in-sample errors of fitted members over the last `periods` of y. */
+function combinedErrors(fits: readonly { fitted: FittedModel; w: number }[], total: number, y: Float64Array, season: number, periods: number): Float64Array {
+  const len = Math.min(periods, y.length);
+  const out = new Float64Array(len);
+  for (const { fitted, w } of fits) {
+    const e = fitted.residuals?.() ?? seasonalNaiveErrors(y, season);
+    const from = e.length - len;
+    for (let t = 0; t < len; t++) out[t] += (w / total) * (from + t >= 0 ? e[from + t] : NaN);
+  }
+  return out;
 }
 
 /** What one model of a combination contributes: its weight and its weighted forecast, in units. */
@@ -68,5 +92,6 @@ export function fitChosen(names: readonly ModelName[], weights: readonly number[
   const parts: ForecastPart[] = [];
   for (const f of fits) mergeParts(explainForecast(f.fitted, h), f.w / total, parts);
   const members = fits.map((f) => ({ model: f.name, weight: f.w / total, values: f.pf.mean.map((v) => (v * f.w) / total) }));
-  return { label, pf: { mean, sd }, selection, parts, members };
+  const insample = task.insample ? combinedErrors(fits, total, y, task.season, task.insample) : undefined;
+  return { label, pf: { mean, sd }, selection, parts, members, ...(insample ? { insample } : {}) };
 }

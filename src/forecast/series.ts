@@ -45,6 +45,8 @@ export function forecastSeries(y: Float64Array, task: SeriesTask, library: Model
   const shut = new Uint8Array(h);
   if (closed) for (const t of closed) if (t >= y.length && t < y.length + h) shut[t - y.length] = 1;
   const f = forecastOpen(y, task, library, seriesEvents, fixed, global);
+  // In-sample errors (aligned to the end of y) say nothing where the store was closed.
+  if (closed && f.insample) for (const t of closed) { const k = t - (y.length - f.insample.length); if (k >= 0 && k < f.insample.length) f.insample[k] = NaN; }
   // A period the store is known to be closed sells nothing, whatever the models say: and so
   // every part of it is 0.
   if (closed && closed.length) {
@@ -115,7 +117,10 @@ function forecastOpen(y: Float64Array, task: SeriesTask, library: ModelResolver,
   if (!('label' in fit)) return fallback(obs, task, base, fit.error);
   const { point, parts } = floored(fit);
   if (!finite({ mean: point, sd: fit.pf.sd })) return fallback(obs, task, base, `${fit.label} produced non-finite values`);
-  const common = { ...base, label: fit.label, point, sd: fit.pf.sd, parts, members: fit.members, effects: effectsAhead(effects.get(obs.length)?.effects, events, obs.length), selection: fit.selection, ...(backtest ? { backtest } : {}) };
+  // In-sample errors only where the period was observed (not where it was imputed).
+  const from = observed.length - (fit.insample?.length ?? 0);
+  const insample = fit.insample?.map((e, k) => (Number.isNaN(observed[from + k]) ? NaN : e));
+  const common = { ...base, label: fit.label, point, sd: fit.pf.sd, parts, members: fit.members, effects: effectsAhead(effects.get(obs.length)?.effects, events, obs.length), selection: fit.selection, ...(backtest ? { backtest } : {}), ...(insample ? { insample } : {}) };
   if (selected) return { ...common, kind: 'selected', ...selected };
   return { ...common, kind: fixed ? 'reused' : 'rule' };
 }

@@ -19,6 +19,11 @@ export interface SeriesTask extends FitContext {
   readonly detail?: boolean;
   /** Fit on at most this many of the latest periods (older history adds cost, not accuracy). */
   readonly maxHistory: number;
+  /**
+   * Return the final fit's one-step in-sample errors over this many of the latest periods
+   * (`BatchResult.insample`: what MinT estimates W from); absent or 0: none.
+   */
+  readonly insample?: number;
 }
 
 /** What a series was forecast with: models, combination weights (sum 1), fitted parameters. */
@@ -77,6 +82,8 @@ interface ForecastCommon {
   readonly parts?: readonly ForecastPart[];
   /** A selection's models, each with its weight and weighted forecast in units. */
   readonly members?: readonly { readonly model: string; readonly weight: number; readonly values: Float64Array }[];
+  /** With `task.insample`: the final fit's one-step in-sample errors over the latest periods (ChosenFit.insample), NaN where unobserved or closed. */
+  readonly insample?: Float64Array;
 }
 
 /**

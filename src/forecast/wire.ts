@@ -117,6 +117,8 @@ export interface BatchResult {
   readonly backtestPoint?: Float64Array;
   /** [series][window] periods from the window's origin to the end of the history (0: no window). */
   readonly backtestFromEnd?: Int32Array;
+  /** With `task.insample` (N periods): [series][N] the final fit's one-step in-sample errors, the last N periods of the history, aligned to its end; NaN where none. */
+  readonly insample?: Float64Array;
 }
 
 /**
@@ -147,7 +149,7 @@ export interface BacktestDetail {
 export function resultBuffers(r: BatchResult): ArrayBuffer[] {
   const detail = r.detail ? [r.detail.actuals, r.detail.forecasts, r.detail.units, r.detail.fromEnd] : [];
   const parts = r.parts ? [r.parts.offsets, r.parts.weights, r.parts.values] : [];
-  const windows = [r.backtestPoint, r.backtestFromEnd].filter((a) => a !== undefined);
+  const windows = [r.backtestPoint, r.backtestFromEnd, r.insample].filter((a) => a !== undefined);
   return [r.point, r.sd, r.scale, r.rscale, r.residuals, r.scores, r.candidateErrors, r.labelIds, r.classIds, r.kinds, r.closed, r.effects, ...detail, ...parts, ...windows].map((a) => a.buffer as ArrayBuffer);
 }
 

@@ -11,6 +11,12 @@ export interface Adjustment {
    * once restored. Absent: one part, `AdjustedSpec.part`, of after − before.
    */
   parts?(before: Float64Array, after: Float64Array): ForecastPart[];
+  /**
+   * The base model's one-step errors on `adjusted` brought back to the history's scale (in
+   * place): an additive adjustment leaves them as they are (absent), a multiplicative one
+   * multiplies each by what it divided that period by.
+   */
+  residuals?(errors: Float64Array): void;
 }
 
 export interface AdjustedSpec {
@@ -56,6 +62,13 @@ export function adjustedModel(base: Model, spec: AdjustedSpec): Model {
         const own = a.parts ? a.parts(before, after) : [{ key: spec.part, values: after.map((v, i) => v - before[i]) }];
         return [...explainForecast(fitted, h), ...own];
       },
+      ...(fitted.residuals ? {
+        residuals: () => {
+          const e = Float64Array.from((fitted.residuals as () => Float64Array)());
+          a.residuals?.(e);
+          return e;
+        },
+      } : {}),
       refit: (y2, ctx2) => fitOn(y2, ctx2, (v, c) => (fitted.refit ? fitted.refit(v, c) : base.fit(v, c))),
       reselect: (y2, ctx2) => fitOn(y2, ctx2, (v, c) => (fitted.reselect ? fitted.reselect(v, c) : base.fit(v, c))),
     };

@@ -28,6 +28,16 @@ export const movingAverage: Model = {
       label: 'ma',
       params: { window, level, sigma },
       forecast: (h) => ({ mean: new Float64Array(h).fill(level), sd: new Float64Array(h).fill(sigma * Math.sqrt(1 + 1 / window)) }),
+      // The same rolling mean's one-step errors, NaN for the first window.
+      residuals() {
+        const e = new Float64Array(n).fill(NaN);
+        let r = 0;
+        for (let i = 0; i < n; i++) {
+          if (i >= window) e[i] = y[i] - r / window;
+          r += y[i] - (i >= window ? y[i - window] : 0);
+        }
+        return e;
+      },
     };
   },
 };

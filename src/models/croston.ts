@@ -10,9 +10,10 @@ import type { FittedModel, Model } from './types.js';
  * so the forecast decays towards zero when an item stops selling (obsolescence).
  */
 
-function flat(label: string, params: Record<string, number>, level: number, sigma: number, alpha: number): FittedModel {
+function flat(label: string, params: Record<string, number>, level: number, sigma: number, alpha: number, residuals: () => Float64Array): FittedModel {
   return {
     label,
+    residuals,
     params: { ...params, level, sigma },
     forecast(h) {
       const mean = new Float64Array(h).fill(level);
@@ -23,8 +24,9 @@ function flat(label: string, params: Record<string, number>, level: number, sigm
   };
 }
 
-/** One pass of Croston's recursions; returns the final rate and the in-sample one-step RMSE. */
-function crostonPass(y: Float64Array, alpha: number): { rate: number; rmse: number } {
+/** One pass of Croston's recursions; returns the final rate and the in-sample one-step RMSE (`errors`: each one-step error, NaN up to the first demand). */
+function crostonPass(y: Float64Array, alpha: number, errors?: Float64Array): { rate: number; rmse: number } {
+  errors?.fill(NaN);
   let first = -1;
   for (let i = 0; i < y.length; i++) if (y[i] > 0) { first = i; break; }
   if (first < 0) return { rate: 0, rmse: 0 };
@@ -37,6 +39,7 @@ function crostonPass(y: Float64Array, alpha: number): { rate: number; rmse: numb
     const e = y[i] - z / p;
     sse += e * e;
     count++;
+    if (errors) errors[i] = e;
     if (y[i] > 0) {
       z += alpha * (y[i] - z);
       p += alpha * (q - p);
@@ -52,11 +55,18 @@ function fitCroston(y: Float64Array, variant: 'classic' | 'sba', alpha = 0.1): F
   if (y.length === 0) throw new Error('croston: empty series');
   const { rate, rmse } = crostonPass(y, alpha);
   const level = variant === 'sba' ? rate * (1 - alpha / 2) : rate;
-  return flat(variant === 'sba' ? 'croston-sba' : 'croston', { alpha }, level, rmse, alpha);
+  // One-step errors of the forecast as published (SBA: the debiased rate).
+  const residuals = (): Float64Array => {
+    const e = new Float64Array(y.length);
+    crostonPass(y, alpha, e);
+    if (variant === 'sba') for (let i = 0; i < e.length; i++) if (Number.isFinite(e[i])) e[i] = y[i] - (y[i] - e[i]) * (1 - alpha / 2);
+    return e;
+  };
+  return flat(variant === 'sba' ? 'croston-sba' : 'croston', { alpha }, level, rmse, alpha, residuals);
 }
 
 /** One pass of TSB at given smoothing constants (alpha: size, beta: probability): the final rate and the in-sample SSE. */
-export function tsbPass(y: Float64Array, alpha: number, beta: number): { level: number; sse: number } {
+export function tsbPass(y: Float64Array, alpha: number, beta: number, errors?: Float64Array): { level: number; sse: number } {
   // Start from the whole-history averages so a short series is not dominated by its first value.
   let nz = 0;
   let sum = 0;
@@ -67,6 +77,7 @@ export function tsbPass(y: Float64Array, alpha: number, beta: number): { level: 
   for (let i = 0; i < y.length; i++) {
     const e = y[i] - prob * size;
     sse += e * e;
+    if (errors) errors[i] = e;
     if (y[i] > 0) {
       prob += beta * (1 - prob);
       size += alpha * (y[i] - size);
@@ -89,7 +100,8 @@ function fitTsb(y: Float64Array): FittedModel {
     }
   }
   const rmse = Math.sqrt(best.sse / y.length);
-  return flat('tsb', { alpha: best.alpha, beta: best.beta }, best.level, rmse, Math.max(best.alpha, best.beta));
+  const residuals = (): Float64Array => { const e = new Float64Array(y.length); tsbPass(y, best.alpha, best.beta, e); return e; };
+  return flat('tsb', { alpha: best.alpha, beta: best.beta }, best.level, rmse, Math.max(best.alpha, best.beta), residuals);
 }
 
 export const croston: Model = { name: 'croston', fit: (y) => fitCroston(y, 'classic') };

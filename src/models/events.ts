@@ -185,6 +185,7 @@ export function withEvents(model: Model, ev: SeriesEvents, cache: EffectsCache =
           applyEffects(sd, y.length, ev, effects, 1);
         },
         parts: (before, after) => effectParts(before, after, y.length, ev, effects),
+        residuals: (e) => applyEffects(e, 0, ev, effects, 1),
       };
     },
     inner: (ctx) => ctx,

@@ -24,6 +24,7 @@ function fitSeasonalNaive(y: Float64Array, m: number, label: string): FittedMode
       }
       return { mean, sd };
     },
+    residuals: () => y.map((v, t) => (t >= lag ? v - y[t - lag] : NaN)),
     // The last cycle's mean is the level; each step's distance from it, its season.
     explain(h) {
       let level = 0;

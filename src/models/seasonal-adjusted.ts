@@ -69,6 +69,9 @@ export const multiplicativeSplit: Deseasonalizer = (y, periods) => {
         sd[i] *= s;
       }
     },
+    residuals(e) {
+      for (let i = 0; i < e.length; i++) e[i] *= idx[i % m];
+    },
   };
 };
 

@@ -1,6 +1,7 @@
 import type { FitContext, FittedModel, Model } from './types.js';
 import { nelderMead } from './optim/nelder-mead.js';
 import { etsForecast, fitEtsForm, type EtsFit } from './ets/fit.js';
+import { etsErrors } from './ets/filter.js';
 
 /**
  * The Theta method as an optimised state-space model (OTM, Fiorucci, Pellegrini, Louzada,
@@ -53,7 +54,7 @@ function olsPath(y: Float64Array): OlsPath {
   return { a, b };
 }
 
-function run(y: Float64Array, ols: OlsPath, alpha: number, theta: number, l0: number): ThetaState {
+function run(y: Float64Array, ols: OlsPath, alpha: number, theta: number, l0: number, errors?: Float64Array): ThetaState {
   const n = y.length;
   const w = 1 - 1 / theta;
   const { a, b } = ols;
@@ -64,6 +65,7 @@ function run(y: Float64Array, ols: OlsPath, alpha: number, theta: number, l0: nu
     const mu = level + w * (decay * a[t - 1] + ((1 - decay * (1 - alpha)) / alpha) * b[t - 1]);
     const e = y[t - 1] - mu;
     if (t > 1) sse += e * e; // the first forecast has no trend information yet
+    if (errors) errors[t - 1] = t > 1 ? e : NaN;
     level = alpha * y[t - 1] + (1 - alpha) * level;
     decay *= 1 - alpha;
   }
@@ -112,6 +114,11 @@ export function fitTheta(y: Float64Array, opts: ThetaOptions = {}): FittedModel 
       }
       return { mean, sd };
     },
+    residuals() {
+      const e = new Float64Array(n);
+      run(y, ols, alpha, theta, l0, e);
+      return e;
+    },
   };
 }
 
@@ -146,6 +153,8 @@ export function thetaFromSes(y: Float64Array, ses: EtsFit): FittedModel {
       for (let i = 0; i < h; i++) f.mean[i] += drift * (i + start);
       return f;
     },
+    // As R's thetaf: the fitted values are the SES model's.
+    residuals: () => etsErrors(y, ses.form, ses.m, ses.params),
   };
 }
 

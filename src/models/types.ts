@@ -53,6 +53,12 @@ export interface FittedModel {
    * (see ForecastPart). Absent: the whole forecast is level/trend (explainForecast).
    */
   explain?(h: number): ForecastPart[];
+  /**
+   * One-step in-sample errors y_t − ŷ_{t|t−1} over the history this fit was made on (its
+   * length; NaN where the model makes no one-step forecast, e.g. before its first one): what
+   * MinT estimates the base forecasts' error covariance from. Absent: the model has none.
+   */
+  residuals?(): Float64Array;
 }
 
 /**

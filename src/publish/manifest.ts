@@ -133,6 +133,8 @@ export const RunManifest = z.object({
   /** The reconciled hierarchy (hierarchy.csv); absent without hierarchy.enabled. */
   hierarchy: z.object({
     method: z.string(), levels: z.record(z.string(), Count), aggregates: Count, shrinkage: z.number().nullable(), samples: Count, rounding: z.string(),
+    /** What W was estimated from (`insample`, `backtest`; null: no W), and how many error vectors. */
+    errors: z.string().nullable().optional(), error_vectors: Count.optional(),
   }).optional(),
   /** Lead-time demand (leadtime.csv); absent without leadtime.days. */
   leadtime: z.object({ default_days: Count, periods: z.record(z.string(), Count), samples: Count, seed: Count, service_level: z.number().nullable(), capped: Count }).optional(),

@@ -7,7 +7,7 @@ import { demandClassOf, type SeriesBatch } from '../forecast/wire.js';
 import type { SeriesTask } from '../forecast/types.js';
 import { CalibrationBuilder, classDist, countVariance, type Calibration, type ClassDist } from '../backtest/conformal.js';
 import { continuousQuantile, countCdf, countQuantile, gaussianQuantile, hashSeed, normalCdf, normalDraw, seededRandom, sortedQuantile } from '../backtest/distribution.js';
-import { correlatedNormals, denseReconciler, diagonalReconciler, errorMatrix, shrinkageIntensity, type HierarchyShape, type Reconciler } from '../models/reconcile.js';
+import { correlatedNormals, denseReconciler, diagonalReconciler, errorMatrix, shrinkageIntensity, type Errors, type HierarchyShape, type Reconciler } from '../models/reconcile.js';
 import { CsvWriter } from '../publish/csv-writer.js';
 import { csvField, formatNumber, quantileColumn } from '../publish/format.js';
 import { artifactEntry, type DictionaryEntry } from '../publish/dictionary.js';
@@ -26,12 +26,16 @@ import { packSizes, published, type ErpTables, type SeriesTable } from './erp-st
  *
  * - Each aggregate's history is the sum of its series as they sold: a closed period counts 0,
  *   an unobserved one (stock-out, outage) its interpolated demand.
- * - W comes from the out-of-selection backtest errors of every series, aggregates and bottoms
- *   (windows × horizon error vectors, aligned on the same target dates). A series with no
- *   backtest of its own (reused, fallback) gets its calibrated variance and no correlation.
+ * - W comes from the one-step in-sample errors of every base forecast, aggregates and bottoms,
+ *   over the last `hierarchy.insamplePeriods` periods (as MinT was derived for; a combination's
+ *   are its members' weighted), or with `hierarchy.errors: "backtest"` from the out-of-selection
+ *   backtest errors (windows × horizon error vectors, aligned on the same target dates). A
+ *   series with none (a fallback; with backtest errors also a reused one) gets its calibrated
+ *   variance and no correlation.
  * - Joint samples per date: each series' own predictive distribution (the published one:
  *   conformal band, or negative binomial for counts), coupled across series by a Gaussian
- *   copula with the shrunk correlation of the same errors; each sample reconciled; negative
+ *   copula with the shrunk correlation of the backtest errors (they span the horizon; one-step
+ *   errors understate how a level error persists over it); each sample reconciled; negative
  *   series set to 0 and every aggregate re-added, so samples and means add up exactly.
  */
 
@@ -240,17 +244,31 @@ export async function reconcileAndWrite(staging: string, cfg: Config, hp: Hierar
   }
   for (const { result, sid, i } of agg.results) members[sid] = { result, i, d: classDist(agg.calibration, demandClassOf(result.classIds[i])), count: false };
   for (let k = 0; k < n; k++) if (!members[k]) throw new Error(`hierarchy: no forecast of ${k < nb ? 'series' : 'aggregate'} ${k} (bug)`);
-  const W = task.windows;
-  const N = W * h;
   const unitOf = (k: number): Float64Array => calibrationUnit(members[k].result, members[k].i, h);
-  const errors = errorMatrix(N, n, (k) => { const { result, i } = members[k]; const r = result.residuals.subarray(i * N, (i + 1) * N); return r.some(Number.isFinite) ? r : null; }, (k) => {
+  // W from the one-step in-sample errors when the workers returned them (task.insample), else
+  // from the backtest windows (windows × steps error vectors on the same target dates).
+  const source = wSource(cfg, task, members);
+  const fallbackVariance = (k: number): number => {
     const { d } = members[k];
     const u = unitOf(k)[0];
     const m2 = d ? d.m2.reduce((a, v) => a + v, 0) / d.m2.length : 1;
     const sd = members[k].result.sd[members[k].i * h];
     return u > 0 && Number.isFinite(u) ? u * u * m2 : Number.isFinite(sd) ? sd * sd : 1;
-  });
+  };
+  const matrixOf = (from: 'insample' | 'backtest'): Errors => {
+    const N = from === 'insample' ? task.insample ?? 0 : task.windows * h;
+    return errorMatrix(N, n, (k) => {
+      const { result, i } = members[k];
+      const r = (from === 'insample' ? result.insample ?? new Float64Array(0) : result.residuals).subarray(i * N, (i + 1) * N);
+      return r.some(Number.isFinite) ? r : null;
+    }, fallbackVariance);
+  };
+  const errors = matrixOf(source);
   const lambda = shrinkageIntensity(errors);
+  // The joint samples' correlation is that of errors over the horizon (the backtests'), which
+  // one-step errors understate (a level error persists over the steps).
+  const across = source === 'backtest' ? errors : matrixOf('backtest');
+  const acrossLambda = across === errors ? lambda : shrinkageIntensity(across);
   const method = cfg.hierarchy.method;
   const dense = method === 'mint-shrink' && m <= cfg.hierarchy.maxDense && n * m <= MAX_DENSE_CELLS;
   const reconciler: Reconciler | null = method === 'mint-shrink' || method === 'wls'
@@ -286,7 +304,7 @@ export async function reconcileAndWrite(staging: string, cfg: Config, hp: Hierar
   const S = cfg.hierarchy.samples;
   const meanAll = new Float64Array(n * h);
   const qAll = levels.map(() => new Float64Array(n * h));
-  const draw = correlatedNormals(errors, lambda);
+  const draw = correlatedNormals(across, acrossLambda);
   const z = new Float64Array(n);
   const samples = new Float64Array(S * n);
   const sorted = new Float64Array(S);
@@ -350,8 +368,17 @@ export async function reconcileAndWrite(staging: string, cfg: Config, hp: Hierar
     { name: 'mean', type: 'number', meaning: `reconciled mean (${used}); every row is the exact sum of its series rows, to the 4th decimal` },
     { name: 'forecast_final', type: 'number', meaning: 'the final forecast, with the planners\' overrides: on a series row forecasts.csv\'s `forecast_final` where an override sets the date, else the reconciled mean; on a level above, its mean plus its series\' changes (final − mean), so it is the exact sum of its series rows too' },
     ...levels.map((l) => ({ name: quantileColumn(l), type: 'number', meaning: `quantile ${l} of the reconciled joint samples (quantiles of a sum are not sums of quantiles)` })),
-  ], [`Reconciliation ${used}${reconciler?.kind === 'diagonal-cg' ? ' (by conjugate gradients; the samples shifted by the reconciliation of the means)' : ''}${method === 'mint-shrink' && dense ? `, shrinkage λ = ${formatNumber(lambda)}` : ''}; ${S} joint samples per date; series forecast below 0 by the reconciliation are set to 0 and their aggregates re-added.`, 'The `series` rows are the reconciled series forecasts; forecasts.csv keeps the base forecasts. Use these rows (or a profile with `levels`) where totals must agree.', 'Quantiles are the statistical band: an override moves `forecast_final`, not the band.']);
-  return { table, rows: w, entry, summary: { method: used, levels: levelCounts, aggregates: m, shrinkage: method === 'mint-shrink' && dense ? lambda : null, samples: S, rounding: 'series by cumulative rounding, aggregates their exact sums' } };
+  ], [`Reconciliation ${used}${reconciler?.kind === 'diagonal-cg' ? ' (by conjugate gradients; the samples shifted by the reconciliation of the means)' : ''}${method === 'mint-shrink' && dense ? `, shrinkage λ = ${formatNumber(lambda)}` : ''}${reconciler ? `, W from ${source === 'insample' ? `the one-step in-sample errors of the last ${errors.N} periods` : 'the backtest errors'}` : ''}; ${S} joint samples per date; series forecast below 0 by the reconciliation are set to 0 and their aggregates re-added.`, 'The `series` rows are the reconciled series forecasts; forecasts.csv keeps the base forecasts. Use these rows (or a profile with `levels`) where totals must agree.', 'Quantiles are the statistical band: an override moves `forecast_final`, not the band.']);
+  return { table, rows: w, entry, summary: { method: used, levels: levelCounts, aggregates: m, shrinkage: method === 'mint-shrink' && dense ? lambda : null, samples: S, rounding: 'series by cumulative rounding, aggregates their exact sums', errors: reconciler ? source : null, error_vectors: errors.N } };
+}
+
+/**
+ * Where W's errors come from: the one-step in-sample errors when the run asked for them and
+ * every result carries them (a run made by code without them falls back), else the backtests.
+ */
+function wSource(cfg: Config, task: SeriesTask, members: readonly Member[]): 'insample' | 'backtest' {
+  const N = task.insample ?? 0;
+  return cfg.hierarchy.errors === 'insample' && N > 0 && members.every((mb) => mb.result.insample?.length === mb.result.classIds.length * N) ? 'insample' : 'backtest';
 }
 
 /**

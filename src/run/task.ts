@@ -13,6 +13,12 @@ function seasonsFor(cfg: Config, freq: Frequency): number[] {
   return freq.days === 7 ? [52] : [7, 365];
 }
 
+/** Whether the run's reconciliation estimates W from one-step in-sample errors. */
+export function insampleNeeded(cfg: Config): boolean {
+  const h = cfg.hierarchy;
+  return h.enabled && h.errors === 'insample' && (h.method === 'mint-shrink' || h.method === 'wls');
+}
+
 /** The settings every worker needs, derived once per run from config and data frequency. */
 export function seriesTask(cfg: Config, freq: Frequency): SeriesTask {
   const seasons = seasonsFor(cfg, freq);
@@ -26,5 +32,7 @@ export function seriesTask(cfg: Config, freq: Frequency): SeriesTask {
     combine: cfg.models.combine,
     // Three of the longest cycles: enough for a seasonal decomposition and its backtest windows.
     maxHistory: cfg.models.maxHistory ?? Math.ceil(3 * Math.max(...seasons)),
+    // The one-step in-sample errors only when a reconciliation estimates W from them.
+    ...(insampleNeeded(cfg) ? { insample: cfg.hierarchy.insamplePeriods } : {}),
   };
 }

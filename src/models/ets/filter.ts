@@ -141,3 +141,38 @@ export function etsNegLogLik(r: FilterResult, form: EtsForm, n: number): number 
   if (form.error === 'A') return n * Math.log(Math.max(r.sse, 1e-300));
   return n * Math.log(Math.max(r.sseRel, 1e-300)) + 2 * r.sumLogMu;
 }
+
+/**
+ * The raw one-step errors y_t − μ_t of the recursions at given parameters (the same updates as
+ * etsFilter, every form in one loop: called once per fit, not by the optimiser).
+ */
+export function etsErrors(y: Float64Array, form: EtsForm, m: number, p: EtsParams): Float64Array {
+  const { alpha, beta, gamma } = p;
+  const hasTrend = form.trend !== 'N';
+  const phi = form.trend === 'Ad' ? p.phi : 1;
+  const seasonal = new Float64Array(Math.max(1, m));
+  if (form.season !== 'N') seasonal.set(p.s0);
+  const period = form.season === 'N' ? 1 : m;
+  let l = p.l0;
+  let b = hasTrend ? p.b0 : 0;
+  let phase = 0;
+  const out = new Float64Array(y.length);
+  for (let t = 0; t < y.length; t++) {
+    const lb = l + phi * b;
+    const s = form.season === 'N' ? 0 : seasonal[phase];
+    const mu = form.season === 'M' ? lb * s : lb + s;
+    const e = y[t] - mu;
+    out[t] = e;
+    if (form.season === 'M') {
+      l = lb + (alpha * e) / s;
+      if (hasTrend) b = phi * b + (beta * e) / s;
+      seasonal[phase] = s + (gamma * e) / lb;
+    } else {
+      l = lb + alpha * e;
+      if (hasTrend) b = phi * b + beta * e;
+      if (form.season === 'A') seasonal[phase] = s + gamma * e;
+    }
+    if (++phase === period) phase = 0;
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import type { FitContext, FittedModel, Model } from '../types.js';
-import type { EtsForm, SeasonForm, TrendForm } from './filter.js';
+import { etsErrors, type EtsForm, type SeasonForm, type TrendForm } from './filter.js';
 import { etsForecast, etsLabel, etsWithParams, fitEtsForm, type EtsFit } from './fit.js';
 
 /** Seasonal ETS is only tried for short cycles: with m > 24 the m-1 seasonal states swamp the data (R's ets refuses too). */
@@ -72,13 +72,15 @@ const NONE_RULED_OUT: ReadonlySet<string> = new Set();
  * on a longer history that skips the forms in `ruledOut` (a form that failed to fit, or that
  * the shorter history could not take, was never ruled out).
  */
-export function etsFitted(fit: EtsFit, nObs: number, ruledOut = NONE_RULED_OUT): FittedModel {
+export function etsFitted(fit: EtsFit, y: Float64Array, ruledOut = NONE_RULED_OUT): FittedModel {
   const p = fit.params;
-  const searched = (s: EtsSearch, n: number): FittedModel => etsFitted(s.best, n, s.ruledOut);
+  const nObs = y.length;
+  const searched = (s: EtsSearch, y2: Float64Array): FittedModel => etsFitted(s.best, y2, s.ruledOut);
   return {
     label: etsLabel(fit.form),
     params: { alpha: p.alpha, beta: p.beta, gamma: p.gamma, phi: p.phi, l0: p.l0, b0: p.b0, sigma2: fit.sigma2, aicc: fit.aicc },
     forecast: (h) => etsForecast(fit, nObs, h),
+    residuals: () => etsErrors(y, fit.form, fit.m, fit.params),
     // Level and trend, and what the seasonal states add (for a multiplicative season: × it − 1).
     explain(h) {
       const mean = etsForecast(fit, nObs, h).mean;
@@ -90,12 +92,12 @@ export function etsFitted(fit: EtsFit, nObs: number, ruledOut = NONE_RULED_OUT):
     // (multiplicative on data that now has a zero) falls back to the full search.
     refit(y) {
       const again = fitEtsForm(y, fit.form, fit.m, fit.x);
-      return again ? etsFitted(again, y.length, ruledOut) : searched(searchEts(y, fit.m, candidateForms(y, fit.m)), y.length);
+      return again ? etsFitted(again, y, ruledOut) : searched(searchEts(y, fit.m, candidateForms(y, fit.m)), y);
     },
     reselect(y) {
       const all = candidateForms(y, fit.m);
       const kept = all.filter((f) => !ruledOut.has(formCode(f)));
-      return searched(searchEts(y, fit.m, kept.length > 0 ? kept : all), y.length);
+      return searched(searchEts(y, fit.m, kept.length > 0 ? kept : all), y);
     },
   };
 }
@@ -123,7 +125,7 @@ export const ets: Model = {
     needsData(y);
     const m = seasonOf(ctx);
     const s = searchEts(y, m, candidateForms(y, m));
-    return etsFitted(s.best, y.length, s.ruledOut);
+    return etsFitted(s.best, y, s.ruledOut);
   },
   // The registered form, re-optimised; a form the series can no longer take (multiplicative on
   // data that now holds a zero) sends it back to the full search.
@@ -131,13 +133,13 @@ export const ets: Model = {
     needsData(y);
     const m = seasonOf(ctx);
     const known = formFromLabel(spec.structure, y, m);
-    return etsFitted(fitAutoEts(y, m, known ? [known] : undefined), y.length);
+    return etsFitted(fitAutoEts(y, m, known ? [known] : undefined), y);
   },
   forward(spec, y, ctx) {
     needsData(y);
     const m = seasonOf(ctx);
     const known = formFromLabel(spec.structure, y, m);
     const kept = known ? etsWithParams(y, known, m, spec.params) : null;
-    return kept ? etsFitted(kept, y.length) : etsFitted(fitAutoEts(y, m, known ? [known] : undefined), y.length);
+    return kept ? etsFitted(kept, y) : etsFitted(fitAutoEts(y, m, known ? [known] : undefined), y);
   },
 };
