@@ -72,6 +72,12 @@ export const InputSchema = z
      * input (an empty SKU means every SKU of the store).
      */
     future: z.string().min(1).optional(),
+    /**
+     * What each nightly file holds: `full`, the whole history again (with its new days and any
+     * corrections); `delta`, only new and corrected rows, which replace stored rows of the same
+     * store, SKU and date in the output folder's stored history.
+     */
+    feed: z.enum(['full', 'delta']).default('full'),
   })
   .strict();
 

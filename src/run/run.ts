@@ -20,6 +20,8 @@ export type { RunSummary } from './finish.js';
 export interface RunOptions {
   /** Start a new registry although runs are published (the operator lost state.duckdb; see registry/lost-state.ts). */
   readonly newState?: boolean;
+  /** Check the whole feed, not only what changed since the stored history (`run --full`). */
+  readonly fullIngest?: boolean;
   /** Aborted on SIGTERM/SIGINT: the run stops at its next safe point (see the function's notes). */
   readonly stop?: AbortSignal;
 }
@@ -57,7 +59,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
   const info = (m: string): void => events.info(m);
   try {
     const { plan, staging: folder, batches } = await prepareRun({
-      cfg, kind, now, started, out, conn, source: openSource(cfg.input), newState: options.newState === true, stage, info, stages,
+      cfg, kind, now, started, out, conn, source: openSource(cfg.input), newState: options.newState === true, fullIngest: options.fullIngest, stage, info, stages,
       stagingFor: (runId) => (staging = createStaging(out, runId)),
     });
     stage('forecast');

@@ -1,0 +1,170 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseConfig } from '../src/config/load.js';
+import { runForecast, type RunOptions, type RunSummary } from '../src/run/run.js';
+import { demoInput } from '../src/ingest/source.js';
+import { tempDir } from './helpers/tmp.js';
+
+/**
+ * Incremental ingest (issue 14): a nightly run checks only the partitions of the feed that
+ * changed since the output folder's stored history, and publishes exactly what a run that
+ * checks the whole feed publishes, from the same folder state: one new day, a restated week
+ * of corrections and returns, a delta feed; and the store is never trusted when it does not
+ * match (settings changed, a damaged file).
+ */
+
+const demo = readFileSync(demoInput(), 'utf8').trimEnd().split('\n');
+const header = demo[0];
+const body = demo.slice(1);
+const LAST = '2025-12-31';
+const cfg = { threads: 2, horizon: 14 };
+
+function write(dir: string, name: string, rows: readonly string[]): string {
+  const path = join(dir, name);
+  writeFileSync(path, [header, ...rows].join('\n') + '\n');
+  return path;
+}
+
+/** A week of December with units corrected (some down to returns below zero) in every third series. */
+function restate(line: string, i: number): string {
+  const [store, sku, date, units, ...rest] = line.split(',');
+  if (date < '2025-12-08' || date > '2025-12-14' || i % 3 !== 0) return line;
+  const u = Number(units);
+  return [store, sku, date, String(u % 4 === 0 ? -2 : Math.round(u * 1.5 + 1)), ...rest].join(',');
+}
+
+type Run = RunSummary & { out: string };
+
+async function run(out: string, input: string, extra: Record<string, unknown> = {}, options: RunOptions = {}, kind: 'run' | 'retrain' = 'run'): Promise<Run & { log: string[] }> {
+  const log: string[] = [];
+  const events = { stage: () => {}, progress: () => {}, info: (m: string) => log.push(m) };
+  const { input: inputExtra, ...rest } = extra as { input?: Record<string, unknown> };
+  const s = await runForecast(parseConfig({ ...cfg, ...rest, out, input: { path: input, ...inputExtra } }), events, new Date('2026-01-01T02:00:00Z'), kind, options);
+  return { ...s, out, log };
+}
+
+/** Every published file of a run, by name; quality.json without its `history` (which says how the ingest went). */
+function files(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(dir).sort()) {
+    if (name === 'manifest.json') continue;
+    const text = readFileSync(join(dir, name), name.endsWith('.parquet') ? 'base64' : 'utf8');
+    out[name] = name === 'quality.json' ? JSON.stringify({ ...JSON.parse(text), history: undefined }) : text;
+  }
+  return out;
+}
+
+const history = (s: RunSummary): Record<string, any> => JSON.parse(readFileSync(join(s.dir, 'quality.json'), 'utf8')).history;
+
+/** A copy of an output folder, so two runs start from the same state. */
+function copy(out: string): string {
+  const to = tempDir();
+  cpSync(out, to, { recursive: true, verbatimSymlinks: true });
+  return to;
+}
+
+describe('incremental ingest publishes what a full check publishes', () => {
+  let dir: string;
+  let out: string;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    out = tempDir();
+    // The weekly retrain on the history up to the day before the last: it stores what it checked.
+    await run(out, write(dir, 'history.csv', body.filter((l) => !l.includes(`,${LAST},`))), {}, {}, 'retrain');
+  });
+
+  it('a feed with one new day: only its partition is checked, and the files are the same bytes', async () => {
+    const feed = write(dir, 'one-day.csv', body);
+    const twin = copy(out);
+    const inc = await run(out, feed);
+    const full = await run(twin, feed, {}, { fullIngest: true });
+    expect(inc.runId).toBe(full.runId);
+    expect(files(inc.dir)).toEqual(files(full.dir));
+    const h = history(inc);
+    expect(h).toMatchObject({ mode: 'incremental', restated: { partitions: 0, rows: 0 } });
+    expect(h.partitions.reused).toBeGreaterThan(20);
+    expect(h.rows_checked).toBeLessThan(body.length / 10);
+    expect(history(full)).toMatchObject({ mode: 'full' });
+  });
+
+  it('a restated week (corrections and returns) is detected, counted and re-checked, with the same bytes', async () => {
+    const feed = write(dir, 'restated.csv', body.map(restate));
+    const twin = copy(out);
+    const inc = await run(out, feed);
+    const full = await run(twin, feed, {}, { fullIngest: true });
+    expect(inc.runId).toBe(full.runId);
+    expect(files(inc.dir)).toEqual(files(full.dir));
+    const changed = body.filter((l, i) => restate(l, i) !== l).length;
+    expect(history(inc)).toMatchObject({ mode: 'incremental', restated: { partitions: 1, rows: changed } });
+    expect(inc.log.join('\n')).toContain('1 restated');
+    // The rejects of stored partitions point at the lines of this feed.
+    expect(files(inc.dir)['rejects.csv']).toBe(files(full.dir)['rejects.csv']);
+  });
+
+  it('an unchanged feed reads no row of the source again and publishes the same run', async () => {
+    const feed = join(dir, 'restated.csv');
+    const twin = copy(out);
+    const inc = await run(out, feed);
+    const full = await run(twin, feed, {}, { fullIngest: true });
+    expect(files(inc.dir)).toEqual(files(full.dir));
+    // The same run as the last one: its folder is kept, so the log tells how this ingest went.
+    expect(inc.log.join('\n')).toMatch(/ingest: \d+ stored partitions reused, 1 checked/);
+    expect(inc.log.join('\n')).not.toContain('restated');
+  });
+
+  it('a change of the settings the checked rows depend on discards the store', async () => {
+    const feed = join(dir, 'restated.csv');
+    const r = await run(out, feed, { quality: { negativeUnits: 'keep' } });
+    expect(history(r)).toMatchObject({ mode: 'full', reason: expect.stringContaining('settings') });
+    expect(r.log.join('\n')).toContain('ingest: checking the whole feed: the code or the settings');
+    // … and the next run with those settings uses what that one stored.
+    const again = await run(out, feed, { quality: { negativeUnits: 'keep' } });
+    expect(again.log.join('\n')).toContain('stored partitions reused');
+  });
+
+  it('a damaged store falls back to a full check, and is written anew', async () => {
+    const feed = join(dir, 'restated.csv');
+    const store = join(out, 'ingest');
+    const base = readdirSync(store).find((f) => f.startsWith('base-')) as string;
+    writeFileSync(join(store, base), 'not parquet');
+    const twin = copy(out);
+    const r = await run(out, feed, { quality: { negativeUnits: 'keep' } });
+    expect(r.log.join('\n')).toMatch(/checking the whole feed: the stored file base-.* is missing or damaged/);
+    const full = await run(twin, feed, { quality: { negativeUnits: 'keep' } }, { fullIngest: true });
+    expect(files(r.dir)).toEqual(files(full.dir));
+    expect((await run(out, feed, { quality: { negativeUnits: 'keep' } })).log.join('\n')).toContain('stored partitions reused');
+    writeFileSync(join(store, 'manifest.json'), '{"format": 1, "bin');
+    expect((await run(out, feed, { quality: { negativeUnits: 'keep' } })).log.join('\n')).toContain('manifest is unreadable');
+  });
+});
+
+describe('a delta feed (input.feed: "delta")', () => {
+  it('adds new days and replaces corrected rows, forecasting what the whole corrected history gives', async () => {
+    const dir = tempDir();
+    const delta = { input: { feed: 'delta' } };
+    const out = tempDir();
+    await run(out, write(dir, 'history.csv', body.filter((l) => !l.includes(`,${LAST},`))), delta, {}, 'retrain');
+    const twin = copy(out);
+    // Tonight's file: the new day, and corrected rows of a week in December.
+    const corrected = body.map(restate);
+    const tonight = corrected.filter((l, i) => l.includes(`,${LAST},`) || l !== body[i]);
+    const inc = await run(out, write(dir, 'delta.csv', tonight), delta);
+    expect(history(inc)).toMatchObject({ mode: 'incremental', restated: { partitions: 1, rows: body.filter((l, i) => restate(l, i) !== l).length } });
+    // The same history as one full file, checked whole, from the same folder state.
+    const full = await run(twin, write(dir, 'whole.csv', corrected), {}, { fullIngest: true });
+    const strip = (text: string): string => text.split('\n').map((l) => l.slice(l.indexOf(',') + 1)).join('\n');
+    expect(strip(readFileSync(join(inc.dir, 'forecasts.csv'), 'utf8'))).toBe(strip(readFileSync(join(full.dir, 'forecasts.csv'), 'utf8')));
+    expect(readFileSync(join(inc.dir, 'series.csv'), 'utf8')).toBe(readFileSync(join(full.dir, 'series.csv'), 'utf8'));
+  });
+
+  it('stops, rather than forecast from one night of rows, when the stored history is unusable', async () => {
+    const dir = tempDir();
+    const out = tempDir();
+    const delta = { input: { feed: 'delta' } };
+    await run(out, write(dir, 'history.csv', body), delta, {}, 'retrain');
+    writeFileSync(join(out, 'ingest', 'manifest.json'), 'garbage');
+    await expect(run(out, write(dir, 'delta.csv', body.slice(0, 10)), delta)).rejects.toThrow(/input.feed is "delta".*--full/);
+  });
+});
