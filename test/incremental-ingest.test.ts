@@ -143,6 +143,31 @@ describe('incremental ingest publishes what a full check publishes', () => {
   });
 });
 
+describe('night after night', () => {
+  it('a partition stored by the last night is restated tonight: counted from the stored rows, the same bytes', async () => {
+    const dir = tempDir();
+    const out = tempDir();
+    const before = (day: string) => body.filter((l) => l.split(',')[2] < day);
+    await run(out, write(dir, 'history.csv', before('2025-12-30')), {}, {}, 'retrain');
+    // Night 1 stores the last partition (with its new day) in a file of its own.
+    const night1 = await run(out, write(dir, 'night1.csv', before('2025-12-31')));
+    expect(history(night1)).toMatchObject({ mode: 'incremental', restated: { partitions: 0, rows: 0 } });
+    // Night 2: the new day, and that partition's rows corrected.
+    const fix = (l: string, i: number): string => {
+      const [store, sku, date, units, ...rest] = l.split(',');
+      return date >= '2025-12-20' && date < '2025-12-30' && i % 4 === 0 ? [store, sku, date, String(Number(units) + 3), ...rest].join(',') : l;
+    };
+    const feed = write(dir, 'night2.csv', body.map(fix));
+    const twin = copy(out);
+    const inc = await run(out, feed);
+    const full = await run(twin, feed, {}, { fullIngest: true });
+    expect(files(inc.dir)).toEqual(files(full.dir));
+    expect(history(inc)).toMatchObject({ mode: 'incremental', restated: { partitions: 1, rows: body.filter((l, i) => fix(l, i) !== l && !Number.isNaN(Number(l.split(',')[3]))).length } });
+    // Night 3, the same feed: the store the last night wrote is whole.
+    expect((await run(out, feed)).log.join('\n')).toMatch(/stored partitions reused/);
+  });
+});
+
 describe('a delta feed (input.feed: "delta")', () => {
   it('adds new days and replaces corrected rows, forecasting what the whole corrected history gives', async () => {
     const dir = tempDir();

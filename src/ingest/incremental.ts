@@ -81,6 +81,8 @@ interface Loaded {
   /** Prints of the current feed (full feeds), for the next run. */
   readonly feedPrints: FeedPrints;
   readonly placeholders: boolean;
+  /** Restated partitions and rows, counted before the store is replaced (it reads the stored rows). */
+  restated?: { readonly partitions: number; readonly rows: number };
 }
 
 export type HistorySession = Session;
@@ -219,6 +221,8 @@ export function tailStart(s: Session | null): number | null {
  */
 export async function saveHistory(conn: DuckDBConnection, s: Session, accepted: string): Promise<void> {
   const { dir } = s.options;
+  // The count reads the stored rows of the partitions the feed changed: before the files that hold them are replaced.
+  if (s.loaded) s.loaded.restated = await countRestated(conn, s.options.dir, s.loaded);
   const written: string[] = [];
   try {
     // Partitions where a (series, day) repeats are checked again on every run (see the notes above).
@@ -289,21 +293,25 @@ export async function finishHistory(conn: DuckDBConnection, s: Session, rules: R
     s.report = { ...s.report, rows_checked: rowsRead };
     return;
   }
-  const m = loaded.manifest;
   const freshRows = (await queryOne<{ n: number }>(conn, `SELECT count(*)::DOUBLE AS n FROM fresh WHERE src_row > 0`)).n;
-  // Restated: stored rows the feed changed or no longer has, and rows it added for days the store already had.
+  const restated = loaded.restated ?? (await countRestated(conn, s.options.dir, loaded));
+  const checkedParts = (await queryOne<{ n: number }>(conn, `SELECT count(DISTINCT part)::INTEGER AS n FROM fresh WHERE part >= 0`)).n;
+  s.report = { mode: 'incremental', reason: '', partitions: { reused: loaded.kept.length, checked: checkedParts }, rows_checked: freshRows, restated };
+  s.options.info(`ingest: ${loaded.kept.length} stored partitions reused, ${checkedParts} checked (${freshRows} rows)${restated.partitions > 0 ? `, ${restated.partitions} restated (${restated.rows} rows differ)` : ''}`);
+  if (loaded.placeholders) await relocate(conn, rules);
+}
+
+/** Restated: stored rows the feed changed or no longer has, and rows it added for days the store already had. */
+async function countRestated(conn: DuckDBConnection, dir: string, loaded: Loaded): Promise<{ partitions: number; rows: number }> {
+  const m = loaded.manifest;
   const changedParts = Object.keys(m.parts).filter((p) => !loaded.kept.includes(p));
-  const restated = changedParts.length === 0 ? [] : await queryRows<{ part: number; n: number }>(conn, `
-    WITH o AS (SELECT part, store_id, sku, day, ${ROW_HASH} AS h FROM (SELECT *, hash(store_id, sku) AS sh FROM (${storedRows(m, s.options.dir, changedParts)}))),
+  if (changedParts.length === 0) return { partitions: 0, rows: 0 };
+  const restated = await queryRows<{ part: number; n: number }>(conn, `
+    WITH o AS (SELECT part, store_id, sku, day, ${ROW_HASH} AS h FROM (SELECT *, hash(store_id, sku) AS sh FROM (${storedRows(m, dir, changedParts)}))),
     n AS (SELECT part, store_id, sku, day, ${ROW_HASH} AS h FROM (SELECT *, hash(store_id, sku) AS sh FROM fresh WHERE part IN (${list(changedParts)})))
     SELECT COALESCE(o.part, n.part) AS part, count(*)::DOUBLE AS n FROM o FULL JOIN n ON o.store_id = n.store_id AND o.sku = n.sku AND o.day = n.day
     WHERE (o.h IS NOT NULL AND o.h IS DISTINCT FROM n.h) OR (o.h IS NULL AND n.day <= ${m.last_day}) GROUP BY ALL`);
-  const restatedRows = restated.reduce((a, r) => a + r.n, 0);
-  const restatedParts = restated;
-  const checkedParts = (await queryOne<{ n: number }>(conn, `SELECT count(DISTINCT part)::INTEGER AS n FROM fresh WHERE part >= 0`)).n;
-  s.report = { mode: 'incremental', reason: '', partitions: { reused: loaded.kept.length, checked: checkedParts }, rows_checked: freshRows, restated: { partitions: restatedParts.length, rows: restatedRows } };
-  s.options.info(`ingest: ${loaded.kept.length} stored partitions reused, ${checkedParts} checked (${freshRows} rows)${restatedParts.length > 0 ? `, ${restatedParts.length} restated (${restatedRows} rows differ)` : ''}`);
-  if (loaded.placeholders) await relocate(conn, rules);
+  return { partitions: restated.length, rows: restated.reduce((a, r) => a + r.n, 0) };
 }
 
 async function relocate(conn: DuckDBConnection, rules: RowRules): Promise<void> {
