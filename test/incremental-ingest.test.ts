@@ -218,7 +218,7 @@ async function toParquet(csv: string): Promise<string> {
 describe('a feed in key order (CSV and Parquet): no sort, the rows checked now merged into the stored ones', () => {
   const ordered = keyOrdered(body);
   const newSku = ordered.filter((l) => l.startsWith('S01,MILK-1L,') && l.includes(`,${LAST},`)).map((l) => l.replace('MILK-1L', 'AAA-NEW'));
-  const cases: [string, (rows: readonly string[]) => string[]][] = [
+  const cases: [string, (rows: readonly string[]) => readonly string[]][] = [
     ['one new day', (rows) => rows],
     ['a restated week', (rows) => rows.map(restate)],
     ['one new day with a new SKU (every later series id moves)', (rows) => keyOrdered([...rows, ...newSku])],
