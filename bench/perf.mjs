@@ -37,6 +37,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { availableParallelism, cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { snapshot } from './perf/snapshot.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -59,26 +60,7 @@ const FULL_SERIES = 30490;
 const log = (s) => process.stderr.write(s + '\n');
 const node = process.execPath;
 
-/**
- * Build a committed state (default HEAD) into bench/data/snap-<sha>/dist and measure that, so a
- * long benchmark is not disturbed by edits in the working tree (or by someone's half-done build
- * in dist/). The snapshot sits inside the repository so that node_modules resolves, and keeps
- * its own package.json and calendars/ (the engine finds them relative to dist/).
- */
-function snapshot(ref) {
-  if (ref.startsWith('--')) ref = 'HEAD';
-  const sha = execFileSync('git', ['rev-parse', '--short', ref], { cwd: root }).toString().trim();
-  const dir = join(root, 'bench/data', `snap-${sha}`);
-  if (!existsSync(join(dir, 'dist/src/cli/main.js'))) {
-    log(`building ${ref} (${sha}) into ${dir}`);
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    execFileSync('sh', ['-c', `git archive ${sha} | tar -x -C "${dir}"`], { cwd: root });
-    execFileSync(node, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')], { stdio: 'inherit' });
-  }
-  return join(dir, 'dist');
-}
-const dist = argv.includes('--snapshot') ? snapshot(opt('--snapshot') ?? 'HEAD') : resolve(opt('--dist', join(root, 'dist')));
+const dist = argv.includes('--snapshot') ? snapshot(root, opt('--snapshot') ?? 'HEAD', log) : resolve(opt('--dist', join(root, 'dist')));
 const cli = join(dist, 'src/cli/main.js');
 
 if (!existsSync(cli) && !argv.includes('--snapshot')) {

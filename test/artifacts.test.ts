@@ -67,7 +67,7 @@ describe('run artifacts', () => {
     const file = openapi.paths['/runs/{id}/{file}'].get.parameters.find((p: { name: string }) => p.name === 'file');
     expect(file.schema.enum).toEqual(ARTIFACTS.filter((a) => a.served).map((a) => a.name));
     const downloads = (await (await fetch(`${server.url}/assets/downloads.json`)).json()) as { name: string }[];
-    expect(downloads.map((d) => d.name)).toEqual(['forecasts.csv', 'forecasts.parquet', 'series.csv', 'forecasts-fiscal.csv', 'rejects.csv']);
+    expect(downloads.map((d) => d.name)).toEqual(['forecasts.csv', 'forecasts.parquet', 'series.csv', 'forecasts-fiscal.csv', 'rejects.csv', 'exceptions.csv']);
     const missing = await fetch(`${server.url}/runs/latest/backtest.csv`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: string }).error).toBe('a run has no file backtest.csv');

@@ -146,6 +146,17 @@ describe('bad calendar files', () => {
     expect(() => readUserEvents(file, null)).toThrow(`calendar ${file}:2: end 2024-03-01 is before start 2024-03-07`);
     writeFileSync(file, 'name,begin,end\n');
     expect(() => readUserEvents(file, null)).toThrow(`calendar ${file}:1: missing column "start"`);
+    writeFileSync(file, '# our sales\nname,start,end,kind\n\nSale,2024-03-01,2024-03-07\n');
+    expect(() => readUserEvents(file, null)).toThrow(`calendar ${file}:4: 3 fields, the header has 4`);
+    writeFileSync(file, 'name,start,end,kind\n"Sale, spring,2024-03-01,2024-03-07,promo\n');
+    expect(() => readUserEvents(file, null)).toThrow(new RegExp(`^calendar ${file}:2: .*quote`, 'i'));
+  });
+
+  it('reads quoted fields, comments, padding and Windows line ends', () => {
+    const file = join(tempDir(), 'events.csv');
+    writeFileSync(file, '# our sales\r\nname,start,end,kind\r\n"Sale, ""spring""" , 2024-03-01 ,2024-03-07,promo\r\n\r\n# done\r\n');
+    const events = readUserEvents(file, null);
+    expect(events.map((e) => [e.name, e.date, e.span, e.kind])).toEqual([['Sale, "spring"', '2024-03-01', 6, 'promo']]);
   });
 
   it('stop a run before anything is published', async () => {

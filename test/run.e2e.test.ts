@@ -31,7 +31,7 @@ describe('end-to-end run on the demo data', () => {
     expect(rows.length).toBe(48 * 28);
     expect(new Set(rows.map((r) => r.date)).size).toBe(28);
     expect(rows[0].date).toBe('2026-01-01');
-    expect(Object.keys(rows[0])).toEqual(['run_id', 'store_id', 'sku', 'date', 'step', 'forecast', 'p10', 'p50', 'p90', 'model', 'model_version']);
+    expect(Object.keys(rows[0])).toEqual(['run_id', 'store_id', 'sku', 'date', 'step', 'forecast', 'p10', 'p50', 'p90', 'model', 'model_version', 'forecast_final', 'override']);
     expect(rows.every((r) => r.model_version === '1')).toBe(true);
   });
 

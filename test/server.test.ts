@@ -92,15 +92,18 @@ describe('shelfcast serve API', () => {
   it('describes every route it serves in /openapi.json, and every described path answers', async () => {
     const db = await QueryEngine.open();
     const app = createApp({ store: new RunStore(out), db, tokens: [], allowedHosts: [], requests: new RequestMetrics(), assets: loadPageAssets(), log: () => {} });
-    const served = [...new Set(app.routes.filter((r) => r.method === 'GET').map((r) => openApiPath(r.path)))].sort();
+    const routes = app.routes.filter((r) => ['GET', 'POST', 'DELETE'].includes(r.method));
+    const served = [...new Set(routes.filter((r) => r.method === 'GET').map((r) => openApiPath(r.path)))].sort();
     db.close();
     const doc = (await (await get('/openapi.json', {}, null)).json()) as { paths: Record<string, { get: { parameters: { name: string; in: string }[] } }> };
-    expect(Object.keys(doc.paths).sort()).toEqual(served);
+    expect(Object.keys(doc.paths).sort()).toEqual([...new Set(routes.map((r) => openApiPath(r.path)))].sort());
+    for (const r of routes) expect(Object.keys(doc.paths[openApiPath(r.path)]), `${r.method} ${r.path}`).toContain(r.method.toLowerCase());
     expect(doc.paths['/runs/{id}/forecasts'].get.parameters.map((p) => p.name)).toEqual(['id', 'store', 'sku', 'from', 'to', 'cursor', 'limit']);
-    const example = { id: 'latest', file: 'series.csv', store: 'S01', sku: 'MILK-1L', name: 'app.js' } as Record<string, string>;
+    const example = { id: 'latest', file: 'series.csv', store: 'S01', sku: 'MILK-1L', name: 'app.js', a: 'latest', b: 'latest' } as Record<string, string>;
     for (const path of served) {
       const res = await get(path.replace(/\{(\w+)\}/g, (_m, k: string) => example[k]));
-      expect(res.status, path).toBe(200);
+      // /monitoring has nothing to say (204) before the first `shelfcast monitor`.
+      expect(res.status, path).toBe(path === '/monitoring' ? 204 : 200);
       await res.arrayBuffer();
     }
   });
@@ -134,7 +137,7 @@ describe('shelfcast serve API', () => {
     expect(rest.next).toBeNull();
     const got = [...page.rows, ...rest.rows];
     expect(got.map((r: any) => r.date)).toEqual(want.map((r) => r.date));
-    expect(got[0]).toEqual({ ...want[0], step: Number(want[0].step), forecast: Number(want[0].forecast), p10: Number(want[0].p10), p50: Number(want[0].p50), p90: Number(want[0].p90), model_version: Number(want[0].model_version) });
+    expect(got[0]).toEqual({ ...want[0], step: Number(want[0].step), forecast: Number(want[0].forecast), p10: Number(want[0].p10), p50: Number(want[0].p50), p90: Number(want[0].p90), model_version: Number(want[0].model_version), forecast_final: Number(want[0].forecast_final), override: null });
   });
 
   it('streams whole files, and filtered CSV, byte for byte as published', async () => {
@@ -269,6 +272,8 @@ describe('shelfcast serve API', () => {
     expect(text).toMatch(/shelfcast_http_requests_total\{method="GET",route="\/runs",status="401"\} [1-9]/);
     expect(text).toMatch(/shelfcast_http_requests_total\{method="GET",route="\/runs\/\{id\}\/forecasts",status="400"\} [1-9]/);
     expect(text).toMatch(/# TYPE shelfcast_http_requests_total counter/);
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
   });
 
   it('picks up a run published while serving, without a restart', async () => {
@@ -297,5 +302,9 @@ describe('shelfcast serve API', () => {
     expect(replay.status).toBe(409);
     // … and the `next` link it came with still continues in that run.
     expect((await json(firstPage.next)).run_id).toBe(run.runId);
+    // The metrics follow the new latest run, with no stale sample of the old one.
+    const metrics = await (await get('/metrics')).text();
+    expect(metrics).toContain(`shelfcast_latest_run_series{run_id="${fresh.runId}"} 2\n`);
+    expect(metrics).not.toContain(`shelfcast_latest_run_series{run_id="${run.runId}"}`);
   });
 });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, noChromium } from './helpers/chromium.js';
 import { parseConfig } from '../src/config/load.js';
 import { runForecast, type RunSummary } from '../src/run/run.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
@@ -11,18 +12,14 @@ import { tempDir } from './helpers/tmp.js';
 // downloaded). Screenshots land in test-output/web/. Without Chromium the suite is skipped
 // and says so.
 
-const CHROMIUM = process.env.SHELFCAST_CHROMIUM ?? '/usr/bin/chromium';
-const noChromium = existsSync(CHROMIUM) ? null : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set SHELFCAST_CHROMIUM)`;
 if (noChromium) process.stderr.write(`test/web.test.ts: skipped: ${noChromium}\n`);
 
-/** The one browser global a page.evaluate callback below reads (the tests compile without the DOM library). */
-declare const document: { readonly documentElement: { readonly scrollWidth: number } };
+/** The browser globals a page.evaluate callback below reads (the tests compile without the DOM library). */
+declare const document: { readonly documentElement: { readonly scrollWidth: number }; getElementById(id: string): any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const SHOTS = join(process.cwd(), 'test-output', 'web');
 const TOKEN = 'planner-token-for-the-browser-test';
 
-/** Flags that keep Chromium off the network it cannot reach anyway. */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 describe.skipIf(noChromium !== null)(`planner page in Chromium${noChromium ? ` (skipped: ${noChromium})` : ''}`, () => {
   let run: RunSummary;
@@ -37,13 +34,7 @@ describe.skipIf(noChromium !== null)(`planner page in Chromium${noChromium ? ` (
     const quiet = () => {};
     open = await startServer({ out, host: '127.0.0.1', port: 0, tokens: [], env: {}, log: quiet });
     guarded = await startServer({ out, host: '127.0.0.1', port: 0, tokens: [], env: { SHELFCAST_API_TOKEN: TOKEN }, log: quiet });
-    browser = await chromium.launchPersistentContext(tempDir('shelfcast-chromium-'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1280, height: 900 },
-      acceptDownloads: true,
-    });
+    browser = await launchChromium({ acceptDownloads: true });
     mkdirSync(SHOTS, { recursive: true });
   });
 
@@ -64,7 +55,7 @@ describe.skipIf(noChromium !== null)(`planner page in Chromium${noChromium ? ` (
     await page.locator('#run option').first().waitFor({ state: 'attached' });
     await page.fill('#search', query);
     await page.getByRole('button', { name: label }).click();
-    await page.locator('#chart svg polyline.forecast').waitFor();
+    await page.locator('#chart canvas').waitFor();
   }
 
   it('loads, finds a series, and shows its chart, model, quality and downloads at 1280 px', async () => {
@@ -74,9 +65,15 @@ describe.skipIf(noChromium !== null)(`planner page in Chromium${noChromium ? ` (
 
     expect(await page.locator('#run').inputValue()).toBe(run.runId);
     expect(await page.locator('#series-title').textContent()).toBe('S01 · MILK-1L');
-    expect(await page.locator('#chart svg polyline.history').count()).toBe(1);
-    expect(await page.locator('#chart svg polygon.band').count()).toBe(1);
-    expect(await page.locator('#chart svg .event-marker').count()).toBeGreaterThan(0);
+    // The chart (uPlot): history, the p10–p90 band and the forecast are drawn series.
+    const drawn = await page.evaluate(() => {
+      const u = document.getElementById('chart').chart;
+      return { labels: u.series.map((x: { label?: string }) => x.label), bands: u.bands.length, forecast: u.data[5].filter((v: number | null) => v !== null).length };
+    });
+    expect(drawn.labels).toEqual(expect.arrayContaining(['sold', 'forecast', 'p10', 'p90']));
+    expect(drawn.bands).toBe(1);
+    expect(drawn.forecast).toBeGreaterThanOrEqual(28);
+    expect(await page.locator('#events li').count()).toBeGreaterThan(0);
     const model = await page.locator('#model').textContent();
     expect(model).toContain('combo(');
     expect(model).toMatch(/backtest MASE\d/);
@@ -85,7 +82,7 @@ describe.skipIf(noChromium !== null)(`planner page in Chromium${noChromium ? ` (
 
     const links = page.locator('#downloads a');
     expect(await links.evaluateAll((as) => as.map((a) => a.getAttribute('href')))).toEqual(
-      ['forecasts.csv', 'forecasts.parquet', 'series.csv', 'rejects.csv'].map((f) => `/runs/${run.runId}/${f}`),
+      ['forecasts.csv', 'forecasts.parquet', 'series.csv', 'rejects.csv', 'exceptions.csv'].map((f) => `/runs/${run.runId}/${f}`),
     );
     const [download] = await Promise.all([page.waitForEvent('download'), links.first().click()]);
     expect(readFileSync(await download.path(), 'utf8')).toBe(readFileSync(join(run.dir, 'forecasts.csv'), 'utf8'));
@@ -99,11 +96,11 @@ describe.skipIf(noChromium !== null)(`planner page in Chromium${noChromium ? ` (
     const page = await newPage();
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${open.url}/#run=${run.runId}&store=S02&sku=BREAD-WH`);
-    await page.locator('#chart svg polyline.forecast').waitFor();
+    await page.locator('#chart canvas').waitFor();
     expect(await page.locator('#series-title').textContent()).toBe('S02 · BREAD-WH');
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-    const svgWidth = await page.locator('#chart svg').evaluate((s) => s.getBoundingClientRect().width);
-    expect(svgWidth).toBeLessThanOrEqual(390);
+    const chartWidth = await page.locator('#chart canvas').evaluate((s) => s.getBoundingClientRect().width);
+    expect(chartWidth).toBeLessThanOrEqual(390);
     await page.screenshot({ path: join(SHOTS, 'planner-390.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
     await page.close();

@@ -76,14 +76,19 @@ const timedCall = (name, phase, fn) => {
     pending.push({ name, phase, ms: cpuMs() - t0 });
   }
 };
-// A fitted model with its forecast and refit timed; refit is kept (backtest windows after the
-// first refit the previous window's fit, as in the engine), and what it returns is timed too.
-const timedFitted = (name, phase, fitted) => ({
-  label: fitted.label,
-  params: fitted.params,
-  forecast: (h) => timedCall(name, phase, () => fitted.forecast(h)),
-  ...(fitted.refit ? { refit: (y, ctx) => { const ph = phaseOf(y); return timedFitted(name, ph, timedCall(name, ph, () => fitted.refit(y, ctx))); } } : {}),
-});
+// A fitted model with its forecast, refit and reselect timed; refit and reselect are kept
+// (backtest windows after the first refit the previous window's fit, and the final fit starts
+// from the newest window's, as in the engine), and what they return is timed too.
+const timedFitted = (name, phase, fitted) => {
+  const timedMethod = (method) => (fitted[method] ? { [method]: (y, ctx) => { const ph = phaseOf(y); return timedFitted(name, ph, timedCall(name, ph, () => fitted[method](y, ctx))); } } : {});
+  return {
+    label: fitted.label,
+    params: fitted.params,
+    forecast: (h) => timedCall(name, phase, () => fitted.forecast(h)),
+    ...timedMethod('refit'),
+    ...timedMethod('reselect'),
+  };
+};
 const timed = (name) => {
   const model = modelByName(name);
   return {

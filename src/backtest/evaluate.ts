@@ -15,6 +15,8 @@ export interface SeriesBacktest {
   readonly forecasts: (Float64Array | null)[];
   /** Per candidate: the one-step error spread each window's fit claimed, [window] (for calibration). */
   readonly units: (Float64Array | null)[];
+  /** Per candidate: the newest window's fit (null when the model failed), which the final fit can start from. */
+  readonly fits: (FittedModel | null)[];
 }
 
 /**
@@ -27,12 +29,14 @@ export function backtestSeries(y: Float64Array, candidates: readonly Model[], ct
   const actuals = new Float64Array(k * h);
   for (let w = 0; w < k; w++) actuals.set(observed.subarray(origins[w], origins[w] + h), w * h);
   const units: (Float64Array | null)[] = [];
+  const fits: (FittedModel | null)[] = [];
   // One history array per window, shared by every candidate (so shared work can be cached on it).
   const prefixes = origins.map((o) => y.subarray(0, o));
   const forecasts = candidates.map((model) => {
     const out = new Float64Array(k * h);
     const unit = new Float64Array(k);
     units.push(null);
+    fits.push(null);
     let fitted = null as FittedModel | null;
     for (let w = 0; w < k; w++) {
       try {
@@ -50,9 +54,10 @@ export function backtestSeries(y: Float64Array, candidates: readonly Model[], ct
       }
     }
     units[units.length - 1] = unit;
+    fits[fits.length - 1] = fitted;
     return out;
   });
-  return { origins, h, actuals, forecasts, units };
+  return { origins, h, actuals, forecasts, units, fits };
 }
 
 /** Mean absolute error over every window and step where the actual was observed. */

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
 import { UserError, errorMessage } from '../errors.js';
 import { isIsoDate } from '../iso-date.js';
 
 /**
- * Reads the small CSV files calendars are kept in: a header line, comma-separated fields
- * (double quotes allowed), `#` comment lines. Every problem names the file and the line.
+ * Reads the small CSV files calendars are kept in (csv-parse): a header line, comma-separated
+ * fields (double quotes allowed, padding trimmed), `#` comment lines. Every problem names the
+ * file and the line.
  */
 export interface CsvRecord {
   readonly line: number;
@@ -15,22 +17,6 @@ export function calendarError(file: string, line: number, reason: string): UserE
   return new UserError(`calendar ${file}:${line}: ${reason}`);
 }
 
-function splitLine(text: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') { cur += '"'; i++; } else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') { out.push(cur.trim()); cur = ''; } else cur += ch;
-  }
-  out.push(cur.trim());
-  return out;
-}
-
 export function readCsvFile(file: string, required: readonly string[], optional: readonly string[] = []): CsvRecord[] {
   let text: string;
   try {
@@ -38,25 +24,29 @@ export function readCsvFile(file: string, required: readonly string[], optional:
   } catch (e) {
     throw new UserError(`calendar ${file}: cannot read: ${errorMessage(e)}`);
   }
-  const lines = text.split(/\r?\n/);
+  let rows: { record: string[]; info: { lines: number } }[];
+  try {
+    rows = parse(text, { comment: '#', comment_no_infix: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true }) as unknown as typeof rows;
+  } catch (e) {
+    throw calendarError(file, (e as { lines?: number }).lines ?? 1, errorMessage(e).replace(/^Invalid (Record|Opening Quote|Closing Quote)[^:]*: /, ''));
+  }
   let header: string[] | null = null;
   const records: CsvRecord[] = [];
-  lines.forEach((raw, i) => {
-    const line = i + 1;
-    if (raw.trim() === '' || raw.startsWith('#')) return;
-    const cells = splitLine(raw);
+  for (const { record: cells, info } of rows) {
+    const line = info.lines;
+    if (cells.length === 1 && cells[0] === '') continue;
     if (!header) {
       header = cells;
       const missing = required.filter((c) => !cells.includes(c));
       if (missing.length) throw calendarError(file, line, `missing column ${missing.map((c) => `"${c}"`).join(', ')}; expected ${[...required, ...optional].join(',')}`);
       const unknown = cells.filter((c) => !required.includes(c) && !optional.includes(c));
       if (unknown.length) throw calendarError(file, line, `unknown column ${unknown.map((c) => `"${c}"`).join(', ')}; expected ${[...required, ...optional].join(',')}`);
-      return;
+      continue;
     }
-    const h: string[] = header;
-    if (cells.length !== h.length) throw calendarError(file, line, `${cells.length} fields, the header has ${h.length}`);
+    if (cells.length !== header.length) throw calendarError(file, line, `${cells.length} fields, the header has ${header.length}`);
+    const h = header;
     records.push({ line, fields: Object.fromEntries(h.map((c, k) => [c, cells[k]])) });
-  });
+  }
   if (!header) throw calendarError(file, 1, 'empty file (expected a header line)');
   return records;
 }

@@ -82,6 +82,7 @@ export interface ExplainAnswer {
   readonly live: Explanation['live'];
   readonly events: Explanation['events'];
   readonly input: { file: string; unchanged: boolean; row_label: string; rows: Record<string, unknown>[] };
+  readonly components: Explanation['components'];
 }
 
 /** Columns of series.csv that hold numbers. */
@@ -114,6 +115,7 @@ export function explainAnswer(e: Explanation): ExplainAnswer {
     live: e.live,
     events: e.events,
     input: { file: e.input.file, unchanged: e.input.unchanged, row_label: e.input.rowLabel, rows: e.input.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, jsonCell(v)]))) },
+    components: e.components,
   };
 }
 

@@ -47,6 +47,10 @@ export function registerLifecycle(program: Command): void {
         `overall   ${fmt(r.overall)}`,
         ...limited(Object.entries(r.by_store).map(([s, a]) => `store ${s.padEnd(8)} ${fmt(a)}`), LIST_LIMIT, 'monitoring.json has every store'),
         `drifting: ${r.drifting.length} series${r.drifting.length ? ' (retrained by the next run)' : ''}`,
+        ...(r.fva.overall ? [
+          `overrides: forecast value added ${(100 * (r.fva.overall.fva ?? 0)).toFixed(1)}% of the statistical error (MAE ${r.fva.overall.mae_statistical.toFixed(2)} → ${r.fva.overall.mae_final.toFixed(2)}, ${r.fva.overall.overrides} overrides, ${r.fva.overall.points} points)`,
+          ...limited(Object.entries(r.fva.by_planner).map(([who, f]) => `  by ${who}: ${(100 * (f.fva ?? 0)).toFixed(1)}% (${f.points} points)`), LIST_LIMIT, 'monitoring.json has FVA per planner, reason, store and override'),
+        ] : []),
         ...limited(r.drifting.map((d) => `  ${d.store_id} / ${d.sku} v${d.model_version ?? '—'}: ${d.reason}`), LIST_LIMIT, 'monitoring.csv lists every series, with drift and reason'),
         `written: ${resolve(cfg.out, 'monitoring.json')}, monitoring.csv`,
       ];

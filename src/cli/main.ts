@@ -19,6 +19,7 @@ import { registerModels } from './models-command.js';
 import { registerLifecycle } from './lifecycle-commands.js';
 import { registerScaleOut } from './scale-commands.js';
 import { parseShard, runShard } from '../run/sharded.js';
+import { registerOverrides } from './overrides-command.js';
 
 const program = new Command();
 
@@ -129,6 +130,7 @@ an internal error.`);
   registerModels(program);
   registerLifecycle(program);
   registerScaleOut(program);
+  registerOverrides(program);
 
   await program.parseAsync(argv);
 }

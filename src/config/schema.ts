@@ -211,6 +211,8 @@ export const ApiTokenSchema = z
     env: z.string().min(1).optional(),
     /** Route prefixes this token may use, e.g. ["/runs"]; omitted: every route. */
     routes: z.array(z.string().startsWith('/')).optional(),
+    /** What the token may do: `read` (every GET), `write` (also record and end planner overrides); omitted: read. */
+    scopes: z.array(z.enum(['read', 'write'])).min(1).optional(),
   })
   .strict()
   .refine((t) => (t.token === undefined) !== (t.env === undefined), { message: 'give exactly one of token or env' });

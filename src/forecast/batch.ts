@@ -100,6 +100,12 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
   const detail: BacktestDetail | undefined = task.detail
     ? { actuals: new Float64Array(k * w * h).fill(NaN), forecasts: new Float64Array(k * C * w * h).fill(NaN), units: new Float64Array(k * C * w).fill(NaN), fromEnd: new Int32Array(k * w) }
     : undefined;
+  const partOffsets = new Int32Array(k + 1);
+  const partKeys: string[] = [];
+  const partWeights: number[] = [];
+  const partValues: Float64Array[] = [];
+  const backtestPoint = new Float64Array(k * w * h).fill(NaN);
+  const backtestFromEnd = new Int32Array(k * w);
   for (let i = 0; i < k; i++) {
     const y = batch.values.subarray(batch.offsets[i], batch.offsets[i + 1]);
     const shut = batch.closed ? batch.closed.t.subarray(batch.closed.offsets[i], batch.closed.offsets[i + 1]) : undefined;
@@ -119,6 +125,14 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
     if (f.kind === 'fallback' || f.kind === 'zero') failures.push({ series: i, reason: f.reason });
     point.set(f.point, i * h);
     sd.set(f.sd, i * h);
+    partOffsets[i] = partKeys.length;
+    for (const p of f.parts ?? [{ key: 'level', values: f.point }]) { partKeys.push(p.key); partWeights.push(NaN); partValues.push(p.values); }
+    for (const m of f.members ?? []) { partKeys.push(`model:${m.model}`); partWeights.push(m.weight); partValues.push(m.values); }
+    if (f.kind === 'selected' && f.windows) {
+      const nw = f.windows.fromEnd.length;
+      backtestPoint.set(f.windows.forecast, i * w * h + (w - nw) * h);
+      backtestFromEnd.set(f.windows.fromEnd, i * w + (w - nw));
+    }
     scale[i] = f.scale;
     rscale[i] = f.rscale;
     if (f.kind === 'selected') {
@@ -141,5 +155,9 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
       });
     }
   }
-  return { index: batch.index, point, sd, scale, rscale, residuals, scores, candidateErrors, candidateNames: names, labelIds, labels, classIds, failures, selections, closed, effects, ...(detail ? { detail } : {}) };
+  partOffsets[k] = partKeys.length;
+  const values = new Float64Array(partKeys.length * h);
+  partValues.forEach((v, j) => values.set(v, j * h));
+  const parts = { offsets: partOffsets, keys: partKeys, weights: Float64Array.from(partWeights), values };
+  return { index: batch.index, point, sd, scale, rscale, residuals, scores, candidateErrors, candidateNames: names, labelIds, labels, classIds, failures, selections, closed, effects, ...(detail ? { detail } : {}), parts, backtestPoint, backtestFromEnd };
 }

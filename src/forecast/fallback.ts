@@ -15,19 +15,25 @@ export function fallback(obs: Float64Array, task: SeriesTask, base: Base, why: s
   let reason = why;
   try {
     const fb = seasonalNaive.fit(obs, task).forecast(h);
-    if (finite(fb)) return { ...common, kind: 'fallback', reason, label: 'snaive', point: fb.mean.map((v) => Math.max(0, v)), sd: fb.sd };
+    if (finite(fb)) {
+      const point = fb.mean.map((v) => Math.max(0, v));
+      return { ...common, kind: 'fallback', reason, label: 'snaive', point, sd: fb.sd, parts: [{ key: 'level', values: Float64Array.from(point) }] };
+    }
     reason += '; snaive: non-finite values';
   } catch (e) {
     reason += `; snaive: ${errorLine(e)}`;
   }
   const level = recentMedian(obs, Math.max(28, 2 * task.season));
-  if (Number.isFinite(level)) return { ...common, kind: 'fallback', reason, label: 'median', point: new Float64Array(h).fill(Math.max(0, level)), sd: new Float64Array(h) };
+  if (Number.isFinite(level)) {
+    const point = new Float64Array(h).fill(Math.max(0, level));
+    return { ...common, kind: 'fallback', reason, label: 'median', point, sd: new Float64Array(h), parts: [{ key: 'level', values: Float64Array.from(point) }] };
+  }
   return zeros(base, h, reason);
 }
 
 /** Zero demand, for a series with nothing observed (or nothing finite). */
 export function zeros(base: Base, h: number, reason: string): OpenForecast {
-  return { ...base, effects: -1, kind: 'zero', reason, label: 'zero', point: new Float64Array(h), sd: new Float64Array(h) };
+  return { ...base, effects: -1, kind: 'zero', reason, label: 'zero', point: new Float64Array(h), sd: new Float64Array(h), parts: [] };
 }
 
 function recentMedian(y: Float64Array, span: number): number {

@@ -7,6 +7,7 @@ import { backtestSeries } from '../backtest/evaluate.js';
 import { planWindows } from '../backtest/windows.js';
 import { outOfSelectionErrors, rankCandidates } from '../backtest/select.js';
 import { maseScale, pointScores, rmsseScale } from '../backtest/metrics.js';
+import type { FittedModel } from '../models/types.js';
 import type { CandidateBacktest, FixedSelection, ModelResolver, OpenForecast, SeriesForecast, SeriesTask } from './types.js';
 import { finite, fitChosen } from './fit-chosen.js';
 import { fallback, zeros } from './fallback.js';
@@ -37,8 +38,15 @@ export function forecastSeries(y: Float64Array, task: SeriesTask, library: Model
   const shut = new Uint8Array(h);
   if (closed) for (const t of closed) if (t >= y.length && t < y.length + h) shut[t - y.length] = 1;
   const f = forecastOpen(y, task, library, seriesEvents, fixed);
-  // A period the store is known to be closed sells nothing, whatever the models say.
-  if (closed && closed.length) for (let s = 0; s < h; s++) if (shut[s]) f.point[s] = 0;
+  // A period the store is known to be closed sells nothing, whatever the models say: and so
+  // every part of it is 0.
+  if (closed && closed.length) {
+    for (let s = 0; s < h; s++) {
+      if (!shut[s]) continue;
+      f.point[s] = 0;
+      for (const p of [...(f.parts ?? []), ...(f.members ?? [])]) p.values[s] = 0;
+    }
+  }
   return { ...f, closed: shut };
 }
 
@@ -64,14 +72,16 @@ function forecastOpen(y: Float64Array, task: SeriesTask, library: ModelResolver,
   const plan = planWindows(obs.length, h, task.windows, task.seasons);
   let chosen: readonly ModelName[] = [ruleChoice(profile, obs.length)];
   let weights: readonly number[] = [1];
-  let selected: Pick<Extract<SeriesForecast, { kind: 'selected' }>, 'score' | 'residuals' | 'candidateErrors'> | null = null;
+  let selected: Pick<Extract<SeriesForecast, { kind: 'selected' }>, 'score' | 'residuals' | 'candidateErrors' | 'windows'> | null = null;
   let backtest: CandidateBacktest | undefined;
+  let backtested: Map<ModelName, FittedModel | null> | undefined;
   if (fixed) {
     chosen = fixed.models;
     weights = fixed.weights;
   } else if (plan.origins.length > 0 && names.length > 0) {
     const bt = backtestSeries(obs, names.map(resolve), task, h, plan.origins, observed);
     if (task.detail) backtest = { names, run: bt, fromEnd: Int32Array.from(plan.origins, (o) => obs.length - o) };
+    backtested = new Map(names.map((n, i) => [n, bt.fits[i]]));
     const ranking = rankCandidates(bt, task.metric, task.combine);
     if (ranking) {
       chosen = ranking.chosen.map((i) => names[i]);
@@ -81,14 +91,18 @@ function forecastOpen(y: Float64Array, task: SeriesTask, library: ModelResolver,
         score: { mase: p.mase, rmsse: p.rmsse, bias: p.bias, absError: p.absError, absActual: p.absActual },
         residuals: outOfSelectionErrors(bt, task.metric, task.combine),
         candidateErrors: new Map(names.map((n, i) => [n, ranking.errors[i]])),
+        windows: { forecast: ranking.forecast, fromEnd: Int32Array.from(plan.origins, (o) => obs.length - o) },
       };
     }
   }
-  const fit = fitChosen(chosen, weights, obs, task, resolve, fixed);
+  const fit = fitChosen(chosen, weights, obs, task, resolve, fixed, backtested);
   if (!('label' in fit)) return fallback(obs, task, base, fit.error);
   const point = fit.pf.mean.map((v) => Math.max(0, v));
   if (!finite({ mean: point, sd: fit.pf.sd })) return fallback(obs, task, base, `${fit.label} produced non-finite values`);
-  const common = { ...base, label: fit.label, point, sd: fit.pf.sd, effects: effectsAhead(effects.get(obs.length)?.effects, events, obs.length), selection: fit.selection, ...(backtest ? { backtest } : {}) };
+  // Demand is not negative: what the floor at 0 took away is a part of its own.
+  const floor = point.map((v, i) => v - fit.pf.mean[i]);
+  const parts = floor.some((v) => v !== 0) ? [...fit.parts, { key: 'floor', values: floor }] : fit.parts;
+  const common = { ...base, label: fit.label, point, sd: fit.pf.sd, parts, members: fit.members, effects: effectsAhead(effects.get(obs.length)?.effects, events, obs.length), selection: fit.selection, ...(backtest ? { backtest } : {}) };
   if (selected) return { ...common, kind: 'selected', ...selected };
   return { ...common, kind: fixed ? 'reused' : 'rule' };
 }

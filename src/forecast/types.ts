@@ -1,4 +1,4 @@
-import type { FitContext, FittedSpec, Model } from '../models/types.js';
+import type { FitContext, FittedSpec, ForecastPart, Model } from '../models/types.js';
 import type { Revival } from '../models/revive.js';
 import type { DemandClass } from '../models/classify.js';
 import type { ModelName } from '../models/library.js';
@@ -73,6 +73,10 @@ interface ForecastCommon {
   readonly effects: number;
   /** Per step, 1 where the store is known to be closed (the point is 0; so is every quantile). */
   readonly closed: Uint8Array;
+  /** `point` split into additive parts that sum to it at every step (absent: all level/trend). */
+  readonly parts?: readonly ForecastPart[];
+  /** A selection's models, each with its weight and weighted forecast in units. */
+  readonly members?: readonly { readonly model: string; readonly weight: number; readonly values: Float64Array }[];
 }
 
 /**
@@ -93,6 +97,8 @@ export type SeriesForecast = ForecastCommon & (
       readonly candidateErrors: ReadonlyMap<ModelName, number>;
       /** With `task.detail`. */
       readonly backtest?: CandidateBacktest;
+      /** The selection's own backtest forecasts, [window][step], and each window's periods from its origin to the end of the history. */
+      readonly windows?: { readonly forecast: Float64Array; readonly fromEnd: Int32Array };
     }
   | { readonly kind: 'rule' | 'reused'; readonly selection: Selection; readonly backtest?: CandidateBacktest }
   | { readonly kind: 'fallback' | 'zero'; readonly reason: string }

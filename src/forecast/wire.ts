@@ -99,6 +99,24 @@ export interface BatchResult {
   readonly effects: Int16Array;
   /** With `task.detail`: every candidate's backtest (see BacktestDetail). */
   readonly detail?: BacktestDetail;
+  /** Each series' point forecast in additive parts, and its models' weighted forecasts (see ForecastParts). */
+  readonly parts?: ForecastParts;
+  /** [series][window][step] the selection's backtest forecasts, windows aligned to the end as in `residuals`; NaN where none. */
+  readonly backtestPoint?: Float64Array;
+  /** [series][window] periods from the window's origin to the end of the history (0: no window). */
+  readonly backtestFromEnd?: Int32Array;
+}
+
+/**
+ * Series i's parts are keys/values entries offsets[i] .. offsets[i+1]: entry j is `keys[j]`
+ * (a models/types.ts ForecastPart key, or `model:<name>` for a member of the combination,
+ * whose `weights[j]` is its weight) with values[j·h .. (j+1)·h).
+ */
+export interface ForecastParts {
+  readonly offsets: Int32Array;
+  readonly keys: string[];
+  readonly weights: Float64Array;
+  readonly values: Float64Array;
 }
 
 /** All candidates' backtests of a batch, windows aligned to the end as in `residuals`. */
@@ -116,7 +134,9 @@ export interface BacktestDetail {
 /** Buffers to transfer (not copy) when a result crosses threads. */
 export function resultBuffers(r: BatchResult): ArrayBuffer[] {
   const detail = r.detail ? [r.detail.actuals, r.detail.forecasts, r.detail.units, r.detail.fromEnd] : [];
-  return [r.point, r.sd, r.scale, r.rscale, r.residuals, r.scores, r.candidateErrors, r.labelIds, r.classIds, r.closed, r.effects, ...detail].map((a) => a.buffer as ArrayBuffer);
+  const parts = r.parts ? [r.parts.offsets, r.parts.weights, r.parts.values] : [];
+  const windows = [r.backtestPoint, r.backtestFromEnd].filter((a) => a !== undefined);
+  return [r.point, r.sd, r.scale, r.rscale, r.residuals, r.scores, r.candidateErrors, r.labelIds, r.classIds, r.closed, r.effects, ...detail, ...parts, ...windows].map((a) => a.buffer as ArrayBuffer);
 }
 
 /** The demand class of `BatchResult.classIds[i]`. */

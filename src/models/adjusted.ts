@@ -1,4 +1,4 @@
-import type { FitContext, FittedModel, FittedSpec, Model } from './types.js';
+import { explainForecast, type FitContext, type FittedModel, type FittedSpec, type ForecastPart, type Model } from './types.js';
 import { fitFrom, type Revival } from './revive.js';
 
 /** What a wrapper takes out of a history before its base model sees it, and how it puts it back into a forecast. */
@@ -6,6 +6,11 @@ export interface Adjustment {
   readonly adjusted: Float64Array;
   /** Put what was taken out back into a forecast that starts right after the history (in place). */
   restore(mean: Float64Array, sd: Float64Array): void;
+  /**
+   * What the restore added, as parts: `before` is the base model's forecast, `after` the same
+   * once restored. Absent: one part, `AdjustedSpec.part`, of after − before.
+   */
+  parts?(before: Float64Array, after: Float64Array): ForecastPart[];
 }
 
 export interface AdjustedSpec {
@@ -18,6 +23,8 @@ export interface AdjustedSpec {
   label(inner: string): string;
   /** The base model's part of a registered structure, undefined when it is not this wrapper's. */
   own(spec: FittedSpec): FittedSpec | undefined;
+  /** Key of the part this wrapper adds to a forecast when its adjustment names none (ForecastPart). */
+  readonly part: string;
 }
 
 /**
@@ -40,7 +47,17 @@ export function adjustedModel(base: Model, spec: AdjustedSpec): Model {
         a.restore(mean, sd);
         return { mean, sd };
       },
+      // The base model's parts, then what this wrapper put back, so the parts still add up.
+      explain(h) {
+        const f = fitted.forecast(h);
+        const before = Float64Array.from(f.mean);
+        const after = Float64Array.from(f.mean);
+        a.restore(after, Float64Array.from(f.sd));
+        const own = a.parts ? a.parts(before, after) : [{ key: spec.part, values: after.map((v, i) => v - before[i]) }];
+        return [...explainForecast(fitted, h), ...own];
+      },
       refit: (y2, ctx2) => fitOn(y2, ctx2, (v, c) => (fitted.refit ? fitted.refit(v, c) : base.fit(v, c))),
+      reselect: (y2, ctx2) => fitOn(y2, ctx2, (v, c) => (fitted.reselect ? fitted.reselect(v, c) : base.fit(v, c))),
     };
   };
   const revive = (how: Revival) => (s: FittedSpec, y: Float64Array, ctx: FitContext): FittedModel => fitOn(y, ctx, (v, c) => fitFrom(base, v, c, spec.own(s), how));

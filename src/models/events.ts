@@ -1,4 +1,4 @@
-import type { Model } from './types.js';
+import type { ForecastPart, Model } from './types.js';
 import { adjustedModel } from './adjusted.js';
 
 /**
@@ -184,10 +184,37 @@ export function withEvents(model: Model, ev: SeriesEvents, cache: EffectsCache =
           applyEffects(mean, y.length, ev, effects, 1);
           applyEffects(sd, y.length, ev, effects, 1);
         },
+        parts: (before, after) => effectParts(before, after, y.length, ev, effects),
       };
     },
     inner: (ctx) => ctx,
     label: (inner) => inner,
+    part: 'event:?',
     own: (spec) => spec,
   });
+}
+
+/**
+ * What the calendar effects added to a forecast (`after` − `before`, in units), one part per
+ * feature. The effects of a period multiply, so they add on the log scale: a period's extra
+ * units are shared among its features in proportion to their log-effects (one feature gets
+ * them all), which keeps the parts adding up exactly.
+ */
+export function effectParts(before: Float64Array, after: Float64Array, from: number, ev: SeriesEvents, effects: Float64Array): ForecastPart[] {
+  const byFeature = new Map<number, Float64Array>();
+  const h = before.length;
+  const logSum = new Float64Array(h);
+  for (let i = 0; i < ev.t.length; i++) {
+    const k = ev.t[i] - from;
+    if (k >= 0 && k < h) logSum[k] += effects[ev.f[i]];
+  }
+  for (let i = 0; i < ev.t.length; i++) {
+    const k = ev.t[i] - from;
+    const e = effects[ev.f[i]];
+    if (k < 0 || k >= h || e === 0 || logSum[k] === 0) continue;
+    let v = byFeature.get(ev.f[i]);
+    if (!v) { v = new Float64Array(h); byFeature.set(ev.f[i], v); }
+    v[k] += ((after[k] - before[k]) * e) / logSum[k];
+  }
+  return [...byFeature].sort(([a], [b]) => a - b).map(([f, values]) => ({ key: `event:${f}`, values }));
 }

@@ -24,6 +24,15 @@ function fitSeasonalNaive(y: Float64Array, m: number, label: string): FittedMode
       }
       return { mean, sd };
     },
+    // The last cycle's mean is the level; each step's distance from it, its season.
+    explain(h) {
+      let level = 0;
+      for (let i = 0; i < lag; i++) level += last[i];
+      level /= lag;
+      const flat = new Float64Array(h).fill(level);
+      if (lag === 1) return [{ key: 'level', values: flat }];
+      return [{ key: 'level', values: flat }, { key: `season:${lag}`, values: flat.map((_v, i) => last[i % lag] - level) }];
+    },
   };
 }
 

@@ -46,6 +46,10 @@ export const stlSplit: Deseasonalizer = (y, periods) => {
         }
       }
     },
+    // One part per cycle (weekly and yearly on daily data), each exactly what it added.
+    parts(before) {
+      return d.periods.map((p, k) => ({ key: `season:${p}`, values: before.map((_v, i) => d.seasonals[k][n - p + (i % p)]) }));
+    },
   };
 };
 
@@ -74,9 +78,15 @@ const PLAIN: FitContext = { season: 1, seasons: [] };
 export function seasonallyAdjusted(prefix: string, split: Deseasonalizer, base: Model): Model {
   return adjustedModel(base, {
     name: `${prefix}-${base.name}`,
-    adjust: (y, ctx) => split(y, ctx.seasons),
+    adjust: (y, ctx) => {
+      const s = split(y, ctx.seasons);
+      const m = Math.round(ctx.seasons[0] ?? ctx.season);
+      // A split that names no parts took out the main cycle.
+      return s && !s.parts ? { ...s, parts: (before, after) => [{ key: `season:${m}`, values: after.map((v, i) => v - before[i]) }] } : s;
+    },
     inner: () => PLAIN,
     label: (inner) => `${prefix}-${inner}`,
+    part: `season:${prefix}`,
     // The part of a registered structure that was the base model's own (`stl-ets-AAdN` → `ets-AAdN`).
     own: (spec) => (spec.structure.startsWith(`${prefix}-`) ? { structure: spec.structure.slice(prefix.length + 1), params: spec.params } : undefined),
   });

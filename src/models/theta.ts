@@ -22,33 +22,52 @@ interface ThetaState {
   b: number;
 }
 
-function run(y: Float64Array, alpha: number, theta: number, l0: number): ThetaState {
+/**
+ * A_t and B_t for t = 0..n (A_0 = y_1, B_0 = 0: no data yet). They depend on y alone, not on
+ * the parameters, so a fit computes them once instead of in every one of the optimiser's
+ * hundreds of likelihood evaluations (same operations, same values).
+ */
+interface OlsPath {
+  readonly a: Float64Array;
+  readonly b: Float64Array;
+}
+
+function olsPath(y: Float64Array): OlsPath {
   const n = y.length;
-  const w = 1 - 1 / theta;
-  let level = l0;
-  let a = y[0];
-  let b = 0;
+  const a = new Float64Array(n + 1);
+  const b = new Float64Array(n + 1);
+  a[0] = y[0];
   let st = 0;
   let sy = 0;
   let stt = 0;
   let sty = 0;
-  let decay = 1; // (1 - alpha)^(t-1)
-  let sse = 0;
   for (let t = 1; t <= n; t++) {
-    const mu = level + w * (decay * a + ((1 - decay * (1 - alpha)) / alpha) * b);
-    const e = y[t - 1] - mu;
-    if (t > 1) sse += e * e; // the first forecast has no trend information yet
-    level = alpha * y[t - 1] + (1 - alpha) * level;
     st += t;
     sy += y[t - 1];
     stt += t * t;
     sty += t * y[t - 1];
     const den = t * stt - st * st;
-    b = den > 0 ? (t * sty - st * sy) / den : 0;
-    a = (sy - b * st) / t;
+    b[t] = den > 0 ? (t * sty - st * sy) / den : 0;
+    a[t] = (sy - b[t] * st) / t;
+  }
+  return { a, b };
+}
+
+function run(y: Float64Array, ols: OlsPath, alpha: number, theta: number, l0: number): ThetaState {
+  const n = y.length;
+  const w = 1 - 1 / theta;
+  const { a, b } = ols;
+  let level = l0;
+  let decay = 1; // (1 - alpha)^(t-1)
+  let sse = 0;
+  for (let t = 1; t <= n; t++) {
+    const mu = level + w * (decay * a[t - 1] + ((1 - decay * (1 - alpha)) / alpha) * b[t - 1]);
+    const e = y[t - 1] - mu;
+    if (t > 1) sse += e * e; // the first forecast has no trend information yet
+    level = alpha * y[t - 1] + (1 - alpha) * level;
     decay *= 1 - alpha;
   }
-  return { sse, level, a, b };
+  return { sse, level, a: a[n], b: b[n] };
 }
 
 export interface ThetaOptions {
@@ -74,8 +93,9 @@ export function fitTheta(y: Float64Array, opts: ThetaOptions = {}): FittedModel 
   const x0 = fixed === undefined ? [0, -2.2, 0] : [0, 0];
   const r = opts.reuse;
   const kept = r && [r.alpha, r.theta, r.l0].every(Number.isFinite) ? ([r.alpha, r.theta, r.l0] as [number, number, number]) : null;
-  const [alpha, theta, l0] = kept ?? decode(nelderMead((x) => run(y, ...decode(x)).sse, x0, { maxIter: 300, step: 0.7 }).x);
-  const s = run(y, alpha, theta, l0);
+  const ols = olsPath(y);
+  const [alpha, theta, l0] = kept ?? decode(nelderMead((x) => run(y, ols, ...decode(x)).sse, x0, { maxIter: 300, step: 0.7 }).x);
+  const s = run(y, ols, alpha, theta, l0);
   const sigma = Math.sqrt(s.sse / Math.max(1, n - 1 - x0.length));
   const w = 1 - 1 / theta;
   const dn = (1 - alpha) ** n;

@@ -42,6 +42,47 @@ export interface FittedModel {
    * Absent: the model is cheap enough to fit afresh.
    */
   refit?(y: Float64Array, ctx: FitContext): FittedModel;
+  /**
+   * Fit on a longer history of the same series choosing the structure afresh, as `fit` does,
+   * but leaving out the structures this fit's own search (or the one it was refit from) found
+   * to have no support: the final fit after the backtest windows. Absent: `fit`.
+   */
+  reselect?(y: Float64Array, ctx: FitContext): FittedModel;
+  /**
+   * The point forecast of `forecast(h)` split into additive parts that sum to it step by step
+   * (see ForecastPart). Absent: the whole forecast is level/trend (explainForecast).
+   */
+  explain?(h: number): ForecastPart[];
+}
+
+/**
+ * One additive part of a point forecast, in units, for each step ahead. Keys: `level` (level
+ * and trend), `season:<period>` (a seasonal cycle), `event:<feature id>` (a calendar effect,
+ * multiplicative in the model and converted here to the units it adds on top of the rest).
+ */
+export interface ForecastPart {
+  readonly key: string;
+  readonly values: Float64Array;
+}
+
+export const LEVEL_PART = 'level';
+
+/** The parts of a fitted model's forecast: its own split, or all of it as level/trend. */
+export function explainForecast(fitted: FittedModel, h: number): ForecastPart[] {
+  return fitted.explain ? fitted.explain(h) : [{ key: LEVEL_PART, values: Float64Array.from(fitted.forecast(h).mean) }];
+}
+
+/** Parts with equal keys added together, first appearance order kept. */
+export function mergeParts(parts: readonly ForecastPart[], weight = 1, into: ForecastPart[] = []): ForecastPart[] {
+  for (const p of parts) {
+    let hit = into.find((q) => q.key === p.key);
+    if (!hit) {
+      hit = { key: p.key, values: new Float64Array(p.values.length) };
+      into.push(hit);
+    }
+    for (let i = 0; i < p.values.length; i++) hit.values[i] += weight * p.values[i];
+  }
+  return into;
 }
 
 export interface Model {

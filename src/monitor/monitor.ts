@@ -17,6 +17,8 @@ import { silentEvents, type RunEvents } from '../run/events.js';
 import { realisedAccuracy, type RealisedRow } from './realised.js';
 import { driftReason } from './drift.js';
 import { knownActuals, recordActuals } from './actuals.js';
+import { forecastValueAdded, type FvaReport } from './fva.js';
+import { listOverrides } from '../publish/overrides.js';
 
 export interface Accuracy {
   readonly series: number;
@@ -37,6 +39,8 @@ export interface MonitorReport {
   readonly by_sku: Record<string, Accuracy>;
   readonly by_model_version: Record<string, Accuracy>;
   readonly drifting: { store_id: string; sku: string; run_id: string; model_version: number | null; reason: string }[];
+  /** Forecast value added by planner overrides (monitor/fva.ts). */
+  readonly fva: FvaReport;
 }
 
 function mean(xs: (number | null)[]): number | null {
@@ -123,6 +127,7 @@ export async function runMonitor(cfg: Config, newSales: string, events: RunEvent
       const reason = driftReason(r, cfg.lifecycle);
       return reason ? [{ store_id: r.store_id, sku: r.sku, run_id: r.run_id, model_version: r.model_version, reason }] : [];
     });
+    const fva = await forecastValueAdded(conn, out, touched, await listOverrides(out), 'known_actuals');
     const report: MonitorReport = {
       monitored_at: now.toISOString(),
       input: { path, sha256: fingerprint.sha256, rows: span.rows_accepted, first_date: span.first_date, last_date: span.last_date },
@@ -132,6 +137,7 @@ export async function runMonitor(cfg: Config, newSales: string, events: RunEvent
       by_sku: groupBy(current, (r) => r.sku),
       by_model_version: groupBy(current, (r) => `${r.model} v${r.model_version ?? '-'}`),
       drifting,
+      fva,
     };
     events.stage('record');
     await writeMonitoringFiles(out, report, current, new Map(drifting.map((d) => [seriesKey(d.store_id, d.sku), d.reason])));

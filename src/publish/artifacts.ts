@@ -48,7 +48,15 @@ export const ARTIFACTS = [
   },
   {
     name: 'history.parquet', mediaType: PARQUET, writer: 'src/publish/history.ts', served: true,
-    about: 'the recent cleaned history each forecast was fitted on',
+    about: 'the recent cleaned history each forecast was fitted on: every period with its state (observed, gap, stockout, closed, unobserved)',
+  },
+  {
+    name: 'components.parquet', mediaType: PARQUET, writer: 'src/run/explain-stage.ts', served: true,
+    about: 'every point forecast in additive parts (level/trend, seasonality, each holiday, event and promotion, floor at 0) that sum to it; kind "model" rows: what each combined model contributed, with its weight',
+  },
+  {
+    name: 'backtest.parquet', mediaType: PARQUET, writer: 'src/run/explain-stage.ts', served: true,
+    about: 'the selected forecast of each backtest window per date, beside the actual',
   },
   {
     name: 'events.csv', mediaType: CSV, writer: 'src/calendars/plan.ts', optional: 'calendars.enabled', served: true,
@@ -66,6 +74,11 @@ export const ARTIFACTS = [
     name: 'rejects.csv', mediaType: CSV, writer: 'src/ingest/rejects.ts', served: true,
     about: 'each rejected or corrected input row with the rule, action and reason',
     download: { label: 'Rejected rows' }, textColumns: ['reason', 'store_id', 'sku', 'date', 'units'],
+  },
+  {
+    name: 'exceptions.csv', mediaType: CSV, writer: 'src/run/exceptions.ts', served: true,
+    about: 'series that need a planner, ranked by impact (units × error): drift, bias, a large change against the previous run, fallback, cold start, missed intervals',
+    download: { label: 'Exceptions' }, textColumns: ['store_id', 'sku', 'detail'],
   },
   {
     name: 'manifest.json', mediaType: JSON_TYPE, writer: 'src/publish/manifest.ts', served: true,

@@ -5,8 +5,14 @@ import type { FiscalLabel } from '../calendars/fiscal454.js';
 export const FISCAL_COLUMNS = ['fiscal_year', 'fiscal_period', 'fiscal_week'];
 
 function forecastColumns(levels: readonly number[], fiscal = false): string[] {
-  return ['run_id', 'store_id', 'sku', 'date', 'step', 'forecast', ...levels.map(quantileColumn), 'model', 'model_version', ...(fiscal ? FISCAL_COLUMNS : [])];
+  return ['run_id', 'store_id', 'sku', 'date', 'step', 'forecast', ...levels.map(quantileColumn), 'model', 'model_version', ...(fiscal ? FISCAL_COLUMNS : []), ...OVERRIDE_COLUMNS];
 }
+
+/**
+ * Last in every row: the forecast a planner's override made of the statistical `forecast`
+ * (equal to it where no override applies), and the id of that override (empty: none).
+ */
+export const OVERRIDE_COLUMNS = ['forecast_final', 'override'];
 
 /**
  * Forecast rows, one series at a time, in the order given. `targetDates[s]` is the date of
@@ -21,8 +27,11 @@ export class ForecastCsvWriter extends CsvWriter {
     this.fiscalSuffix = targetDates.map((_, s) => (fiscal ? `,${fiscal[s].year},${fiscal[s].period},${fiscal[s].week}` : ''));
   }
 
-  /** `version`: the series' model version in the registry (null: none, e.g. a fallback). */
-  addSeries(store: string, sku: string, model: string, point: ArrayLike<number>, quantiles: readonly ArrayLike<number>[], version: number | null): void {
+  /**
+   * `version`: the series' model version in the registry (null: none, e.g. a fallback).
+   * `overridden`: the final forecast and the override id per step (publish/overrides.ts); absent: the statistical forecast.
+   */
+  addSeries(store: string, sku: string, model: string, point: ArrayLike<number>, quantiles: readonly ArrayLike<number>[], version: number | null, overridden?: { final: ArrayLike<number>; ids: ArrayLike<number> }): void {
     // The last gate before a number reaches an ERP: the engine guarantees finite,
     // non-negative, non-crossing rows, and a bug that breaks that must stop the run.
     assertPublishable(store, sku, point, quantiles);
@@ -31,7 +40,8 @@ export class ForecastCsvWriter extends CsvWriter {
     for (let s = 0; s < this.targetDates.length; s++) {
       let line = `${prefix}${this.targetDates[s]},${s + 1},${formatNumber(point[s])}`;
       for (const q of quantiles) line += ',' + formatNumber(q[s]);
-      this.add(line + suffix + this.fiscalSuffix[s]);
+      const final = overridden && overridden.ids[s] ? `,${formatNumber(overridden.final[s])},${overridden.ids[s]}` : `,${formatNumber(point[s])},`;
+      this.add(line + suffix + this.fiscalSuffix[s] + final);
     }
   }
 }

@@ -12,18 +12,35 @@ export function historyStart(ingested: Ingested): string {
   return isoAddDays(ingested.firstDate, from * ingested.freq.days);
 }
 
+/** What a period of history.parquet was, as the forecast saw it. */
+export const HISTORY_STATES = ['observed', 'gap', 'stockout', 'closed', 'unobserved'] as const;
+
 /**
- * Write the recent, cleaned history of every series (after the quality rules, gaps filled as
- * configured, stock-out periods flagged) to Parquet, so a run folder is self-contained: the
- * API and the planner page show what the forecast was fitted on without the source file.
+ * Write the recent, cleaned history of every series to Parquet, every period from the series'
+ * first (within the window kept) to the data's end, so a run folder is self-contained: the API
+ * and the planner page show what the forecast was fitted on without the source file. `state`
+ * says what each period was: `observed` (a row, its units as cleaned), `gap` (no row: units 0
+ * with `quality.gaps` zero, null with missing), `stockout` (demand not observed; units as
+ * sold), `closed` (the input's `open` was 0), `unobserved` (an outage, a missing store's
+ * latest periods or a rejected outlier, named by `reason`; units null). `stockout` is kept as
+ * a boolean column for readers of earlier runs.
  */
-export async function writeHistory(conn: DuckDBConnection, ingested: Ingested, file: string): Promise<number> {
+export async function writeHistory(conn: DuckDBConnection, ingested: Ingested, file: string, gapsZero = true): Promise<number> {
   const keep = HISTORY_PERIODS[ingested.freq.name];
   const from = Math.max(0, ingested.lastT - keep + 1);
   const step = ingested.freq.days;
   const sql = `
-    SELECT store_id, sku, (DATE ${sqlString(ingested.firstDate)} + (t * ${step})::INTEGER) AS date, u AS units, unobserved AS stockout
-    FROM clean_keyed WHERE t >= ${from} ORDER BY sid, t`;
+    WITH first AS (SELECT sid, min(t) AS t0 FROM clean GROUP BY sid),
+    grid AS (SELECT sid, unnest(range(greatest(t0, ${from}), ${ingested.lastT + 1})) AS t FROM first),
+    spans AS (SELECT sid, t, min(reason) AS reason FROM (SELECT sid, unnest(range(t0, t1 + 1)) AS t, reason FROM unobserved_spans WHERE t1 >= ${from}) GROUP BY ALL),
+    marked AS (
+      SELECT g.sid, g.t, c.u, sp.reason,
+        CASE WHEN sp.reason IS NOT NULL THEN 'unobserved' WHEN c.t IS NULL THEN 'gap' WHEN c.closed THEN 'closed' WHEN c.unobserved THEN 'stockout' ELSE 'observed' END AS state
+      FROM grid g LEFT JOIN clean c ON c.sid = g.sid AND c.t = g.t LEFT JOIN spans sp ON sp.sid = g.sid AND sp.t = g.t)
+    SELECT s.store_id, s.sku, (DATE ${sqlString(ingested.firstDate)} + (m.t * ${step})::INTEGER) AS date,
+      CASE m.state WHEN 'unobserved' THEN NULL WHEN 'gap' THEN ${gapsZero ? '0' : 'NULL'} ELSE m.u END::DOUBLE AS units,
+      m.state = 'stockout' AS stockout, m.state, m.reason
+    FROM marked m JOIN series s USING (sid) ORDER BY m.sid, m.t`;
   await conn.run(`COPY (${sql}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`);
   const r = await conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(file)})`);
   return r.getRowObjectsJS()[0].n as number;

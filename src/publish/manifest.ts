@@ -52,7 +52,8 @@ const FutureSummary = z.object({
 
 export const RunManifest = z.object({
   run_id: z.string().regex(RUN_ID),
-  kind: z.enum(['run', 'retrain']),
+  /** `overrides`: the run `base` republished with planner overrides applied (`shelfcast overrides apply`). */
+  kind: z.enum(['run', 'retrain', 'overrides']),
   started_at: z.iso.datetime(),
   finished_at: z.iso.datetime(),
   duration_s: z.number().min(0),
@@ -107,6 +108,15 @@ export const RunManifest = z.object({
   }),
   fallbacks: z.array(z.object({ store_id: z.string(), sku: z.string(), model: z.string(), reason: z.string() })),
   warnings: z.array(z.string()),
+  /** The planner overrides the forecasts carry in forecast_final (publish/overrides.ts); absent in runs before them. */
+  overrides: z.object({
+    /** With kind `overrides`: the run whose statistical forecasts were republished. */
+    base_run: z.string().regex(RUN_ID).nullable(),
+    active: Count,
+    /** Overrides that set at least one forecast row, and the rows they set. */
+    applied: Count,
+    rows: Count,
+  }).optional(),
   threads: Count,
   stage_seconds: z.record(z.string(), z.number()),
 });

@@ -12,7 +12,7 @@ import { FISCAL_COLUMNS } from './forecast-csv.js';
 export async function forecastCsvToParquet(conn: DuckDBConnection, csv: string, parquet: string, levels: readonly number[], fiscal = false): Promise<void> {
   const numeric = ['forecast', ...levels.map(quantileColumn)].map((c) => `'${c}': 'DOUBLE'`).join(', ');
   const fiscalCols = fiscal ? `, ${FISCAL_COLUMNS.map((c) => `'${c}': 'INTEGER'`).join(', ')}` : '';
-  const columns = `{'run_id': 'VARCHAR', 'store_id': 'VARCHAR', 'sku': 'VARCHAR', 'date': 'DATE', 'step': 'INTEGER', ${numeric}, 'model': 'VARCHAR', 'model_version': 'INTEGER'${fiscalCols}}`;
+  const columns = `{'run_id': 'VARCHAR', 'store_id': 'VARCHAR', 'sku': 'VARCHAR', 'date': 'DATE', 'step': 'INTEGER', ${numeric}, 'model': 'VARCHAR', 'model_version': 'INTEGER'${fiscalCols}, 'forecast_final': 'DOUBLE', 'override': 'INTEGER'}`;
   await conn.run(`COPY (SELECT * FROM ${readPublishedCsv(csv, textColumns('forecasts.csv'), `columns = ${columns}`)})
     TO ${sqlString(parquet)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`);
 }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { type ArtifactName, MANIFEST } from './artifacts.js';
 import { latestRunId, runDir, runsDir } from './atomic.js';
@@ -72,6 +72,17 @@ export class RunStore {
     if (!found) return null;
     const listed = manifest.files[name];
     return { name, path: found.path, bytes: found.bytes, mtimeMs: found.mtimeMs, sha256: listed && listed.bytes === found.bytes ? listed.sha256 : null };
+  }
+
+  /** What the last `shelfcast monitor` found (OUT/monitoring.json, monitor/monitor.ts), or null before the first. */
+  monitoring(): unknown {
+    const found = this.safePath(join(this.root, 'monitoring.json'));
+    if (!found) return null;
+    try {
+      return JSON.parse(readFileSync(found.path, 'utf8')) as unknown;
+    } catch {
+      return null;
+    }
   }
 
   /** The real path of a regular file if it exists and lies inside OUT, else null. */

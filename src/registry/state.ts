@@ -225,7 +225,8 @@ export async function latestCalibration(conn: DuckDBConnection, levels: readonly
 
 export interface RunRecord {
   readonly run_id: string;
-  readonly kind: 'run' | 'retrain';
+  /** `overrides`: a run that republished the latest one with planner overrides applied (run/overrides-run.ts). */
+  readonly kind: 'run' | 'retrain' | 'overrides';
   readonly started_at: string;
   readonly finished_at: string;
   readonly input_path: string;

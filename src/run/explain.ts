@@ -22,6 +22,8 @@ export interface Explanation {
   readonly live: { version: number; pinned: boolean; pinned_at: string | null } | null;
   readonly events: { date: string; name: string; kind: string }[];
   readonly input: { readonly file: string; readonly unchanged: boolean; readonly rowLabel: string; readonly rows: Record<string, unknown>[] };
+  /** The forecast in parts that add up to it, and each combined model's weighted forecast (components.parquet; empty for runs before it). */
+  readonly components: { name: string; kind: string; units: number; weight: number | null }[];
 }
 
 export async function explainForecast(cfg: Config, store: string, sku: string, date: string, run = 'latest'): Promise<Explanation> {
@@ -41,6 +43,10 @@ export async function explainForecast(cfg: Config, store: string, sku: string, d
     const events = existsSync(artifactPath(dir, 'events.csv'))
       ? await queryRows<{ date: string; name: string; kind: string }>(conn, `SELECT strftime(date::DATE, '%Y-%m-%d') AS date, name, kind FROM ${readPublishedCsv(artifactPath(dir, 'events.csv'), textColumns('events.csv'))}
           WHERE store_id = ${sqlString(store)} AND date::DATE BETWEEN DATE ${sqlString(isoAddDays(date, -window))} AND DATE ${sqlString(isoAddDays(date, window))} ORDER BY date`)
+      : [];
+    const components = existsSync(artifactPath(dir, 'components.parquet'))
+      ? await queryRows<{ name: string; kind: string; units: number; weight: number | null }>(conn, `SELECT component AS name, kind, units, weight FROM read_parquet(${sqlString(artifactPath(dir, 'components.parquet'))})
+          WHERE store_id = ${sqlString(store)} AND sku = ${sqlString(sku)} AND date = DATE ${sqlString(date)} ORDER BY kind = 'model', weight DESC NULLS FIRST, abs(units) DESC`)
       : [];
     const versionNo = Number(forecast[0].model_version);
     const registered = existsSync(join(out, STATE_FILE))
@@ -67,6 +73,7 @@ export async function explainForecast(cfg: Config, store: string, sku: string, d
       live: registered?.live ?? null,
       events,
       input: { file: inputPath, unchanged, rowLabel, rows },
+      components,
     };
   } finally {
     conn.closeSync();
@@ -91,6 +98,15 @@ export function formatExplanation(e: Explanation, maxRows = 20): string {
   if (e.live && e.live.version !== (f.model_version === null ? null : Number(f.model_version))) {
     lines.push(`live now: version ${e.live.version}${e.live.pinned ? ` (pinned ${e.live.pinned_at})` : ''}; the next run forecasts with it`);
   } else if (e.live?.pinned) lines.push(`live now: this version, pinned ${e.live.pinned_at}`);
+  const parts = e.components.filter((c) => c.kind !== 'model');
+  const total = Number(f.forecast);
+  const share = (u: number): string => (total > 0 ? ` (${((100 * u) / total).toFixed(1)}%)` : '');
+  if (parts.length) {
+    lines.push(`why ${f.forecast}: ${parts.map((c) => `${c.name} ${c.units >= 0 && c !== parts[0] ? '+' : ''}${c.units}${share(c.units)}`).join(', ')}`);
+    const models = e.components.filter((c) => c.kind === 'model');
+    if (models.length > 1) lines.push(`  combination: ${models.map((c) => `${c.name} ${(100 * (c.weight ?? 0)).toFixed(1)}% → ${c.units}`).join(', ')}`);
+  }
+  if (f.override !== null && f.override !== undefined) lines.push(`override #${f.override}: final ${f.forecast_final} (statistical ${f.forecast}); shelfcast overrides list shows who and why`);
   lines.push(e.events.length ? `calendar: ${e.events.map((x) => `${x.date} ${x.name} (${x.kind})`).join('; ')}` : 'calendar: no holiday or event near this date');
   const n = e.input.rows.length;
   lines.push(`input ${e.input.file}${e.input.unchanged ? '' : ' (CHANGED since the run: rows below are from the file as it is now)'}: ${n} rows for this series`);

@@ -1,10 +1,12 @@
+import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../config/schema.js';
 import { configHash } from '../config/load.js';
 import { UserError } from '../errors.js';
 import { calibrationFromJson, type CalibrationBuilder } from '../backtest/conformal.js';
 import { fiscalAggregate, forecastCsvToParquet } from '../publish/parquet.js';
-import { describeFiles, writeManifest } from '../publish/manifest.js';
+import { describeFiles, readManifest, writeManifest } from '../publish/manifest.js';
+import { logApplied, OverrideBook } from '../publish/overrides.js';
 import { promote, runDir, switchLatest } from '../publish/atomic.js';
 import { artifactPath } from '../publish/artifacts.js';
 import { publishedSettings } from '../publish/published-paths.js';
@@ -15,6 +17,8 @@ import { inSeriesOrder, writeForecastFiles } from './publish-stage.js';
 import { faultPoint } from './fault.js';
 import { pruneAfterPublish } from './retention.js';
 import type { RunKind, RunPlan } from './run-plan.js';
+import { ComponentNames, writeBacktestWindows, writeComponents } from './explain-stage.js';
+import { writeExceptions, type PreviousRun } from './exceptions.js';
 
 export interface RunSummary {
   readonly runId: string;
@@ -64,16 +68,26 @@ export async function finishRun(ctx: FinishContext, plan: RunPlan, results: read
   const stored = plan.storedCalibration ? calibrationFromJson(plan.storedCalibration, cfg.quantiles, plan.task.horizon) : null;
   const calibration = stored ?? fresh;
   const series = inSeriesOrder(results);
-  const written = await writeForecastFiles(staging, plan, series, calibration);
+  const book = new OverrideBook(plan.overrides);
+  const written = await writeForecastFiles(staging, plan, series, calibration, book);
   const fiscal = cfg.calendars.fiscal === 'nrf-454';
   await forecastCsvToParquet(conn, artifactPath(staging, 'forecasts.csv'), artifactPath(staging, 'forecasts.parquet'), cfg.quantiles, fiscal);
   if (fiscal) await fiscalAggregate(conn, artifactPath(staging, 'forecasts.csv'), artifactPath(staging, 'forecasts-fiscal.csv'));
   const { report } = plan;
+  const step = report.frequency.days;
+  const componentRows = await writeComponents(conn, staging, plan.ledger, plan.dates, series, new ComponentNames(step, plan.components.features, plan.components.eventKinds));
+  const previous = previousRun(out, plan.runId);
+  const previousWindows = previous && previous.manifest.files['backtest.parquet'] ? artifactPath(previous.dir, 'backtest.parquet') : null;
+  const backtestRows = await writeBacktestWindows(conn, staging, plan.ledger, report.last_date, step, plan.task.horizon, plan.task.windows, series, previousWindows);
+  const exceptionRows = await writeExceptions(conn, staging, report.last_date, step, plan.task.horizon, previous, new Map(Object.entries(plan.drift)), (k) => k.split('\u0001') as [string, string]);
   const files = await describeFiles(staging, {
     'forecasts.csv': written.rows,
     'forecasts.parquet': written.rows,
     'series.csv': written.seriesRows,
     'history.parquet': plan.preparedRows.history,
+    'components.parquet': componentRows,
+    'backtest.parquet': backtestRows,
+    'exceptions.csv': exceptionRows,
     ...(plan.preparedRows.events !== null ? { 'events.csv': plan.preparedRows.events } : {}),
     ...(fiscal ? { 'forecasts-fiscal.csv': null } : {}),
     'quality.json': null,
@@ -106,6 +120,7 @@ export async function finishRun(ctx: FinishContext, plan: RunPlan, results: read
     backtest: { windows: plan.task.windows, metric: plan.task.metric, combine: plan.task.combine, selected: summarizeBacktest(series), calibration_errors: calibration.samples },
     fallbacks: written.fallbacks,
     warnings: [...plan.warnings],
+    overrides: { base_run: null, active: book.size, applied: book.applied.size, rows: [...book.applied.values()].reduce((a, b) => a + b, 0) },
     threads: ctx.threads,
     stage_seconds: ctx.stages(),
   });
@@ -128,6 +143,7 @@ export async function finishRun(ctx: FinishContext, plan: RunPlan, results: read
       calendars: plan.calendars, series: report.series, retrained: written.newVersions.length, reused: counts.reused, pinned: counts.pinned, dir,
     });
     await setPublishedRun(db, plan.runId);
+    if (book.applied.size) await logApplied(db, plan.runId, book.applied, done, plan.kind);
   })).catch((e: unknown) => {
     throw e instanceof StateBusy ? new UserError(`${e.message}; nothing published`) : e;
   });
@@ -144,6 +160,12 @@ export async function finishRun(ctx: FinishContext, plan: RunPlan, results: read
     runId: plan.runId, kind: plan.kind, dir, series: report.series, rows: written.rows, rowsRejected: report.rows_rejected, seriesPerModel: sortKeys(written.perModel),
     decisions: counts, fallbacks: written.fallbacks.length, warnings: plan.warnings, calendars: plan.calendarSummary, seconds: (Date.now() - started) / 1000,
   };
+}
+
+/** The run `latest` points at, unless it is this run (a rerun): what exceptions compare against. */
+function previousRun(out: string, runId: string): PreviousRun | null {
+  const m = readManifest(join(out, 'latest'));
+  return m && m.run_id !== runId ? { dir: runDir(out, m.run_id), manifest: m } : null;
 }
 
 function countDecisions(plan: RunPlan): Record<string, number> {

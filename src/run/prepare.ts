@@ -25,6 +25,8 @@ import { calendarStage, closureStage, futureStage } from './calendar-stage.js';
 import { failUnusable, keepFailed } from './failed.js';
 import { makeLedger, type RunKind, type RunPlan } from './run-plan.js';
 import { seriesBatches, type TaggedBatch } from './forecast-stage.js';
+import { activeOverrides, OverrideBook } from '../publish/overrides.js';
+import { eventKindsOf } from './explain-stage.js';
 
 export interface Prepared {
   readonly plan: RunPlan;
@@ -70,7 +72,7 @@ export async function prepareRun(ctx: PrepareContext): Promise<Prepared> {
     // A nightly run checks only what the feed changed since the stored history; a delta feed always adds to it.
     openIngest(conn, cfg, todayIso(now), source, { out, incremental: ctx.fullIngest !== true && (kind === 'run' || cfg.input.feed === 'delta'), info: ctx.info }).catch((e: unknown) => failUnusable(e, conn, out, source.path, cfg)),
     source.fingerprint(),
-    withState(out, async (db) => ({ live: await liveVersions(db), drift: await driftFlags(db), pins: await pinnedSeries(db), registered: await registeredRunCount(db) })),
+    withState(out, async (db) => ({ live: await liveVersions(db), drift: await driftFlags(db), pins: await pinnedSeries(db), registered: await registeredRunCount(db), overrides: await activeOverrides(db, todayIso(now)) })),
   ]);
   assertStateNotLost(out, state.registered, ctx.newState);
   const { report, freq } = ingested;
@@ -97,6 +99,8 @@ export async function prepareRun(ctx: PrepareContext): Promise<Prepared> {
   // The same data, settings, code and registered versions make the same run, byte for byte.
   const lineage = createHash('sha256').update(kind);
   reuse.decisions.forEach((d, sid) => lineage.update(`${d}:${state.live.get(seriesKey(keys.store[sid], keys.sku[sid]))?.version ?? 0};`));
+  // Planner overrides change the published forecast_final, so they are part of the run's identity.
+  if (state.overrides.length) lineage.update(`overrides:${new OverrideBook(state.overrides).fingerprint()}`);
   const runId = makeRunId(report.last_date, fingerprint.sha256, cfg, code, lineage.digest('hex'));
   const staging = ctx.stagingFor(runId);
   writeJson(artifactPath(staging, 'quality.json'), report);
@@ -107,7 +111,7 @@ export async function prepareRun(ctx: PrepareContext): Promise<Prepared> {
   const calendar = await calendarStage(conn, cfg, ingested, keys, task, storedPriors, future);
   const closures = await closureStage(conn, cfg, ingested, keys, task, calendar, future);
   const dates = targetDates(report.last_date, freq.days, task.horizon);
-  const history = await writeHistory(conn, ingested, artifactPath(staging, 'history.parquet'));
+  const history = await writeHistory(conn, ingested, artifactPath(staging, 'history.parquet'), cfg.quality.gaps === 'zero');
   const events = calendar ? await calendar.writeEvents(artifactPath(staging, 'events.csv'), keys, historyStart(ingested), dates[dates.length - 1]) : null;
   const locations = calendar ? calendar.storeCalendars(keys.store) : [];
   const { server: _server, ...settings } = cfg;
@@ -126,6 +130,9 @@ export async function prepareRun(ctx: PrepareContext): Promise<Prepared> {
     dates,
     ledger: makeLedger(keys, reuse, state.live, (store) => closures.ruleOf(store)),
     pins: state.pins,
+    drift: Object.fromEntries(state.drift),
+    overrides: state.overrides,
+    components: { features: calendar?.featureNames() ?? [], eventKinds: calendar ? eventKindsOf(calendar, keys.store) : {} },
     storedCalibration: stored ? calibrationToJson(stored) : null,
     priors: !stored && calendar ? calendar.priorRows() : null,
     calendars: calendar ? { locations, features: calendar.featureNames().length, default_location: { country: cfg.calendars.country, region: cfg.calendars.region ?? null }, files: calendar.versions(), pooled_effects: storedPriors ? 'from the last retrain' : 'estimated by this run' } : null,

@@ -7,6 +7,7 @@ import { artifactPath } from '../publish/artifacts.js';
 import type { NewVersion } from '../registry/state.js';
 import { calibrationUnit, type PlacedResult } from './forecast-stage.js';
 import type { RunPlan } from './run-plan.js';
+import type { OverrideBook } from '../publish/overrides.js';
 
 export interface WrittenForecasts {
   readonly rows: number;
@@ -39,7 +40,7 @@ const FLUSH_EVERY = 200;
  * Write forecasts.csv and series.csv in series order: calibrated quantiles, the model and
  * its version for every series, and the new versions to register.
  */
-export async function writeForecastFiles(staging: string, plan: RunPlan, series: Iterable<SeriesResult>, calibration: Calibration): Promise<WrittenForecasts> {
+export async function writeForecastFiles(staging: string, plan: RunPlan, series: Iterable<SeriesResult>, calibration: Calibration, overrides?: OverrideBook): Promise<WrittenForecasts> {
   const cfg = plan.config;
   const fiscal = cfg.calendars.fiscal === 'nrf-454' ? plan.dates.map(fiscalLabel) : null;
   const writer = new ForecastCsvWriter(artifactPath(staging, 'forecasts.csv'), plan.runId, cfg.quantiles, plan.dates, fiscal);
@@ -72,7 +73,7 @@ export async function writeForecastFiles(staging: string, plan: RunPlan, series:
     }
     const point = result.point.subarray(i * h, (i + 1) * h);
     const qs = seriesQuantiles(calibration, cls, point, result.sd.subarray(i * h, (i + 1) * h), calibrationUnit(result, i, h), result.closed.subarray(i * h, (i + 1) * h));
-    writer.addSeries(store, sku, label, point, qs, version);
+    writer.addSeries(store, sku, label, point, qs, version, overrides?.size ? overrides.apply(store, sku, plan.dates, point) : undefined);
     const btMase = reused && prev ? prev.backtest_mase ?? NaN : score(sc, 'mase');
     const btRmsse = reused && prev ? prev.backtest_rmsse ?? NaN : score(sc, 'rmsse');
     const btBias = reused && prev ? prev.backtest_bias ?? NaN : score(sc, 'bias');

@@ -9,6 +9,8 @@ import { seriesKey, type LiveVersion } from '../registry/state.js';
 import type { PriorRow } from '../calendars/plan.js';
 import type { RunManifest } from '../publish/manifest.js';
 import type { SeriesKeys } from '../ingest/series-reader.js';
+import type { Override } from '../publish/overrides.js';
+import type { EventKind } from '../calendars/catalog.js';
 
 export type RunKind = 'run' | 'retrain';
 
@@ -70,6 +72,12 @@ export interface RunPlan {
   readonly dates: readonly string[];
   readonly ledger: SeriesLedger;
   readonly pins: RunManifest['model_versions']['pins'];
+  /** Series flagged as drifting, by seriesKey: the reason (what exceptions.csv reports). */
+  readonly drift: Readonly<Record<string, string>>;
+  /** The planners' overrides active for this run, oldest first. */
+  readonly overrides: readonly Override[];
+  /** What names the parts in components.parquet: the calendar features, and each event's kind by name. */
+  readonly components: { readonly features: readonly string[]; readonly eventKinds: Readonly<Record<string, EventKind>> };
   /** The registered calibration a nightly run keeps (JSON of calibrationToJson), or null: this run calibrates. */
   readonly storedCalibration: string | null;
   /** Pooled calendar effects this run estimated, to register with its calibration (null: kept from the last retrain, or no calendars). */

@@ -18,6 +18,8 @@ export interface ApiToken {
   readonly digest: Buffer;
   /** Route prefixes this token may use; null: all. */
   readonly routes: readonly string[] | null;
+  /** Whether it may change state (POST, DELETE: planner overrides), not only read. */
+  readonly write: boolean;
 }
 
 const digest = (token: string): Buffer => createHash('sha256').update(token).digest();
@@ -27,12 +29,13 @@ export function resolveTokens(configured: ServerConfig['tokens'], env: NodeJS.Pr
     const value = t.token ?? env[t.env ?? ''];
     if (value === undefined || value === '') throw new UserError(`server.tokens "${t.name}": environment variable ${t.env} is not set`);
     if (value.length < MIN_TOKEN_LENGTH) throw new UserError(`server.tokens "${t.name}": the token must be at least ${MIN_TOKEN_LENGTH} characters`);
-    return { name: t.name, digest: digest(value), routes: t.routes ?? null };
+    return { name: t.name, digest: digest(value), routes: t.routes ?? null, write: (t.scopes ?? ['read']).includes('write') };
   });
   const fromEnv = env[TOKEN_ENV];
   if (fromEnv !== undefined && fromEnv !== '') {
     if (fromEnv.length < MIN_TOKEN_LENGTH) throw new UserError(`${TOKEN_ENV} must be at least ${MIN_TOKEN_LENGTH} characters`);
-    tokens.push({ name: TOKEN_ENV, digest: digest(fromEnv), routes: null });
+    // The one token of a server without a config: its operator's, for every route and scope.
+    tokens.push({ name: TOKEN_ENV, digest: digest(fromEnv), routes: null, write: true });
   }
   return tokens;
 }
@@ -50,8 +53,11 @@ function allows(routes: readonly string[] | null, path: string): boolean {
   });
 }
 
-/** The name of the token that may use `path`; throws 401 (no or unknown token) or 403 (not this route). */
-export function authorize(tokens: readonly ApiToken[], authorization: string | undefined, path: string): string {
+/** Methods that only read. Anything else (POST, DELETE) needs a token with the `write` scope. */
+export const isReadMethod = (method: string): boolean => method === 'GET' || method === 'HEAD';
+
+/** The name of the token that may use `path` with `method`; throws 401 (no or unknown token) or 403 (not this route, or a write without the write scope). */
+export function authorize(tokens: readonly ApiToken[], authorization: string | undefined, path: string, method = 'GET'): string {
   const challenge = { 'WWW-Authenticate': 'Bearer realm="shelfcast"' };
   const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
   if (!m) throw new HttpError(401, 'send a token: Authorization: Bearer <token>', challenge);
@@ -59,6 +65,7 @@ export function authorize(tokens: readonly ApiToken[], authorization: string | u
   const token = tokens.find((t) => timingSafeEqual(t.digest, presented));
   if (!token) throw new HttpError(401, 'unknown token', challenge);
   if (!allows(token.routes, path)) throw new HttpError(403, `token "${token.name}" may not use ${path}`);
+  if (!isReadMethod(method) && !token.write) throw new HttpError(403, `token "${token.name}" is read-only: ${method} ${path} needs a token with the "write" scope (server.tokens[].scopes)`);
   return token.name;
 }
 

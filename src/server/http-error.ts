@@ -5,7 +5,7 @@
 export class HttpError extends Error {
   override readonly name = 'HttpError';
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 415 | 503,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {

@@ -49,6 +49,9 @@ export const ForecastQuery = z
 export const SeriesSearchQuery = z.strictObject({
   q: z.string().max(100).optional().describe('text contained in the store id or SKU (case-insensitive); omitted: all'),
   limit: z.coerce.number().int().min(1).max(1000).default(50).describe('series to return'),
+  sort: z.enum(['series', 'mase', 'volume', 'bias', 'impact', 'class']).default('series').describe('order: store and SKU, or largest backtest MASE, forecast volume, absolute backtest bias or exception impact first, or by demand class'),
+  class: z.enum(['smooth', 'erratic', 'intermittent', 'lumpy']).optional().describe('only series of this demand class'),
+  flag: z.enum(['any', 'drift', 'bias', 'change', 'fallback', 'cold_start', 'interval_miss']).optional().describe('only series the run lists in exceptions.csv for this reason (any: for any)'),
 });
 
 export const SeriesDetailQuery = z.strictObject({

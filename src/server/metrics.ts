@@ -1,68 +1,59 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RunManifest as Manifest } from '../publish/manifest.js';
 
 /**
- * Prometheus text exposition (format 0.0.4): what the runs did, read from their manifests on
- * every scrape, and what the server has answered since it started.
+ * The server's Prometheus metrics (prom-client, one registry per server): what the published
+ * runs did, read from their manifests on every scrape, what the server has answered since it
+ * started, and the process's own memory, CPU and event-loop figures.
  */
-
-const escapeLabel = (v: string) => v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
-const labels = (l: Record<string, string>) => `{${Object.entries(l).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
-
-class Family {
-  readonly samples: string[] = [];
-  constructor(readonly name: string, readonly type: 'gauge' | 'counter', readonly help: string) {}
-  add(value: number, l: Record<string, string> = {}): this {
-    this.samples.push(`${this.name}${Object.keys(l).length ? labels(l) : ''} ${value}`);
-    return this;
-  }
-  render(): string {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`, ...this.samples].join('\n');
-  }
-}
-
-/** Requests answered, by method, route pattern and status, and the time spent on them. */
 export class RequestMetrics {
-  private readonly counts = new Map<string, { labels: Record<string, string>; n: number; seconds: number }>();
+  private readonly registry = new Registry();
+  private readonly requests = new Counter({ name: 'shelfcast_http_requests_total', help: 'HTTP requests answered, by method, route and status.', labelNames: ['method', 'route', 'status'], registers: [this.registry] });
+  private readonly seconds = new Counter({ name: 'shelfcast_http_request_seconds_total', help: 'Seconds spent answering HTTP requests, by method, route and status.', labelNames: ['method', 'route', 'status'], registers: [this.registry] });
+  private readonly runs = this.gauge('shelfcast_runs', 'Runs published in the output folder.', []);
+  private readonly latest = {
+    info: this.gauge('shelfcast_latest_run_info', 'The latest run and the code that made it.', ['run_id', 'code_version']),
+    finished: this.gauge('shelfcast_latest_run_finished_timestamp_seconds', 'When the latest run finished (Unix time).'),
+    duration: this.gauge('shelfcast_latest_run_duration_seconds', 'Wall-clock seconds of the latest run.'),
+    stages: this.gauge('shelfcast_latest_run_stage_seconds', 'Seconds per stage of the latest run.', ['run_id', 'stage']),
+    series: this.gauge('shelfcast_latest_run_series', 'Series forecast by the latest run.'),
+    rows: this.gauge('shelfcast_latest_run_forecast_rows', 'Forecast rows published by the latest run.'),
+    rejected: this.gauge('shelfcast_latest_run_rejected_rows', 'Input rows the latest run rejected.'),
+  };
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
 
   record(method: string, route: string, status: number, seconds: number): void {
     const l = { method, route, status: String(status) };
-    const k = JSON.stringify(l);
-    const entry = this.counts.get(k) ?? { labels: l, n: 0, seconds: 0 };
-    entry.n += 1;
-    entry.seconds += seconds;
-    this.counts.set(k, entry);
+    this.requests.inc(l);
+    this.seconds.inc(l, seconds);
   }
 
-  families(): Family[] {
-    const total = new Family('shelfcast_http_requests_total', 'counter', 'HTTP requests answered, by method, route and status.');
-    const secs = new Family('shelfcast_http_request_seconds_total', 'counter', 'Seconds spent answering HTTP requests, by method, route and status.');
-    for (const e of this.counts.values()) {
-      total.add(e.n, e.labels);
-      secs.add(Number(e.seconds.toFixed(6)), e.labels);
+  /** The exposition text, with the run gauges set from the manifests as they are now. */
+  async render(runs: readonly Manifest[], latest: Manifest | null): Promise<string> {
+    this.runs.set(runs.length);
+    // A run that is no longer latest must not linger as a stale labelled sample.
+    for (const g of Object.values(this.latest)) g.reset();
+    if (latest) {
+      const l = { run_id: latest.run_id };
+      this.latest.info.set({ ...l, code_version: latest.code_version }, 1);
+      this.latest.finished.set(l, Date.parse(latest.finished_at) / 1000);
+      this.latest.duration.set(l, latest.duration_s);
+      for (const [stage, s] of Object.entries(latest.stage_seconds ?? {})) this.latest.stages.set({ ...l, stage }, s);
+      this.latest.series.set(l, latest.data.series);
+      this.latest.rows.set(l, latest.rows.forecasts);
+      this.latest.rejected.set(l, latest.rows.rejected);
     }
-    return [total, secs];
+    return this.registry.metrics();
   }
-}
 
-/** Gauges describing the published runs and the one `latest` points at. */
-function runFamilies(runs: readonly Manifest[], latest: Manifest | null): Family[] {
-  const count = new Family('shelfcast_runs', 'gauge', 'Runs published in the output folder.').add(runs.length);
-  if (!latest) return [count];
-  const l = { run_id: latest.run_id };
-  const stages = new Family('shelfcast_latest_run_stage_seconds', 'gauge', 'Seconds per stage of the latest run.');
-  for (const [stage, s] of Object.entries(latest.stage_seconds ?? {})) stages.add(s, { ...l, stage });
-  return [
-    count,
-    new Family('shelfcast_latest_run_info', 'gauge', 'The latest run and the code that made it.').add(1, { ...l, code_version: latest.code_version }),
-    new Family('shelfcast_latest_run_finished_timestamp_seconds', 'gauge', 'When the latest run finished (Unix time).').add(Date.parse(latest.finished_at) / 1000, l),
-    new Family('shelfcast_latest_run_duration_seconds', 'gauge', 'Wall-clock seconds of the latest run.').add(latest.duration_s, l),
-    stages,
-    new Family('shelfcast_latest_run_series', 'gauge', 'Series forecast by the latest run.').add(latest.data.series, l),
-    new Family('shelfcast_latest_run_forecast_rows', 'gauge', 'Forecast rows published by the latest run.').add(latest.rows.forecasts, l),
-    new Family('shelfcast_latest_run_rejected_rows', 'gauge', 'Input rows the latest run rejected.').add(latest.rows.rejected, l),
-  ];
-}
-
-export function renderMetrics(runs: readonly Manifest[], latest: Manifest | null, requests: RequestMetrics): string {
-  return [...runFamilies(runs, latest), ...requests.families()].map((f) => f.render()).join('\n') + '\n';
+  private gauge(name: string, help: string, labelNames: string[] = ['run_id']): Gauge {
+    return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
 }

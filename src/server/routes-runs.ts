@@ -29,6 +29,7 @@ function runSummary(m: RunManifest, latest: string | null) {
     rejected_rows: m.rows.rejected,
     backtest_metric: m.backtest.metric,
     backtest_mase: m.backtest.selected?.mase ?? null,
+    overrides: m.overrides ?? null,
   };
 }
 
@@ -82,7 +83,8 @@ export function runRoutes(app: Hono, { store, db }: ServerDeps): void {
   app.get('/runs/:id/series', async (c) => {
     const id = runId(c);
     const q = parseQuery(c, SeriesSearchQuery);
-    const found = await searchSeries(db, runArtifact(store, id, 'series.csv').path, q.q, q.limit);
+    const files = { series: runArtifact(store, id, 'series.csv').path, forecasts: runArtifact(store, id, 'forecasts.parquet').path, exceptions: store.artifact(id, 'exceptions.csv')?.path ?? null };
+    const found = await searchSeries(db, files, q.q, q.limit, { sort: q.sort, cls: q.class, flag: q.flag });
     return jsonResponse(c, { run_id: id, ...found });
   });
 

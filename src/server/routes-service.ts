@@ -2,7 +2,6 @@ import type { Hono } from 'hono';
 import type { ServerDeps } from './deps.js';
 import { HttpError } from './http-error.js';
 import { NoQuery, parseQuery } from './inputs.js';
-import { renderMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { jsonResponse, textResponse } from './responses.js';
 
@@ -16,13 +15,13 @@ export function serviceRoutes(app: Hono, { store, requests, assets }: ServerDeps
     return c.json({ status: 'ok', runs: store.list().length, latest: store.latestId() });
   });
 
-  app.get('/metrics', (c) => {
+  app.get('/metrics', async (c) => {
     parseQuery(c, NoQuery);
     const runs = store.list();
     const latestId = store.latestId();
     const latest = runs.find((m) => m.run_id === latestId) ?? null;
     c.header('Cache-Control', 'no-store');
-    return c.body(renderMetrics(runs, latest, requests), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+    return c.body(await requests.render(runs, latest), 200, { 'Content-Type': requests.contentType });
   });
 
   app.get('/openapi.json', (c) => jsonResponse(c, openapi));

@@ -19,6 +19,40 @@ export interface SeriesSummary {
   readonly demand_class: string;
   readonly model: string;
   readonly backtest_mase: number | null;
+  readonly backtest_bias: number | null;
+  /** Units forecast over the horizon. */
+  readonly volume: number | null;
+  /** Reasons the run lists the series in exceptions.csv (drift, bias, …), most impact first. */
+  readonly exceptions: string[];
+  /** The largest impact among them (units × error), 0 when none. */
+  readonly impact: number;
+}
+
+/** How the series list can be sorted: by store and SKU, or by a score, largest first. */
+export const SERIES_SORTS = ['series', 'mase', 'volume', 'bias', 'impact', 'class'] as const;
+
+export interface SeriesListOptions {
+  readonly sort?: (typeof SERIES_SORTS)[number];
+  /** Only series of this demand class. */
+  readonly cls?: string;
+  /** Only series listed with this exception reason (`any`: with any). */
+  readonly flag?: string;
+}
+
+const SORT_SQL: Record<(typeof SERIES_SORTS)[number], string> = {
+  series: 'store_id, sku',
+  mase: 'backtest_mase DESC NULLS LAST, store_id, sku',
+  volume: 'volume DESC NULLS LAST, store_id, sku',
+  bias: 'abs(backtest_bias) DESC NULLS LAST, store_id, sku',
+  impact: 'impact DESC, store_id, sku',
+  class: 'demand_class, store_id, sku',
+};
+
+export interface SeriesListFiles {
+  readonly series: string;
+  readonly forecasts: string;
+  /** exceptions.csv, published by runs since the workbench. */
+  readonly exceptions: string | null;
 }
 
 export interface SeriesSearch {
@@ -26,15 +60,26 @@ export interface SeriesSearch {
   readonly series: SeriesSummary[];
 }
 
-/** Series whose "store sku" contains every word of `q` (case-insensitive), in store/SKU order. */
-export async function searchSeries(db: QueryEngine, file: string, q: string | undefined, limit: number): Promise<SeriesSearch> {
+/** Series whose "store sku" contains every word of `q` (case-insensitive), filtered and sorted as asked (store/SKU order by default). */
+export async function searchSeries(db: QueryEngine, files: SeriesListFiles, q: string | undefined, limit: number, opts: SeriesListOptions = {}): Promise<SeriesSearch> {
   const words = (q ?? '').toLowerCase().split(/\s+/).filter(Boolean);
   const params: Record<string, string | number> = { limit };
   words.forEach((w, i) => (params[`w${i}`] = w));
   const where = words.map((_w, i) => `contains(lower(store_id || ' ' || sku), $w${i})`);
-  const sql = `SELECT store_id, sku, demand_class, model, TRY_CAST(backtest_mase AS DOUBLE) AS backtest_mase, count(*) OVER () AS matches
-    FROM ${seriesCsv(file)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-    ORDER BY store_id, sku LIMIT CAST($limit AS BIGINT)`;
+  if (opts.cls !== undefined) { where.push('demand_class = $cls'); params.cls = opts.cls; }
+  if (opts.flag === 'any') where.push('len(exceptions) > 0');
+  else if (opts.flag !== undefined) { where.push('list_contains(exceptions, $flag)'); params.flag = opts.flag; }
+  const exceptions = files.exceptions
+    ? `(SELECT store_id, sku, list(reason ORDER BY rank) AS exceptions, max(TRY_CAST(impact AS DOUBLE)) AS impact FROM ${readPublishedCsv(files.exceptions, textColumns('exceptions.csv'))} GROUP BY ALL)`
+    : `(SELECT NULL::VARCHAR AS store_id, NULL::VARCHAR AS sku, []::VARCHAR[] AS exceptions, 0::DOUBLE AS impact WHERE false)`;
+  const sql = `WITH s AS (
+      SELECT s.store_id, s.sku, s.demand_class, s.model, TRY_CAST(s.backtest_mase AS DOUBLE) AS backtest_mase, TRY_CAST(s.backtest_bias AS DOUBLE) AS backtest_bias,
+        v.volume, COALESCE(e.exceptions, []::VARCHAR[]) AS exceptions, COALESCE(e.impact, 0) AS impact
+      FROM ${seriesCsv(files.series)} s
+      LEFT JOIN (SELECT store_id, sku, round(sum(forecast), 4) AS volume FROM read_parquet(${sqlString(files.forecasts)}) GROUP BY ALL) v USING (store_id, sku)
+      LEFT JOIN ${exceptions} e USING (store_id, sku))
+    SELECT *, count(*) OVER () AS matches FROM s ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY ${SORT_SQL[opts.sort ?? 'series']} LIMIT CAST($limit AS BIGINT)`;
   const rows = await db.with(async (conn) => (await conn.runAndReadAll(sql, params)).getRowObjectsJson() as Record<string, unknown>[]);
   return {
     matches: rows.length ? Number(rows[0].matches) : 0,
@@ -58,7 +103,7 @@ export interface SeriesDetail {
   readonly backtest: { readonly mase: number | null; readonly rmsse: number | null; readonly bias: number | null };
   /** Why the series fell back to seasonal naive, when it did. */
   readonly fallback: string | null;
-  readonly history: { date: string; units: number; stockout: boolean }[];
+  readonly history: { date: string; units: number | null; stockout: boolean; state?: string; reason?: string | null }[];
   readonly forecast: Record<string, unknown>[];
   readonly events: { date: string; name: string; kind: string }[];
 }
@@ -81,7 +126,8 @@ export async function seriesDetail(db: QueryEngine, files: RunFiles, store: stri
     if (!meta) return null;
     const history = await rows<SeriesDetail['history'][number]>(
       conn,
-      `SELECT date, units, stockout FROM read_parquet(${sqlString(files.history)}) WHERE store_id = $store AND sku = $sku ORDER BY date`,
+      // Every period with its state (observed, gap, stockout, closed, unobserved) in runs since the workbench; rows as read before.
+      `SELECT * EXCLUDE (store_id, sku) FROM read_parquet(${sqlString(files.history)}) WHERE store_id = $store AND sku = $sku ORDER BY date`,
       key,
     );
     const forecast = await rows<Record<string, unknown>>(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ets, candidateForms } from '../../src/models/ets/index.js';
+import { ets, candidateForms, fitAutoEts, RULED_OUT_AICC, searchEts } from '../../src/models/ets/index.js';
+import { MODEL_LIBRARY } from '../../src/models/library.js';
 import { fitEtsForm } from '../../src/models/ets/fit.js';
 import { etsFilter } from '../../src/models/ets/filter.js';
 
@@ -72,5 +73,49 @@ describe('refit', () => {
     const a = again.forecast(7).mean;
     const b = fresh.forecast(7).mean;
     for (let i = 0; i < 7; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(4);
+  });
+});
+
+describe('reselect (the final fit after the backtest windows)', () => {
+  const pattern = [0, 10, 20, 5, -5, -15, -15];
+  const ctx = { season: 7, seasons: [7] };
+  const seasonal = (n: number, seed: number): Float64Array => {
+    const r = rng(seed);
+    return Float64Array.from({ length: n }, (_, i) => 200 + 0.2 * i + pattern[i % 7] + 2 * gauss(r));
+  };
+  const code = (f: { error: string; trend: string; season: string }): string => `${f.error}${f.trend}${f.season}`;
+
+  it('rules out the forms more than RULED_OUT_AICC behind the best, never the best', () => {
+    const y = seasonal(150, 4);
+    const s = searchEts(y, 7, candidateForms(y, 7));
+    expect(s.ruledOut.has(code(s.best.form))).toBe(false);
+    // A strong weekly pattern: no non-seasonal form comes near.
+    for (const f of candidateForms(y, 7)) if (f.season === 'N') expect(s.ruledOut.has(code(f))).toBe(true);
+    expect(RULED_OUT_AICC).toBe(10);
+  });
+
+  it('searches the longer history among the forms not ruled out: the fresh search when the winner is among them', () => {
+    const y = seasonal(210, 9);
+    const first = ets.fit(y.subarray(0, 150), ctx);
+    const kept = candidateForms(y, 7).filter((f) => !searchEts(y.subarray(0, 150), 7, candidateForms(y.subarray(0, 150), 7)).ruledOut.has(code(f)));
+    const again = first.reselect!(y, ctx);
+    const restricted = fitAutoEts(y, 7, kept);
+    expect(again.label).toBe(`ets-${code(restricted.form)}`);
+    expect(again.params.aicc).toBe(restricted.aicc);
+    const fresh = ets.fit(y, ctx);
+    expect(again.label).toBe(fresh.label);
+    expect(again.params).toEqual(fresh.params);
+  });
+
+  it('is carried through refits and the decomposition wrapper', () => {
+    const y = seasonal(900, 5);
+    const model = MODEL_LIBRARY['stl-ets'];
+    const ctx2 = { season: 7, seasons: [7, 365] };
+    const w1 = model.fit(y.subarray(0, 800), ctx2);
+    const w2 = w1.refit!(y.subarray(0, 850), ctx2);
+    expect(typeof w2.reselect).toBe('function');
+    const final = w2.reselect!(y, ctx2);
+    expect(final.label).toMatch(/^stl-ets-/);
+    expect(final.forecast(7).mean.every(Number.isFinite)).toBe(true);
   });
 });

@@ -5,7 +5,40 @@
  * every `jump`-th point and interpolates linearly in between, as the reference Fortran does.
  */
 
-/** Loess estimate at position `x` (may lie outside 0..n-1) from y[0..n), or NaN if all weights vanish. */
+/**
+ * Tricube weights by distance 0..h for a window half-width h: what the formula gives at each
+ * point, looked up rather than recomputed (a division and six multiplications) at every point
+ * of every window. STL evaluates thousands of windows per series, and every position and
+ * distance is an integer, so the windows of all series of one length share a few hundred
+ * tables (a few MB at most: cleared when that is passed).
+ */
+const tricubes = new Map<number, Float64Array>();
+let tricubeCells = 0;
+// Consecutive windows mostly share their half-width: the last table, without a map lookup.
+let lastTricube: Float64Array = new Float64Array(1).fill(1);
+
+function tricube(h: number): Float64Array {
+  if (lastTricube.length === h + 1) return lastTricube;
+  let t = tricubes.get(h);
+  if (t) return (lastTricube = t);
+  t = new Float64Array(h + 1);
+  const h9 = 0.999 * h;
+  const h1 = 0.001 * h;
+  for (let d = 0; d <= h; d++) {
+    if (d <= h1) t[d] = 1;
+    else if (d <= h9) {
+      const r = d / h;
+      const c = 1 - r * r * r;
+      t[d] = c * c * c;
+    }
+  }
+  if (tricubeCells > 1 << 19) { tricubes.clear(); tricubeCells = 0; }
+  tricubes.set(h, t);
+  tricubeCells += h + 1;
+  return (lastTricube = t);
+}
+
+/** Loess estimate at the integer position `x` (may lie outside 0..n-1) from y[0..n), or NaN if all weights vanish. */
 export function loessAt(y: ArrayLike<number>, n: number, span: number, degree: 0 | 1, x: number, rw: ArrayLike<number> | null): number {
   const q = Math.min(span, n);
   // The q nearest points to x form a window [lo, hi] of consecutive indices.
@@ -14,22 +47,14 @@ export function loessAt(y: ArrayLike<number>, n: number, span: number, degree: 0
   const hi = lo + q - 1;
   let h = Math.max(x - lo, hi - x);
   if (span > n) h += Math.floor((span - n) / 2);
-  const h9 = 0.999 * h;
-  const h1 = 0.001 * h;
+  const weight = tricube(h);
   let sw = 0;
   let sx = 0;
   let sy = 0;
   let sxx = 0;
   let sxy = 0;
   for (let j = lo; j <= hi; j++) {
-    const d = Math.abs(j - x);
-    let w: number;
-    if (d <= h1) w = 1;
-    else if (d <= h9) {
-      const r = d / h;
-      const c = 1 - r * r * r;
-      w = c * c * c;
-    } else continue;
+    let w = weight[Math.abs(j - x)];
     if (rw) w *= rw[j];
     if (w <= 0) continue;
     sw += w;
