@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDuckDb, queryOne } from '../src/db/duckdb.js';
@@ -103,6 +103,28 @@ describe('a run split across machines', () => {
     expect(await shards(next, out, 2)).toEqual([0, 0]);
     expect(shelfcast(['publish', '--plan', next, '-o', out, '--quiet']).status).toBe(0);
     expect(await shardsOf()).toBe(before);
+  });
+
+  it('refuses, in one line and leaving no plan, a run that would use the global network', () => {
+    // Shards would each need the networks and their inputs (issue 16), which plans do not carry.
+    const dir = tempDir();
+    const candidate = join(dir, 'global.json');
+    writeFileSync(candidate, JSON.stringify({ models: { candidates: { smooth: ['ets', 'global'] } } }));
+    const items = join(dir, 'new_items.csv');
+    writeFileSync(items, 'store_id,sku\nS01,NEW-1\n');
+    const withItems = join(dir, 'items.json');
+    writeFileSync(withItems, JSON.stringify({ input: { newItems: items } }));
+    for (const [cfg, why] of [[candidate, /'global' is a candidate/], [withItems, /input\.newItems lists 1 new items/]] as const) {
+      const out = join(dir, `out-${why.source.length}`);
+      const r = shelfcast(['plan', '--shards', '2', '-c', cfg, '-o', out, '--quiet']);
+      expect(r.status).toBe(1);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(/a sharded run \(plan, shards, publish\) cannot use the global network/);
+      expect(lines[0]).toMatch(why);
+      expect(existsSync(join(out, 'plans')) ? readdirSync(join(out, 'plans')) : []).toEqual([]);
+      expect(existsSync(join(out, 'latest'))).toBe(false);
+    }
   });
 
   it('says what a bad shard spec or an unknown plan is, in one line', () => {

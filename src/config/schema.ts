@@ -78,6 +78,12 @@ export const InputSchema = z
      * store, SKU and date in the output folder's stored history.
      */
     feed: z.enum(['full', 'delta']).default('full'),
+    /**
+     * New items with no sales yet: CSV `store_id,sku,category,launch_date` (category and launch
+     * date optional). Each is forecast by the global network from similar series (cold start),
+     * 0 before its launch date.
+     */
+    newItems: z.string().min(1).optional(),
   })
   .strict();
 
@@ -111,6 +117,32 @@ export const QualitySchema = z
 
 const modelList = z.array(z.enum(MODEL_NAMES)).min(1);
 
+export const GlobalSchema = z
+  .object({
+    /** Train one network across all series at each retrain (src/models/global/): the `global` candidate, and the forecaster of series too short for the local models and of new items. */
+    enabled: z.boolean().default(true),
+    /**
+     * Series too short for a backtest are forecast by the network whenever the run has one anyway
+     * (`global` a candidate, `input.newItems`, a registered network on a nightly run). A network
+     * is trained for them alone only when at least this share of the series with history is that
+     * short (a launch wave, not a few stragglers: training costs about a minute whatever the
+     * count); otherwise they get the local models' rule by demand class. 0: whenever any is; 1: only when all are.
+     */
+    coldStartShare: z.number().min(0).max(1).default(0.05),
+    /** Training rows (origin × step windows) sampled across the series. */
+    samples: z.number().int().min(100).max(5_000_000).default(100_000),
+    /** Passes over the training rows. */
+    epochs: z.number().int().min(1).max(200).default(8),
+    /** Units of the two hidden layers. */
+    hidden: z.tuple([z.number().int().min(2).max(512), z.number().int().min(2).max(512)]).default([64, 32]),
+    learningRate: z.number().gt(0).max(1).default(0.002),
+    /** Rows per optimiser step. */
+    batch: z.number().int().min(8).max(65536).default(256),
+    /** Seed of the sampling and the initial weights: the same data and seed train the same network. */
+    seed: z.number().int().min(0).max(2 ** 31).default(1),
+  })
+  .strict();
+
 export const ModelsSchema = z
   .object({
     /** Candidate models per demand class; omitted classes keep the defaults. */
@@ -123,6 +155,7 @@ export const ModelsSchema = z
     maxHistory: z.number().int().min(8).max(100000).optional(),
     /** Combine the best this many candidates, weighted by inverse squared backtest error (1: the single best). */
     combine: z.number().int().min(1).max(10).default(5),
+    global: GlobalSchema.default(GlobalSchema.parse({})),
   })
   .strict();
 
@@ -286,6 +319,7 @@ export type InputConfig = z.infer<typeof InputSchema>;
 export type QualityConfig = z.infer<typeof QualitySchema>;
 export type ServerConfig = z.infer<typeof ServerSchema>;
 export type CalendarsConfig = z.infer<typeof CalendarsSchema>;
+export type GlobalConfig = z.infer<typeof GlobalSchema>;
 export type LifecycleConfig = z.infer<typeof LifecycleSchema>;
 export type ScheduleConfig = z.infer<typeof ScheduleSchema>;
 export type RetentionConfig = z.infer<typeof RetentionSchema>;

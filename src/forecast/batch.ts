@@ -1,7 +1,8 @@
 import { DEMAND_CLASSES } from '../models/classify.js';
 import { MODEL_NAMES, type ModelName } from '../models/library.js';
 import { forecastSeries } from './series.js';
-import type { FixedSelection, ModelResolver, SeriesTask } from './types.js';
+import { SERIES_KINDS, type FixedSelection, type ModelResolver, type SeriesTask } from './types.js';
+import { seriesGlobal, type GlobalTask } from './global-batch.js';
 import type { FittedSpec } from '../models/types.js';
 import type { SeriesEvents } from '../models/events.js';
 import { SCORE_FIELDS, type BacktestDetail, type BatchFixed, type BatchResult, type CalendarTask, type SeriesBatch } from './wire.js';
@@ -63,6 +64,8 @@ export interface BatchRequest {
   readonly batch: SeriesBatch;
   readonly task: SeriesTask;
   readonly calendar?: CalendarTask;
+  /** The run's global networks, when it has them (the batches then carry each series' codes). */
+  readonly global?: GlobalTask;
 }
 
 function seriesCount(batch: SeriesBatch): number {
@@ -90,6 +93,7 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
   const candidateErrors = new Float64Array(k * names.length).fill(NaN);
   const labelIds = new Uint16Array(k);
   const classIds = new Uint8Array(k);
+  const kinds = new Uint8Array(k);
   const labels: string[] = [];
   const labelIndex = new Map<string, number>();
   const failures: { series: number; reason: string }[] = [];
@@ -110,7 +114,9 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
     const y = batch.values.subarray(batch.offsets[i], batch.offsets[i + 1]);
     const shut = batch.closed ? batch.closed.t.subarray(batch.closed.offsets[i], batch.closed.offsets[i + 1]) : undefined;
     const events = seriesEvents(batch, i, req.calendar);
-    const f = forecastSeries(y, task, library, events, fixedSelection(batch, i), shut);
+    const global = req.global && batch.global ? seriesGlobal(req.global, batch.global, i, y, events, shut) : undefined;
+    const f = forecastSeries(y, task, library, events, fixedSelection(batch, i), shut, global);
+    kinds[i] = SERIES_KINDS.indexOf(f.kind);
     closed.set(f.closed, i * h);
     effects[i] = f.effects;
     selections.push('selection' in f ? JSON.stringify(f.selection) : '');
@@ -159,5 +165,5 @@ export function forecastBatch(req: BatchRequest, library?: ModelResolver): Batch
   const values = new Float64Array(partKeys.length * h);
   partValues.forEach((v, j) => values.set(v, j * h));
   const parts = { offsets: partOffsets, keys: partKeys, weights: Float64Array.from(partWeights), values };
-  return { index: batch.index, point, sd, scale, rscale, residuals, scores, candidateErrors, candidateNames: names, labelIds, labels, classIds, failures, selections, closed, effects, ...(detail ? { detail } : {}), parts, backtestPoint, backtestFromEnd };
+  return { index: batch.index, point, sd, scale, rscale, residuals, scores, candidateErrors, candidateNames: names, labelIds, labels, classIds, kinds, failures, selections, closed, effects, ...(detail ? { detail } : {}), parts, backtestPoint, backtestFromEnd };
 }

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { BatchRequest } from './batch.js';
-import { batchBuffers, type BatchResult, type CalendarTask, type SeriesBatch } from './wire.js';
+import { batchBuffers, type BatchResult, type SeriesBatch } from './wire.js';
 import type { SeriesTask } from './types.js';
 
 /**
@@ -41,7 +41,8 @@ export async function forecastAll<T>(
   batches: AsyncIterable<Positioned<T>>,
   task: SeriesTask,
   deliver: (result: BatchResult, tag: T) => Promise<void> | void,
-  calendar?: CalendarTask,
+  /** What every batch of the run shares besides the task: calendar settings, global networks. */
+  shared: Pick<BatchRequest, 'calendar' | 'global'> = {},
   maxInFlight = pool.options.maxThreads * 2,
   maxWaiting = 64,
 ): Promise<void> {
@@ -66,7 +67,7 @@ export async function forecastAll<T>(
     while ((inFlight >= maxInFlight || done.size >= maxWaiting) && !failure) await new Promise<void>((r) => { wake = r; });
     if (failure) break;
     inFlight++;
-    const req: BatchRequest = calendar ? { batch, task, calendar } : { batch, task };
+    const req: BatchRequest = { batch, task, ...shared };
     const p = (pool.run(req, { transferList: batchBuffers(batch) }) as Promise<BatchResult>)
       .then((result) => {
         inFlight--;

@@ -83,8 +83,10 @@ interface ForecastCommon {
  * Everything the engine keeps for one series before intervals are calibrated, by how it was
  * made: `selected` by backtest; `rule`, chosen by demand class (too short a history for a
  * backtest, or every candidate failed it); `reused`, a registered version refit or extended;
- * `fallback`, seasonal naive or the recent median when the chosen models failed; `zero`, no
- * observed demand at all (or nothing finite). Only a selection has backtest errors.
+ * `cold-start`, too little history for the local models (or none: a new item), forecast by the
+ * global network from what similar series did; `fallback`, seasonal naive or the recent median
+ * when the chosen models failed; `zero`, no observed demand at all (or nothing finite). Only a
+ * selection has backtest errors.
  */
 export type SeriesForecast = ForecastCommon & (
   | {
@@ -100,9 +102,12 @@ export type SeriesForecast = ForecastCommon & (
       /** The selection's own backtest forecasts, [window][step], and each window's periods from its origin to the end of the history. */
       readonly windows?: { readonly forecast: Float64Array; readonly fromEnd: Int32Array };
     }
-  | { readonly kind: 'rule' | 'reused'; readonly selection: Selection; readonly backtest?: CandidateBacktest }
+  | { readonly kind: 'rule' | 'reused' | 'cold-start'; readonly selection: Selection; readonly backtest?: CandidateBacktest }
   | { readonly kind: 'fallback' | 'zero'; readonly reason: string }
 );
+
+/** Every kind of SeriesForecast, in a fixed order (their index travels in BatchResult.kinds). */
+export const SERIES_KINDS = ['selected', 'rule', 'reused', 'cold-start', 'fallback', 'zero'] as const satisfies readonly SeriesForecast['kind'][];
 
 /** A forecast before the store's closures are applied (every kind, without `closed`). */
 export type OpenForecast = SeriesForecast extends infer F ? (F extends unknown ? Omit<F, 'closed'> : never) : never;

@@ -19,6 +19,15 @@ export interface SeriesBatch {
   readonly fixed?: BatchFixed;
   /** Periods the store is closed, history and horizon (see calendars/closures.ts). */
   readonly closed?: BatchClosures;
+  /** Each series' codes for the global networks, when the run has one (forecast/global-batch.ts). */
+  readonly global?: BatchGlobal;
+}
+
+/** Per series of a batch: [series][network][store, sku, category] slots, [series] the prior log level (NaN: none) and its peers' profile (-1: none). */
+export interface BatchGlobal {
+  readonly slots: Int32Array;
+  readonly prior: Float64Array;
+  readonly peer: Int32Array;
 }
 
 /** Series i's closed periods are t[offsets[i] .. offsets[i+1]), counted from its first value, sorted. */
@@ -62,7 +71,8 @@ export function batchBuffers(b: SeriesBatch): ArrayBuffer[] {
   const ev = b.events ? [b.events.offsets, b.events.t, b.events.f, b.events.priors] : [];
   const fx = b.fixed ? [b.fixed.offsets, b.fixed.models, b.fixed.weights] : [];
   const cl = b.closed ? [b.closed.offsets, b.closed.t] : [];
-  return [b.values, b.offsets, ...ev, ...fx, ...cl].map((a) => a.buffer as ArrayBuffer);
+  const gl = b.global ? [b.global.slots, b.global.prior, b.global.peer] : [];
+  return [b.values, b.offsets, ...ev, ...fx, ...cl, ...gl].map((a) => a.buffer as ArrayBuffer);
 }
 
 /** Per-series backtest score fields, in this order, in `BatchResult.scores`. */
@@ -90,6 +100,8 @@ export interface BatchResult {
   readonly labels: string[];
   /** Per series: index into DEMAND_CLASSES. */
   readonly classIds: Uint8Array;
+  /** Per series: index into SERIES_KINDS (how the forecast was made: forecast/types.ts). */
+  readonly kinds: Uint8Array;
   readonly failures: { readonly series: number; readonly reason: string }[];
   /** Per series: JSON of the Selection that produced the forecast ('' for a fallback). */
   readonly selections: string[];
@@ -136,7 +148,7 @@ export function resultBuffers(r: BatchResult): ArrayBuffer[] {
   const detail = r.detail ? [r.detail.actuals, r.detail.forecasts, r.detail.units, r.detail.fromEnd] : [];
   const parts = r.parts ? [r.parts.offsets, r.parts.weights, r.parts.values] : [];
   const windows = [r.backtestPoint, r.backtestFromEnd].filter((a) => a !== undefined);
-  return [r.point, r.sd, r.scale, r.rscale, r.residuals, r.scores, r.candidateErrors, r.labelIds, r.classIds, r.closed, r.effects, ...detail, ...parts, ...windows].map((a) => a.buffer as ArrayBuffer);
+  return [r.point, r.sd, r.scale, r.rscale, r.residuals, r.scores, r.candidateErrors, r.labelIds, r.classIds, r.kinds, r.closed, r.effects, ...detail, ...parts, ...windows].map((a) => a.buffer as ArrayBuffer);
 }
 
 /** The demand class of `BatchResult.classIds[i]`. */

@@ -31,7 +31,7 @@ export interface StoreUse {
  */
 export async function openIngest(conn: DuckDBConnection, cfg: Config, today: string, source: Source = openSource(cfg.input), store?: StoreUse): Promise<Opened> {
   const registered = await source.register(conn);
-  const { path: _path, future: _future, feed, ...input } = cfg.input;
+  const { path: _path, future: _future, newItems: _newItems, feed, ...input } = cfg.input;
   const { asOf: _asOf, maxRejectedShare: _share, missingStores: _stores, olderFeed: _older, ...rules } = cfg.quality;
   const history = store && {
     dir: historyStoreDir(store.out),

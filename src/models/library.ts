@@ -7,10 +7,14 @@ import { optimisedTheta, theta } from './theta.js';
 import { croston, crostonSba, tsb } from './croston.js';
 import { adida, imapa } from './adida.js';
 import { multiplicativeSplit, seasonallyAdjusted, stlSplit } from './seasonal-adjusted.js';
+import { noNetwork } from './global/model.js';
 
 /**
  * Every model shelfcast can select, by the name used in config files. Decomposition models
  * take the season out (STL/MSTL, or thetaf's multiplicative indices) and forecast the rest.
+ * `global` is the network trained across all series (models/global/); a run that has one
+ * gives each series its own instance (forecast/series.ts), and without one it fails as a
+ * candidate, so selection passes it over.
  */
 export const MODEL_LIBRARY = {
   naive,
@@ -29,6 +33,7 @@ export const MODEL_LIBRARY = {
   tsb,
   adida,
   imapa,
+  global: noNetwork,
 } as const satisfies Record<string, Model>;
 
 export type ModelName = keyof typeof MODEL_LIBRARY;

@@ -50,6 +50,39 @@ const FutureSummary = z.object({
   price_rows: Count,
 });
 
+/** How a global network was trained (registry/networks.ts TrainingRecord). */
+const NetworkTraining = z.object({
+  role: z.enum(['final', 'backtest']),
+  backtest_network: z.string().optional(),
+  backend: z.string(),
+  cutoff_date: IsoDate,
+  rows: Count,
+  origins: Count,
+  series: Count,
+  epochs: Count,
+  seed: Count,
+  losses: z.array(z.number()).readonly(),
+});
+
+/** The global network a run forecast with (run/global-stage.ts). */
+export const GlobalSummary = z.object({
+  network: z.string(),
+  /** The network that forecast the backtest windows (trained before them); null: none was needed. */
+  backtest_network: z.string().nullable(),
+  /** Its folder under the output folder. */
+  dir: z.string(),
+  /** Whether this run trained it (a nightly run predicts with the registered one). */
+  trained: z.boolean(),
+  training: z.array(NetworkTraining).optional(),
+  seconds: z.number().min(0).optional(),
+  /** Every network the run's workers had: the current one, its backtest network, older ones live versions name. */
+  networks: z.array(z.string()),
+});
+export type GlobalSummary = z.infer<typeof GlobalSummary>;
+
+/** input.newItems as read (ingest/new-items.ts). */
+const NewItemsSummary = z.object({ file: z.string(), rows: Count, used: Count, known_series: Count, bad_rows: Count });
+
 export const RunManifest = z.object({
   run_id: z.string().regex(RUN_ID),
   /** `overrides`: the run `base` republished with planner overrides applied (`shelfcast overrides apply`). */
@@ -85,6 +118,10 @@ export const RunManifest = z.object({
   closures: z.object({ stores: Count, horizon_periods: Count }),
   /** null without input.future. */
   future: FutureSummary.nullable(),
+  /** The global network; null when the run had none (absent in runs before it). */
+  global: GlobalSummary.nullable().optional(),
+  /** null without input.newItems (absent in runs before it). */
+  new_items: NewItemsSummary.nullable().optional(),
   quantiles: z.array(z.number().gt(0).lt(1)),
   /** Size, checksum and rows of every other artifact the run wrote (artifacts.ts), in registry order. */
   files: z.record(z.string(), FileEntry),

@@ -9,9 +9,9 @@ export function publishedName(path: string): string {
   return basename(path);
 }
 
-/** The settings that name files: the sales input, its future file, and the calendar files. */
+/** The settings that name files: the sales input, its future and new-items files, and the calendar files. */
 interface FileSettings {
-  readonly input: { readonly path?: string; readonly future?: string };
+  readonly input: { readonly path?: string; readonly future?: string; readonly newItems?: string };
   readonly calendars: { readonly stores?: string; readonly items?: string; readonly events?: string; readonly dir?: string };
 }
 
@@ -21,7 +21,7 @@ export function publishedSettings<S extends FileSettings>(s: S): S {
   const { calendars: c, input } = s;
   return {
     ...s,
-    input: { ...input, path: name(input.path), future: name(input.future) },
+    input: { ...input, path: name(input.path), future: name(input.future), newItems: name(input.newItems) },
     calendars: { ...c, stores: name(c.stores), items: name(c.items), events: name(c.events), dir: name(c.dir) },
   };
 }

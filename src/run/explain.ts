@@ -11,6 +11,7 @@ import { artifactPath, textColumns } from '../publish/artifacts.js';
 import { readPublishedCsv } from '../publish/csv-sql.js';
 import { RunStore } from '../publish/run-store.js';
 import { liveVersionOf, runInputPath, STATE_FILE, versionHistory, withState, type VersionRow } from '../registry/state.js';
+import { networkDir, runNetwork } from '../registry/networks.js';
 
 /** Everything that made one forecast number: run, model version, calendar, backtest, input rows. */
 export interface Explanation {
@@ -20,6 +21,8 @@ export interface Explanation {
   readonly version: VersionRow | null;
   /** The version the series runs on now: after a pin or a retrain, not the one of this run. */
   readonly live: { version: number; pinned: boolean; pinned_at: string | null } | null;
+  /** The global network the forecast used, if any: its version, folder, and whether this run trained it. */
+  readonly network: { readonly version: string; readonly dir: string; readonly trained: boolean } | null;
   readonly events: { date: string; name: string; kind: string }[];
   readonly input: { readonly file: string; readonly unchanged: boolean; readonly rowLabel: string; readonly rows: Record<string, unknown>[] };
   /** The forecast in parts that add up to it, and each combined model's weighted forecast (components.parquet; empty for runs before it). */
@@ -50,9 +53,16 @@ export async function explainForecast(cfg: Config, store: string, sku: string, d
       : [];
     const versionNo = Number(forecast[0].model_version);
     const registered = existsSync(join(out, STATE_FILE))
-      ? await withState(out, async (db) => ({ versions: await versionHistory(db, store, sku), inputPath: await runInputPath(db, runId), live: await liveVersionOf(db, store, sku) }))
+      ? await withState(out, async (db) => ({ versions: await versionHistory(db, store, sku), inputPath: await runInputPath(db, runId), live: await liveVersionOf(db, store, sku), network: await runNetwork(db, runId) }))
       : null;
     const version = registered?.versions.find((v) => v.version === versionNo) ?? null;
+    // The network a series' forecast ran: the one its registered version names (a rollback may
+    // name an older one than the run's), else the run's when series.csv says it used one.
+    const named = version?.selection.labels?.find((l) => l.startsWith('global-'));
+    const usedGlobal = named !== undefined || /global/.test(String(series[0]?.model ?? ''));
+    const runNet = registered?.network ?? null;
+    const netVersion = named ?? runNet?.version;
+    const network = usedGlobal && netVersion ? { version: netVersion, dir: networkDir(out, netVersion), trained: runNet !== null && runNet.version === netVersion && runNet.trained } : null;
     // The rows the forecast was fitted on, read back from the source with their row numbers. The
     // manifest names the input without its folder; the registry, or else the config, has the path.
     const inputPath = registered?.inputPath ?? (cfg.input.path ? resolve(cfg.input.path) : manifest.input.path);
@@ -71,6 +81,7 @@ export async function explainForecast(cfg: Config, store: string, sku: string, d
       series: series[0] ?? null,
       version,
       live: registered?.live ?? null,
+      network,
       events,
       input: { file: inputPath, unchanged, rowLabel, rows },
       components,
@@ -95,6 +106,7 @@ export function formatExplanation(e: Explanation, maxRows = 20): string {
   } else if (e.series) {
     lines.push(`  ${e.series.selection}; backtest MASE ${e.series.backtest_mase || '—'}${e.series.fallback ? `; fallback: ${e.series.fallback}` : ''}`);
   }
+  if (e.network) lines.push(`network ${e.network.version} (${e.network.dir})${e.network.trained ? ', trained by this run' : ', registered earlier: this run did not train it'}`);
   if (e.live && e.live.version !== (f.model_version === null ? null : Number(f.model_version))) {
     lines.push(`live now: version ${e.live.version}${e.live.pinned ? ` (pinned ${e.live.pinned_at})` : ''}; the next run forecasts with it`);
   } else if (e.live?.pinned) lines.push(`live now: this version, pinned ${e.live.pinned_at}`);

@@ -19,6 +19,7 @@ import { pruneAfterPublish } from './retention.js';
 import type { RunKind, RunPlan } from './run-plan.js';
 import { ComponentNames, writeBacktestWindows, writeComponents } from './explain-stage.js';
 import { writeExceptions, type PreviousRun } from './exceptions.js';
+import { recordNetwork, recordRunNetwork } from '../registry/networks.js';
 
 export interface RunSummary {
   readonly runId: string;
@@ -111,6 +112,8 @@ export async function finishRun(ctx: FinishContext, plan: RunPlan, results: read
     calendars: plan.calendars,
     closures: plan.closures,
     future: plan.future,
+    global: plan.global?.summary ?? null,
+    new_items: plan.newItems,
     quantiles: cfg.quantiles,
     files,
     rows: { forecasts: written.rows, rejected: report.rows_rejected },
@@ -133,6 +136,8 @@ export async function finishRun(ctx: FinishContext, plan: RunPlan, results: read
   const dir = runDir(out, plan.runId);
   await withState(out, (db) => inTransaction(db, async () => {
     await recordVersions(db, plan.runId, at, written.newVersions);
+    for (const n of plan.global?.trained ?? []) await recordNetwork(db, plan.runId, at, n.version, n.dir, n.record);
+    if (plan.global) await recordRunNetwork(db, plan.runId, plan.global.summary.network, plan.global.summary.trained);
     if (!stored) {
       await storeCalibration(db, plan.runId, done, fresh);
       if (plan.priors) await storeCalendarPriors(db, plan.runId, cfg.calendars.pool, plan.priors);

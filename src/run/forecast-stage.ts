@@ -2,11 +2,14 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Piscina } from 'piscina';
 import type { Config } from '../config/schema.js';
 import type { Ingested } from '../ingest/index.js';
-import { readSeriesBatches, type SeriesKeys } from '../ingest/series-reader.js';
+import { readSeriesBatches, type ReadBatch, type SeriesKeys } from '../ingest/series-reader.js';
 import type { CalendarPlan } from '../calendars/plan.js';
 import type { ClosurePlan } from '../calendars/closure-plan.js';
 import { forecastAll } from '../forecast/pool.js';
-import { demandClassOf, SCORE_FIELDS, type BatchFixed, type BatchResult, type CalendarTask, type SeriesBatch } from '../forecast/wire.js';
+import { demandClassOf, SCORE_FIELDS, type BatchClosures, type BatchFixed, type BatchResult, type CalendarTask, type SeriesBatch } from '../forecast/wire.js';
+import type { GlobalTask } from '../forecast/global-batch.js';
+import type { NewItem } from '../ingest/new-items.js';
+import type { GlobalPlan } from './global-stage.js';
 import type { SeriesTask } from '../forecast/types.js';
 import { CalibrationBuilder } from '../backtest/conformal.js';
 import type { RunEvents } from './events.js';
@@ -31,28 +34,54 @@ export interface ForecastOutcome {
 
 /**
  * Every series as worker batches, in series order, read from the `clean` table as they are
- * pulled: values, calendar features, closures and (for a run) the registered selections to reuse.
+ * pulled: values, calendar features, closures, (for a run) the registered selections to reuse,
+ * and with a global network each series' codes for it; then the new items (`newItems`, ids from
+ * `firstSid`), which have no values and are closed before their launch.
  */
 export async function* seriesBatches(
   conn: DuckDBConnection, ingested: Ingested, cfg: Config, keys: SeriesKeys, plan: CalendarPlan | null, closures: ClosurePlan | null, fixed?: (firstSid: number, count: number) => BatchFixed,
+  global?: GlobalPlan | null, newItems?: { readonly items: readonly NewItem[]; readonly firstSid: number } | null,
 ): AsyncGenerator<TaggedBatch> {
-  for await (const read of readSeriesBatches(conn, { lastT: ingested.lastT, gapValue: cfg.quality.gaps === 'zero' ? 0 : NaN, batchSize: cfg.batchSize })) {
+  const encode = (read: ReadBatch, launch?: readonly number[]): TaggedBatch => {
     const count = read.batch.offsets.length - 1;
+    const closed = closures ? closures.forBatch(read, keys) : undefined;
     const batch: SeriesBatch = {
       ...read.batch,
       ...(plan ? { events: plan.forBatch(read, keys, ingested.lastT) } : {}),
-      ...(closures ? { closed: closures.forBatch(read, keys) } : {}),
+      ...(closed ? { closed: launch ? beforeLaunch(closed, launch) : closed } : {}),
       ...(fixed ? { fixed: fixed(read.firstSid, count) } : {}),
+      ...(global ? { global: global.forBatch(read.firstSid, count) } : {}),
     };
-    yield { batch, tag: Int32Array.from({ length: count }, (_, i) => read.firstSid + i) };
+    return { batch, tag: Int32Array.from({ length: count }, (_, i) => read.firstSid + i) };
+  };
+  let index = 0;
+  for await (const read of readSeriesBatches(conn, { lastT: ingested.lastT, gapValue: cfg.quality.gaps === 'zero' ? 0 : NaN, batchSize: cfg.batchSize })) {
+    index = read.batch.index + 1;
+    yield encode(read);
   }
+  // New items have no values: every period they are forecast for is ahead of the data end.
+  if (global && newItems && newItems.items.length > 0) {
+    const n = newItems.items.length;
+    const read: ReadBatch = { batch: { index, offsets: new Int32Array(n + 1), values: new Float64Array(0) }, firstSid: newItems.firstSid, flags: new Uint8Array(0) };
+    yield encode(read, newItems.items.map((item) => item.launchT - (ingested.lastT + 1)));
+  }
+}
+
+/** The closures of new items with the periods before their launch added (counted from the data end, as their values are empty). */
+function beforeLaunch(closed: BatchClosures, launch: readonly number[]): BatchClosures {
+  const parts = launch.map((l, i) => Int32Array.from(new Set([...Array.from({ length: Math.max(0, l) }, (_, t) => t), ...closed.t.subarray(closed.offsets[i], closed.offsets[i + 1])])).sort());
+  const offsets = new Int32Array(parts.length + 1);
+  parts.forEach((p, i) => { offsets[i + 1] = offsets[i] + p.length; });
+  const t = new Int32Array(offsets[parts.length]);
+  parts.forEach((p, i) => t.set(p, offsets[i]));
+  return { offsets, t };
 }
 
 /**
  * Forecast every batch on the worker pool (backtest, select, fit) and gather the results in
  * batch order, feeding their backtest errors to the interval calibration.
  */
-export async function forecastStage(pool: Piscina, batches: AsyncIterable<TaggedBatch>, task: SeriesTask, calendar: CalendarTask | null, events: RunEvents, total: number): Promise<ForecastOutcome> {
+export async function forecastStage(pool: Piscina, batches: AsyncIterable<TaggedBatch>, task: SeriesTask, calendar: CalendarTask | null, events: RunEvents, total: number, global?: GlobalTask): Promise<ForecastOutcome> {
   const results: PlacedResult[] = [];
   const calibration = new CalibrationBuilder(task.horizon, task.windows);
   let done = 0;
@@ -62,7 +91,7 @@ export async function forecastStage(pool: Piscina, batches: AsyncIterable<Tagged
     results.push({ result, sids });
     done += result.labelIds.length;
     events.progress(done, total);
-  }, calendar ?? undefined);
+  }, { ...(calendar ? { calendar } : {}), ...(global ? { global } : {}) });
   return { results, calibration };
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
@@ -27,6 +27,12 @@ import { makeLedger, type RunKind, type RunPlan } from './run-plan.js';
 import { seriesBatches, type TaggedBatch } from './forecast-stage.js';
 import { activeOverrides, OverrideBook } from '../publish/overrides.js';
 import { eventKindsOf } from './explain-stage.js';
+import { globalStage, type GlobalPlan } from './global-stage.js';
+import { readNewItems } from '../ingest/new-items.js';
+import { sha256File } from '../ingest/fingerprint.js';
+import { readItems } from '../calendars/scoped.js';
+import { registeredNetworks } from '../registry/networks.js';
+import { publishedName } from '../publish/published-paths.js';
 
 export interface Prepared {
   readonly plan: RunPlan;
@@ -34,6 +40,8 @@ export interface Prepared {
   readonly staging: string;
   /** Every series of the run as worker batches, in series order (read from `conn` as they are pulled). */
   readonly batches: AsyncIterable<TaggedBatch>;
+  /** The run's global networks, which every batch's request carries (null: none). */
+  readonly global: GlobalPlan | null;
 }
 
 export interface PrepareContext {
@@ -55,6 +63,10 @@ export interface PrepareContext {
   stages(): Record<string, number>;
   /** Where the files made before the forecast go (quality.json, rejects.csv, history, events); called once the run id is known. */
   stagingFor(runId: string): string;
+  /** Stops the global network's training. */
+  readonly stop?: AbortSignal;
+  /** Set where the run cannot carry a global network (a sharded plan): the first words of the error if one would be used. */
+  readonly refuseGlobal?: string;
 }
 
 /**
@@ -72,7 +84,7 @@ export async function prepareRun(ctx: PrepareContext): Promise<Prepared> {
     // A nightly run checks only what the feed changed since the stored history; a delta feed always adds to it.
     openIngest(conn, cfg, todayIso(now), source, { out, incremental: ctx.fullIngest !== true && (kind === 'run' || cfg.input.feed === 'delta'), info: ctx.info }).catch((e: unknown) => failUnusable(e, conn, out, source.path, cfg)),
     source.fingerprint(),
-    withState(out, async (db) => ({ live: await liveVersions(db), drift: await driftFlags(db), pins: await pinnedSeries(db), registered: await registeredRunCount(db), overrides: await activeOverrides(db, todayIso(now)) })),
+    withState(out, async (db) => ({ live: await liveVersions(db), drift: await driftFlags(db), pins: await pinnedSeries(db), registered: await registeredRunCount(db), overrides: await activeOverrides(db, todayIso(now)), networks: await registeredNetworks(db) })),
   ]);
   assertStateNotLost(out, state.registered, ctx.newState);
   const { report, freq } = ingested;
@@ -87,7 +99,12 @@ export async function prepareRun(ctx: PrepareContext): Promise<Prepared> {
   }
 
   const task = seriesTask(cfg, freq);
-  const keys = await readSeriesKeys(conn);
+  const historyKeys = await readSeriesKeys(conn);
+  // New items (no history) are series too, after those with history: ids, reuse, publish.
+  const newItemsFile = cfg.input.newItems ? resolve(cfg.input.newItems) : null;
+  const newItems = newItemsFile ? await readNewItems(conn, newItemsFile, { firstDate: ingested.firstDate, stepDays: freq.days, endT: ingested.lastT }) : null;
+  // Without the network nothing can forecast them: they are left out (and the run says so below).
+  const keys = newItems && cfg.models.global.enabled ? { store: [...historyKeys.store, ...newItems.items.map((i) => i.store)], sku: [...historyKeys.sku, ...newItems.items.map((i) => i.sku)] } : historyKeys;
   const reuse = planReuse(kind, keys, state.live, state.drift, now, cfg.lifecycle.retrainAfterDays, cfg.lifecycle.nightly);
   // Nightly runs keep what the last retrain learned from the whole history: the interval
   // calibration and the pooled calendar effects.
@@ -101,6 +118,9 @@ export async function prepareRun(ctx: PrepareContext): Promise<Prepared> {
   reuse.decisions.forEach((d, sid) => lineage.update(`${d}:${state.live.get(seriesKey(keys.store[sid], keys.sku[sid]))?.version ?? 0};`));
   // Planner overrides change the published forecast_final, so they are part of the run's identity.
   if (state.overrides.length) lineage.update(`overrides:${new OverrideBook(state.overrides).fingerprint()}`);
+  // A nightly run forecasts with the newest registered network; the new items' file is read by content.
+  if (kind === 'run' && cfg.models.global.enabled) lineage.update(`network:${state.networks[0]?.version ?? ''};`);
+  if (newItemsFile) lineage.update(`new-items:${await sha256File(newItemsFile)};`);
   const runId = makeRunId(report.last_date, fingerprint.sha256, cfg, code, lineage.digest('hex'));
   const staging = ctx.stagingFor(runId);
   writeJson(artifactPath(staging, 'quality.json'), report);
@@ -110,6 +130,13 @@ export async function prepareRun(ctx: PrepareContext): Promise<Prepared> {
   const future = await futureStage(conn, cfg, ingested, task);
   const calendar = await calendarStage(conn, cfg, ingested, keys, task, storedPriors, future);
   const closures = await closureStage(conn, cfg, ingested, keys, task, calendar, future);
+  ctx.stage('global');
+  const categories = new Map([...(newItems?.items ?? []).filter((i) => i.category).map((i) => [i.sku, i.category] as const), ...(cfg.calendars.items ? readItems(resolve(cfg.calendars.items)) : [])]);
+  const global = await globalStage({
+    conn, cfg, kind, out, ingested, keys, withHistory: historyKeys.store.length, categories, task, plan: calendar, closures,
+    registered: state.networks, live: state.live, stop: ctx.stop, info: ctx.info, refuse: ctx.refuseGlobal,
+  });
+  if (newItems && newItems.items.length > 0 && !global) warnings.push(`${newItems.items.length} new items of ${publishedName(newItemsFile as string)} are not forecast: models.global.enabled is false`);
   const dates = targetDates(report.last_date, freq.days, task.horizon);
   const history = await writeHistory(conn, ingested, artifactPath(staging, 'history.parquet'), cfg.quality.gaps === 'zero');
   const events = calendar ? await calendar.writeEvents(artifactPath(staging, 'events.csv'), keys, historyStart(ingested), dates[dates.length - 1]) : null;
@@ -139,12 +166,15 @@ export async function prepareRun(ctx: PrepareContext): Promise<Prepared> {
     calendarSummary: locations.map((l) => `${l.location}${l.default ? ' (default)' : ''} ${l.stores} stores`).join(', ') || 'off',
     closures: closures.summary(),
     future: future?.report ?? null,
+    global: global?.record() ?? null,
+    newItems: newItems?.report ?? null,
     preparedRows: { history, events },
     stageSeconds: ctx.stages(),
   };
 
-  const batches = seriesBatches(conn, ingested, cfg, keys, calendar, closures, (first, count) => encodeFixed(reuse.fixed.slice(first, first + count)));
-  return { plan, staging, batches };
+  const newSeries = global && newItems ? { items: newItems.items, firstSid: historyKeys.store.length } : null;
+  const batches = seriesBatches(conn, ingested, cfg, keys, calendar, closures, (first, count) => encodeFixed(reuse.fixed.slice(first, first + count)), global, newSeries);
+  return { plan, staging, batches, global };
 }
 
 /**

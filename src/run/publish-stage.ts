@@ -1,5 +1,6 @@
 import { demandClassOf, SCORE_FIELDS, type BatchResult } from '../forecast/wire.js';
 import { seriesQuantiles, type Calibration } from '../backtest/conformal.js';
+import { SERIES_KINDS } from '../forecast/types.js';
 import { fiscalLabel } from '../calendars/fiscal454.js';
 import { ForecastCsvWriter, SERIES_COLUMNS, seriesLine } from '../publish/forecast-csv.js';
 import { CsvWriter } from '../publish/csv-writer.js';
@@ -52,6 +53,7 @@ export async function writeForecastFiles(staging: string, plan: RunPlan, series:
   const h = plan.task.horizon;
   const F = SCORE_FIELDS.length;
   const score = (sc: Float64Array, f: (typeof SCORE_FIELDS)[number]): number => sc[SCORE_FIELDS.indexOf(f)];
+  const uncalibrated: Calibration = { ...calibration, byClass: { smooth: null, erratic: null, intermittent: null, lumpy: null }, pooled: null };
   const { ledger } = plan;
   let n = 0;
   for (const { sid, result, i } of series) {
@@ -72,13 +74,18 @@ export async function writeForecastFiles(staging: string, plan: RunPlan, series:
       newVersions.push({ store_id: store, sku, version, label, demand_class: cls, selection: result.selections[i], backtest_mase: score(sc, 'mase'), backtest_rmsse: score(sc, 'rmsse'), backtest_bias: score(sc, 'bias'), scale: result.scale[i] });
     }
     const point = result.point.subarray(i * h, (i + 1) * h);
-    const qs = seriesQuantiles(calibration, cls, point, result.sd.subarray(i * h, (i + 1) * h), calibrationUnit(result, i, h), result.closed.subarray(i * h, (i + 1) * h));
+    // A cold-start series has no backtest errors, and those of series with history understate
+    // what a launch misses: it keeps the network's own band (trained on cut histories too).
+    const coldStart = SERIES_KINDS[result.kinds[i]] === 'cold-start';
+    const qs = seriesQuantiles(coldStart ? uncalibrated : calibration, cls, point, result.sd.subarray(i * h, (i + 1) * h), calibrationUnit(result, i, h), result.closed.subarray(i * h, (i + 1) * h));
     writer.addSeries(store, sku, label, point, qs, version, overrides?.size ? overrides.apply(store, sku, plan.dates, point) : undefined);
     const btMase = reused && prev ? prev.backtest_mase ?? NaN : score(sc, 'mase');
     const btRmsse = reused && prev ? prev.backtest_rmsse ?? NaN : score(sc, 'rmsse');
     const btBias = reused && prev ? prev.backtest_bias ?? NaN : score(sc, 'bias');
     const failure = result.failures.find((f) => f.series === i);
-    seriesOut.add(seriesLine(store, sku, cls, label, version, ledger.decisions[sid], btMase, btRmsse, btBias, result.scale[i], failure?.reason ?? '', result.effects[i], ledger.closures[store] ?? ''));
+    // A series too short for the local models says so, whatever the registry decided for it.
+    const why = coldStart ? 'cold-start' : ledger.decisions[sid];
+    seriesOut.add(seriesLine(store, sku, cls, label, version, why, btMase, btRmsse, btBias, result.scale[i], failure?.reason ?? '', result.effects[i], ledger.closures[store] ?? ''));
     if (failure) fallbacks.push({ store_id: store, sku, model: label, reason: failure.reason });
     if (++n % FLUSH_EVERY === 0) {
       await writer.flush();

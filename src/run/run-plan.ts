@@ -11,8 +11,16 @@ import type { RunManifest } from '../publish/manifest.js';
 import type { SeriesKeys } from '../ingest/series-reader.js';
 import type { Override } from '../publish/overrides.js';
 import type { EventKind } from '../calendars/catalog.js';
+import type { TrainingRecord } from '../registry/networks.js';
+import type { NewItems } from '../ingest/new-items.js';
 
 export type RunKind = 'run' | 'retrain';
+
+/** The global network of a run, as finishing it needs it: the manifest's `global`, and the networks it trained (to register). */
+export interface GlobalRecord {
+  readonly summary: NonNullable<RunManifest['global']>;
+  readonly trained: readonly { readonly version: string; readonly dir: string; readonly record: TrainingRecord }[];
+}
 
 /** The registered version a series starts from: what publishing its row needs of it. */
 export interface PreviousVersion {
@@ -87,6 +95,10 @@ export interface RunPlan {
   readonly calendarSummary: string;
   readonly closures: RunManifest['closures'];
   readonly future: RunManifest['future'];
+  /** The run's global network (null: it has none). */
+  readonly global: GlobalRecord | null;
+  /** input.newItems as read (null: not given). New items are series after those with history in the ledger. */
+  readonly newItems: NewItems['report'] | null;
   /** Rows of the files written before the forecast (history.parquet, events.csv). */
   readonly preparedRows: { readonly history: number; readonly events: number | null };
   readonly stageSeconds: Readonly<Record<string, number>>;

@@ -58,12 +58,12 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
   };
   const info = (m: string): void => events.info(m);
   try {
-    const { plan, staging: folder, batches } = await prepareRun({
-      cfg, kind, now, started, out, conn, source: openSource(cfg.input), newState: options.newState === true, fullIngest: options.fullIngest, stage, info, stages,
+    const { plan, staging: folder, batches, global } = await prepareRun({
+      cfg, kind, now, started, out, conn, source: openSource(cfg.input), newState: options.newState === true, fullIngest: options.fullIngest, stage, info, stages, stop,
       stagingFor: (runId) => (staging = createStaging(out, runId)),
     });
     stage('forecast');
-    const { results, calibration } = await forecastStage(pool, batches, plan.task, plan.calendarTask, events, plan.report.series);
+    const { results, calibration } = await forecastStage(pool, batches, plan.task, plan.calendarTask, events, plan.ledger.store.length, global?.task);
     return await finishRun({
       out, conn, staging: folder, threads, stage, stages, info,
       beforeRegistering: () => { throwIfStopped(stop); lock.assertHeld(); },

@@ -92,6 +92,8 @@ export async function planRun(cfg: Config, kind: RunKind, shards: number, userEv
     const stage = (name: string): void => { faultPoint(name); lock.assertHeld(); events.stage(name); };
     const prepared = await prepareRun({
       cfg, kind, now, started, out, conn, source: openSource(cfg.input), newState, fullIngest, stage, info: (m) => events.info(m), stages,
+      // Shards would each need the networks and the peer profiles; not built yet (README "Scale out").
+      refuseGlobal: 'a sharded run (plan, shards, publish) cannot use the global network',
       stagingFor: (runId) => {
         dir = planDir(out, runId);
         // Planning the same run again replaces the plan (and the shards' parts of the old one).
@@ -212,7 +214,7 @@ export async function runShard(cfg: Config, planId: string, spec: { shard: numbe
       series += sids.length;
       events.progress(series, total);
       faultPoint('shard-batch');
-    }, plan.plan.calendarTask ?? undefined);
+    }, plan.plan.calendarTask ? { calendar: plan.plan.calendarTask } : {});
     await writer.close();
     throwIfStopped(stop);
     const results = join(dir, 'results.bin');

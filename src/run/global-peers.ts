@@ -1,0 +1,64 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { SeriesKeys } from '../ingest/series-reader.js';
+
+/**
+ * What similar series did, period by period: for each SKU sold in at least two stores, for
+ * each category, and over all series, the mean of their values in units of each series' own
+ * mean. A series with a few weeks of history (or none) gets its shape from them; every series
+ * gets a less noisy seasonal index than its own last year. One table per run, shared by the
+ * forecast workers without copies (a SharedArrayBuffer).
+ */
+export interface PeerProfiles {
+  /** Profiles one after the other, `length` periods each (grid periods 0 … data end). */
+  readonly data: Float32Array;
+  readonly length: number;
+  /** Per series id (new items included): its profile (-1: none). */
+  readonly index: Int32Array;
+}
+
+/** Fewer series than this and a SKU (or category) has no profile of its own: it would be the series itself. */
+const MIN_PEERS = 2;
+
+/** `from`: the first period needed (a nightly run forecasts from the data end and needs only the last year or so). */
+export async function peerProfiles(conn: DuckDBConnection, keys: SeriesKeys, category: (sku: string) => string, lastT: number, from = 0): Promise<PeerProfiles> {
+  await conn.run(`CREATE OR REPLACE TEMP TABLE peer_items (sku VARCHAR, category VARCHAR)`);
+  const app = await conn.createAppender('peer_items');
+  for (const sku of [...new Set(keys.sku)].sort()) { app.appendVarchar(sku); app.appendVarchar(category(sku)); app.endRow(); }
+  app.closeSync();
+  await conn.run(`CREATE OR REPLACE TEMP TABLE peer_rows AS
+    WITH m AS (SELECT sid, avg(u) AS mu FROM clean WHERE NOT unobserved AND NOT closed GROUP BY sid HAVING avg(u) > 0)
+    SELECT 'sku:' || s.sku AS g1, 'category:' || i.category AS g2, c.sid, c.t, c.u / m.mu AS r
+    FROM clean c JOIN m USING (sid) JOIN series s USING (sid) JOIN peer_items i USING (sku) WHERE c.t >= ${from} AND NOT c.unobserved AND NOT c.closed`);
+  const sql = `WITH groups AS (
+      SELECT g1 AS g FROM peer_rows GROUP BY g1 HAVING count(DISTINCT sid) >= ${MIN_PEERS}
+      UNION ALL SELECT g2 FROM peer_rows WHERE g2 <> 'category:' GROUP BY g2 HAVING count(DISTINCT sid) >= ${MIN_PEERS}
+      UNION ALL SELECT 'all'),
+    rows AS (SELECT g1 AS g, t, r FROM peer_rows UNION ALL SELECT g2, t, r FROM peer_rows UNION ALL SELECT 'all', t, r FROM peer_rows)
+    SELECT g, t::INTEGER AS t, avg(r)::FLOAT AS p FROM rows JOIN groups USING (g) GROUP BY g, t ORDER BY g, t`;
+  const length = lastT + 1;
+  const names: string[] = [];
+  const byName = new Map<string, number>();
+  const chunks: { g: Int32Array; t: Int32Array; p: Float32Array }[] = [];
+  const result = await conn.stream(sql);
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const n = chunk.rowCount;
+    const [gv, tv, pv] = [0, 1, 2].map((c) => chunk.getColumnVector(c));
+    const part = { g: new Int32Array(n), t: new Int32Array(n), p: new Float32Array(n) };
+    for (let r = 0; r < n; r++) {
+      const name = String(gv.getItem(r));
+      let g = byName.get(name);
+      if (g === undefined) { g = names.length; names.push(name); byName.set(name, g); }
+      part.g[r] = g;
+      part.t[r] = Number(tv.getItem(r));
+      part.p[r] = Number(pv.getItem(r));
+    }
+    chunks.push(part);
+  }
+  await conn.run('DROP TABLE peer_rows');
+  const data = new Float32Array(new SharedArrayBuffer(names.length * length * 4)).fill(NaN);
+  for (const part of chunks) for (let r = 0; r < part.g.length; r++) if (part.t[r] >= 0 && part.t[r] < length) data[part.g[r] * length + part.t[r]] = part.p[r];
+  const index = Int32Array.from(keys.sku, (sku) => byName.get(`sku:${sku}`) ?? byName.get(`category:${category(sku)}`) ?? byName.get('all') ?? -1);
+  return { data, length, index };
+}
