@@ -12,7 +12,7 @@ import { commitStore, discardUnnamed, newStoreFile, openStore, storeBinding, typ
  * Ingest against the stored history (history-store.ts): the tables `series` and `checked` that
  * a full check of the feed would make, built from the stored partitions the feed did not
  * change and the rows of the ones it did, checked now. `checked` holds the stored rows first,
- * in the order they were stored (a feed in key order stays in key order, so `clean` needs no
+ * in the order they were stored (key order: a full check stores them sorted, so `clean` needs no
  * sort), then the rows checked now (the tail, merged by the series reader). What comes after
  * the row rules (duplicates, outliers, the data end, outages…) runs on the whole history as
  * it does after a full check, so the result is the same, row for row.
@@ -240,7 +240,8 @@ export async function saveHistory(conn: DuckDBConnection, s: Session, accepted: 
       const baseName = newStoreFile(dir, 'base');
       const seriesName = newStoreFile(dir, 'series');
       written.push(baseName, seriesName);
-      await conn.run(`COPY (SELECT sid, day, u, stockout, promo, price, closed, rule, src_row FROM checked WHERE sid IS NOT NULL AND d IS NOT NULL AND ${partExpr} NOT IN ${skip})
+      // In key order, whatever the feed's order: a nightly run's stored rows then need no sort into `clean`.
+      await conn.run(`COPY (SELECT sid, day, u, stockout, promo, price, closed, rule, src_row FROM checked WHERE sid IS NOT NULL AND d IS NOT NULL AND ${partExpr} NOT IN ${skip} ORDER BY sid, day)
         TO ${sqlString(`${dir}/${baseName}`)} (FORMAT parquet, COMPRESSION zstd)`);
       await conn.run(`COPY (SELECT sid, store_id, sku FROM series ORDER BY sid) TO ${sqlString(`${dir}/${seriesName}`)} (FORMAT parquet)`);
       const prints = await printChecked(conn);
