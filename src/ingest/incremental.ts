@@ -61,6 +61,21 @@ const TYPED_COLUMNS = 'part, store_id, sku, day, u, stockout, promo, price, clos
 
 /** Partition numbers for IN (…); empty is a number no partition has, so NOT IN stays true (NOT IN (NULL) is never). */
 const list = (xs: readonly (string | number)[]): string => (xs.length === 0 ? '-2147483648' : xs.join(', '));
+/**
+ * `expr` is one of the partitions `ps`, as ranges: DuckDB turns a long IN list into a join,
+ * which need not keep the rows' order (the stored rows must stay in key order).
+ */
+function inParts(expr: string, ps: readonly (string | number)[]): string {
+  const xs = [...new Set(ps.map(Number))].sort((a, b) => a - b);
+  if (xs.length === 0) return 'false';
+  const ranges: [number, number][] = [[xs[0], xs[0]]];
+  for (const x of xs.slice(1)) {
+    const last = ranges[ranges.length - 1];
+    if (x === last[1] + 1) last[1] = x;
+    else ranges.push([x, x]);
+  }
+  return `(${ranges.map(([a, b]) => (a === b ? `${expr} = ${a}` : `${expr} BETWEEN ${a} AND ${b}`)).join(' OR ')})`;
+}
 const samePrint = (a: PartPrint, b: PartPrint): boolean => a.rows === b.rows && a.h === b.h;
 const partExpr = `floor(day / ${PARTITION_DAYS})::INTEGER`;
 
@@ -194,15 +209,15 @@ async function load(conn: DuckDBConnection, rules: RowRules, s: Session, m: Stor
   const sidExpr = identity ? 'sid' : `([${map.map((r) => r.sid ?? 'NULL').join(',')}])[sid + 1]`;
   const delta = s.options.feed === 'delta';
   const baseRow = delta && base ? marked(m.seq[base] ?? 0, 'src_row') : 'src_row';
-  const placeholderParts = `${partExpr} IN (${list(placeholdersFor)})`;
+  const placeholderParts = inParts(partExpr, placeholdersFor);
   const noBase = `(SELECT NULL::INTEGER AS sid, NULL::INTEGER AS day, NULL::DOUBLE AS u, NULL::BOOLEAN AS stockout, NULL::BOOLEAN AS promo, NULL::DOUBLE AS price, NULL::BOOLEAN AS closed, NULL::VARCHAR AS rule, NULL::BIGINT AS src_row WHERE false)`;
   await conn.run(`CREATE OR REPLACE TEMP TABLE checked AS SELECT src_row, sid, d, day, u, stockout, promo, price, closed, ${rejudged(rules)} AS rule FROM (
       SELECT CASE WHEN ${placeholderParts} THEN ${placeholder(sidExpr, 'day')} ELSE ${baseRow} END AS src_row, ${sidExpr} AS sid, DATE '1970-01-01' + day AS d, day, u, stockout, promo, price, closed, rule
-      FROM ${baseFile && keptBase.length > 0 ? `read_parquet(${baseFile}) WHERE ${partExpr} IN (${list(keptBase)})` : noBase})`);
+      FROM ${baseFile && keptBase.length > 0 ? `read_parquet(${baseFile}) WHERE ${inParts(partExpr, keptBase)}` : noBase})`);
   const tailFrom = (await queryOne<{ n: number }>(conn, `SELECT count(*)::DOUBLE AS n FROM checked`)).n;
   // The tail: partitions stored in delta files, and the rows checked now (those with a source row number).
   await conn.run(`INSERT INTO checked SELECT src_row, sid, d, day, u, stockout, promo, price, closed, CASE WHEN stored THEN ${rejudged(rules)} ELSE rule END FROM (
-      SELECT CASE WHEN t.stored AND ${placeholderParts.replace('day', 't.day')} THEN ${placeholder('s.sid', 't.day')} ELSE t.src_row END AS src_row, s.sid,
+      SELECT CASE WHEN t.stored AND ${inParts(partExpr.replace('day', 't.day'), placeholdersFor)} THEN ${placeholder('s.sid', 't.day')} ELSE t.src_row END AS src_row, s.sid,
         DATE '1970-01-01' + t.day AS d, t.day, t.u, t.stockout, t.promo, t.price, t.closed, t.rule, t.stored OR t.src_row < 0 AS stored
       FROM (SELECT *, true AS stored FROM (${storedRows(m, dir, keptDeltas, delta)}) UNION ALL SELECT *, false AS stored FROM fresh) t LEFT JOIN series s USING (store_id, sku))`);
   return { manifest: m, tailFrom, kept, feedPrints, placeholders: placeholdersFor.length > 0 };
