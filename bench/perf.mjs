@@ -15,7 +15,9 @@
 //            time to stream the series out of DuckDB into typed arrays ("read");
 //   retrain  `shelfcast retrain`: backtest and selection over the full model library, intervals,
 //            publish, registration, at 1 and 2 worker threads;
-//   nightly  `shelfcast run` on the retrain's output folder: registered versions reused;
+//   nightly  `shelfcast run` on the retrain's output folder: registered versions reused; the feed
+//            unchanged, then a feed with one new day (<input>-plus1.parquet, made once), that feed
+//            again, and the new day with `--full` (the incremental ingest against a full one);
 //   memory   the M5 set and the 10× variant: validate, and a run with the cheapest config.
 // Every measurement is a fresh process: wall time, peak RSS (process.resourceUsage, worker
 // threads included), CPU seconds, and the manifest's stage_seconds (ingest, calendars,
@@ -31,7 +33,7 @@
 // --snapshot [REF] (build git REF, default HEAD, into bench/data/snap-<sha>/ and measure that:
 // immune to concurrent edits of src/), --out DIR, --keep (keep run outputs).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +84,19 @@ function dataFor(size) {
     execFileSync(node, [join(root, 'bench/m5/generate.mjs'), '--from', input, '--series', String(size), '--out', file, '--no-stats'], { stdio: ['ignore', 'inherit', 'inherit'] });
   }
   return file;
+}
+/**
+ * The feed of the next night: `file` with one more day for every series (its last row copied
+ * a day later), in the same store/SKU/date order, so every row after the first series moves.
+ */
+function plusOneDay(file) {
+  const next = file.replace(/\.parquet$/, '-plus1.parquet');
+  if (!existsSync(next)) {
+    log(`one more day: ${next}`);
+    const sql = `COPY (SELECT * FROM read_parquet('${file}') UNION ALL SELECT * REPLACE (date + 1 AS date) FROM read_parquet('${file}') WHERE date = (SELECT max(date) FROM read_parquet('${file}')) ORDER BY store_id, sku, date) TO '${next}' (FORMAT parquet)`;
+    execFileSync(node, ['--input-type=module', '-e', `import { DuckDBInstance } from '@duckdb/node-api'; const db = await DuckDBInstance.create(':memory:', { memory_limit: '3GB', temp_directory: '${scratch}' }); await (await db.connect()).run(${JSON.stringify(sql)});`], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  return next;
 }
 function ensureTenfold() {
   const file = join(dirname(input), 'm5x10.parquet');
@@ -232,7 +247,27 @@ if (stages.includes('nightly')) {
       }
       const runs = [];
       for (let r = 0; r < repeat; r++) runs.push(measureCli(['run', '-i', file, '-o', out, '--threads', String(t), '--freq', 'day', '--quiet', ...config], { out }));
-      record('nightly', 'run with stored selections', size, t, runs);
+      record('nightly', 'run with stored selections, unchanged feed (incremental ingest)', size, t, runs);
+      // The next night: one new day in every series, from the same folder state each time; then that feed again, unchanged.
+      const next = plusOneDay(file);
+      const newDay = [];
+      const again = [];
+      const full = [];
+      for (let r = 0; r < repeat; r++) {
+        const night = mkdtempSync(join(scratch, 'night-'));
+        cpSync(out, night, { recursive: true, verbatimSymlinks: true });
+        const twin = mkdtempSync(join(scratch, 'twin-'));
+        cpSync(out, twin, { recursive: true, verbatimSymlinks: true });
+        const args = (o) => ['run', '-i', next, '-o', o, '--threads', String(t), '--freq', 'day', '--quiet', ...config];
+        newDay.push(measureCli(args(night), { out: night }));
+        again.push(measureCli(args(night), { out: night }));
+        full.push(measureCli([...args(twin), '--full'], { out: twin }));
+        rmSync(night, { recursive: true, force: true });
+        rmSync(twin, { recursive: true, force: true });
+      }
+      record('nightly', 'run, feed with one new day (incremental ingest)', size, t, newDay);
+      record('nightly', 'run, the same feed again, unchanged (incremental ingest)', size, t, again);
+      record('nightly', 'run, feed with one new day, --full (whole feed checked)', size, t, full);
       if (!flag('--keep')) rmSync(out, { recursive: true, force: true });
     }
   }

@@ -23,7 +23,7 @@ describe('end-to-end run on the demo data', () => {
   it('publishes every file and points latest at the run', () => {
     for (const f of ['forecasts.csv', 'forecasts.parquet', 'series.csv', 'manifest.json', 'quality.json', 'rejects.csv']) expect(existsSync(join(summary.dir, f))).toBe(true);
     expect(readlinkSync(join(out, 'latest'))).toBe(join('runs', summary.runId));
-    expect(readdirSync(out).sort()).toEqual(['latest', 'runs', 'state.duckdb']);
+    expect(readdirSync(out).sort()).toEqual(['ingest', 'latest', 'runs', 'state.duckdb']);
   });
 
   it('forecasts every series for the full horizon from the same last date', () => {

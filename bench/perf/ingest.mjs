@@ -7,6 +7,8 @@
 //
 //   node bench/perf/ingest.mjs --input bench/data/m5.parquet --threads 2 [--no-read] [--json out.json]
 //     [--memory-limit 8GB] [--profile-dir DIR: each statement's SQL and DuckDB JSON profile]
+//     [--store OUT [--full]: ingest against OUT/ingest/, the stored history, as a nightly run does
+//      (incremental.ts; --full: check the whole feed and store it anew, as a retrain does)]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -62,7 +64,11 @@ const conn = new Proxy(raw, {
 const rss = () => Math.round(process.memoryUsage().rss / 2 ** 20);
 const result = { kind: 'ingest', input, freq: cfg.freq, threads: threads ? Number(threads) : 'default', memory_limit: options.memory_limit };
 const t0 = performance.now();
-const { ingested } = await openIngest(conn, cfg, new Date().toISOString().slice(0, 10));
+const storeOut = opt('--store') ? resolve(opt('--store')) : null;
+const store = storeOut ? { out: storeOut, incremental: !flag('--full'), info: (m) => process.stderr.write(`${m}\n`) } : undefined;
+if (storeOut) result.store = { out: storeOut, incremental: store.incremental };
+const { ingested } = await openIngest(conn, cfg, new Date().toISOString().slice(0, 10), undefined, store);
+if (storeOut) result.history = ingested.report.history;
 result.ingest_seconds = +((performance.now() - t0) / 1000).toFixed(2);
 result.rows = ingested.report.rows_read;
 result.series = ingested.series;

@@ -58,12 +58,15 @@ one-line reason on bad input or config, or an output folder that is read-only or
 an internal error.`);
 
   const forecastCommand = (kind: RunKind, description: string): void => {
-    forecastOptions(program.command(kind))
+    const command = forecastOptions(program.command(kind));
+    // A retrain always checks the whole feed.
+    if (kind === 'run') command.option('--full', 'check the whole feed instead of only what changed since the stored history (OUT/ingest/)');
+    command
       .description(description)
       .option('--new-state', 'start a new registry when state.duckdb was lost while runs are published (versions restart at v1)')
       .option('--plan <id>', 'forecast one shard of a plan made by `shelfcast plan` (with --shard), or `latest`: the newest plan')
       .option('--shard <i/N>', 'which shard, from 0 (default: JOB_COMPLETION_INDEX/JOB_COMPLETION_COUNT, as a Kubernetes Indexed Job sets them)')
-      .action(async (o: DataFlags & { plan?: string; shard?: string }) => {
+      .action(async (o: DataFlags & { plan?: string; shard?: string; full?: boolean }) => {
         const cfg = loadConfig(o.config, overridesFrom(o));
         const events = terminalEvents(process.stderr, o.quiet === true);
         const stop = abortOnSignals();
@@ -81,7 +84,7 @@ an internal error.`);
         }
         let s: RunSummary;
         try {
-          s = await runForecast(cfg, events, new Date(), kind, { stop: stop.signal, newState: o.newState });
+          s = await runForecast(cfg, events, new Date(), kind, { stop: stop.signal, newState: o.newState, fullIngest: o.full === true });
         } finally {
           events.close();
           stop.dispose();

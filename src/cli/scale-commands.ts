@@ -9,7 +9,7 @@ import { formatRunSummary } from './summaries.js';
 import { isoNow } from './log.js';
 import { forecastOptions, int, overridesFrom, type DataFlags } from './options.js';
 
-interface Flags extends DataFlags { shards?: number; retrain?: boolean }
+interface Flags extends DataFlags { shards?: number; retrain?: boolean; full?: boolean }
 
 /**
  * `shelfcast plan` and `shelfcast publish`: the first and last steps of one run split across
@@ -21,11 +21,12 @@ export function registerScaleOut(program: Command): void {
     .requiredOption('--shards <n>', 'machines the run is split across (the output folder is on a volume every machine mounts)', int('shards'))
     .option('--retrain', 'plan the weekly retrain (every series re-selected) instead of the nightly run')
     .option('--new-state', 'start a new registry when state.duckdb was lost while runs are published')
+    .option('--full', 'check the whole feed instead of only what changed since the stored history (OUT/ingest/)')
     .option('--id-file <file>', 'also write the plan id to this file (for a workflow step to pass on)')
     .action(async (o: Flags & { idFile?: string }) => {
       const cfg = loadConfig(o.config, overridesFrom(o));
       const events = terminalEvents(process.stderr, o.quiet === true);
-      const p = await planRun(cfg, o.retrain ? 'retrain' : 'run', o.shards as number, events, new Date(), o.newState === true);
+      const p = await planRun(cfg, o.retrain ? 'retrain' : 'run', o.shards as number, events, new Date(), o.newState === true, o.full === true);
       events.close();
       if (o.idFile) writeFileSync(o.idFile, `${p.planId}\n`);
       if (o.json) return printJson({ command: 'plan', plan_id: p.planId, kind: p.kind, shards: p.shards, series_per_shard: p.series, cost_per_shard: p.cost, dir: p.dir, seconds: p.seconds });

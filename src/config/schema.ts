@@ -74,6 +74,12 @@ export const InputSchema = z
      */
     future: z.string().min(1).optional(),
     /**
+     * What each nightly file holds: `full`, the whole history again (with its new days and any
+     * corrections); `delta`, only new and corrected rows, which replace stored rows of the same
+     * store, SKU and date in the output folder's stored history.
+     */
+    feed: z.enum(['full', 'delta']).default('full'),
+    /**
      * New items with no sales yet: CSV `store_id,sku,category,launch_date` (category and launch
      * date optional). Each is forecast by the global network from similar series (cold start),
      * 0 before its launch date.

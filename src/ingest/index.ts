@@ -1,7 +1,9 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Config } from '../config/schema.js';
+import { codeVersion } from '../version.js';
 import { openSource, type RegisteredSource, type Source } from './source.js';
 import { applyQualityRules, type Ingested } from './quality.js';
+import { historyStoreDir } from './history-store.js';
 
 export type { RegisteredSource, Source } from './source.js';
 export type { Ingested, QualityReport } from './quality.js';
@@ -13,13 +15,32 @@ export interface Opened {
   readonly ingested: Ingested;
 }
 
+/** How `run` and `retrain` use the output folder's stored history (incremental.ts). */
+export interface StoreUse {
+  readonly out: string;
+  /** Check only what the feed changed; false checks it whole and stores it anew. */
+  readonly incremental: boolean;
+  info(message: string): void;
+}
+
 /**
  * The one way a command reads its sales input: open the configured source (the demo data
- * when none is), register it in DuckDB and apply the data-quality rules. Leaves the tables of
- * quality.ts (`clean`, `series`, `rejected`…) in `conn`.
+ * when none is), register it in DuckDB and apply the data-quality rules, against the output
+ * folder's stored history when `store` is given (the caller holds the folder's lock). Leaves
+ * the tables of quality.ts (`clean`, `series`, `rejected`…) in `conn`.
  */
-export async function openIngest(conn: DuckDBConnection, cfg: Config, today: string, source: Source = openSource(cfg.input)): Promise<Opened> {
+export async function openIngest(conn: DuckDBConnection, cfg: Config, today: string, source: Source = openSource(cfg.input), store?: StoreUse): Promise<Opened> {
   const registered = await source.register(conn);
-  const ingested = await applyQualityRules(conn, registered, cfg.input, cfg.quality, cfg.freq, today);
+  const { path: _path, future: _future, newItems: _newItems, feed, ...input } = cfg.input;
+  const { asOf: _asOf, maxRejectedShare: _share, missingStores: _stores, olderFeed: _older, ...rules } = cfg.quality;
+  const history = store && {
+    dir: historyStoreDir(store.out),
+    incremental: store.incremental,
+    feed,
+    sourcePath: source.path,
+    settings: { store: 1, code: codeVersion(), kind: registered.format, input, quality: rules, freq: cfg.freq },
+    info: store.info,
+  };
+  const ingested = await applyQualityRules(conn, registered, cfg.input, cfg.quality, cfg.freq, today, history);
   return { source, registered, ingested };
 }

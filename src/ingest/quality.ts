@@ -5,7 +5,8 @@ import { queryOne, queryRows, sqlString } from '../db/duckdb.js';
 import { isoAddDays } from './dates.js';
 import type { RegisteredSource } from './source.js';
 import { inferFrequency, type Frequency } from './frequency.js';
-import { checkRows } from './row-rules.js';
+import { checkRows, rowRules } from './row-rules.js';
+import { finishHistory, openHistory, saveHistory, tailStart, type HistoryOptions, type HistoryReport } from './incremental.js';
 import { findDataEnd } from './data-end.js';
 import { findOutliers } from './outliers.js';
 import { classifyMissing } from './outages.js';
@@ -57,6 +58,8 @@ export interface QualityReport {
   readonly first_date: string;
   readonly last_date: string;
   readonly series: number;
+  /** How the stored history was used (run and retrain only). */
+  readonly history?: HistoryReport;
 }
 
 export interface Ingested {
@@ -78,9 +81,14 @@ export function outageMinPeriods(q: QualityConfig, freq: Frequency): number {
   return q.outageMinPeriods ?? (freq.days === 1 ? 14 : 4);
 }
 
-export async function applyQualityRules(conn: DuckDBConnection, source: RegisteredSource, input: InputConfig, q: QualityConfig, freqSetting: 'auto' | 'day' | 'week', today: string): Promise<Ingested> {
+export async function applyQualityRules(conn: DuckDBConnection, source: RegisteredSource, input: InputConfig, q: QualityConfig, freqSetting: 'auto' | 'day' | 'week', today: string, store?: HistoryOptions): Promise<Ingested> {
   const asOf = q.asOf ?? today;
-  const { dateRule } = await checkRows(conn, source, input, q, asOf);
+  const rowSql = await rowRules(conn, source, input, q, asOf);
+  const dateRule = rowSql.dateRule;
+  const history = store ? await openHistory(conn, rowSql, store) : null;
+  if (!history?.loaded) await checkRows(conn, rowSql);
+  // Rows before this one of `checked` are in the order they were stored in; after it, the rows checked now.
+  const tail = tailStart(history);
 
   const read = await queryOne<{ n: number; ok: number }>(conn, `SELECT count(*)::INTEGER AS n, count(*) FILTER (rule IS NULL)::INTEGER AS ok FROM checked`);
   if (read.n === 0) throw new UserError(`input ${source.path}: no data rows`);
@@ -102,16 +110,22 @@ export async function applyQualityRules(conn: DuckDBConnection, source: Register
   const dupRows = await findDuplicates(conn, accepted, firstDay, step);
 
   // The clean table, in series order, keyed by (sid, t) with no strings: what the forecast
-  // reader streams.
+  // reader streams. Most feeds come in key order already: then it is `checked` filtered, with
+  // no sort (the costliest step of an ingest), and an incremental ingest's rows checked now
+  // (`tail`) stay at its end for the series reader to merge.
   const t = `((day - ${firstDay}) // ${step})::INTEGER AS t`;
   const units = q.negativeUnits === 'zero' ? 'greatest(u, 0)' : 'u';
-  if (dupRows === 0 || q.duplicates === 'reject') {
+  const inOrder = dupRows === 0 && (await inKeyOrder(conn, tail));
+  if (inOrder) {
+    await conn.run(`CREATE OR REPLACE TEMP TABLE clean AS
+      SELECT sid, ${t}, ${units} AS u, stockout AS unobserved, closed, promo, price, src_row, ${tail === null ? 'false' : `rowid >= ${tail}`} AS tail FROM checked WHERE ${accepted}`);
+  } else if (dupRows === 0 || q.duplicates === 'reject') {
     const keep = dupRows === 0 ? '' : `AND NOT EXISTS (SELECT 1 FROM dups x WHERE x.sid = checked.sid AND x.day = checked.day AND x.first_row <> checked.src_row)`;
     await conn.run(`CREATE OR REPLACE TEMP TABLE clean AS
-      SELECT sid, ${t}, ${units} AS u, stockout AS unobserved, closed, promo, price, src_row FROM checked WHERE ${accepted} ${keep} ORDER BY sid, t`);
+      SELECT sid, ${t}, ${units} AS u, stockout AS unobserved, closed, promo, price, src_row, false AS tail FROM checked WHERE ${accepted} ${keep} ORDER BY sid, t`);
   } else {
     await conn.run(`CREATE OR REPLACE TEMP TABLE clean AS
-      SELECT sid, ${t}, sum(${units}) AS u, bool_or(stockout) AS unobserved, bool_and(closed) AS closed, bool_or(promo) AS promo, max(price) AS price, min(src_row) AS src_row
+      SELECT sid, ${t}, sum(${units}) AS u, bool_or(stockout) AS unobserved, bool_and(closed) AS closed, bool_or(promo) AS promo, max(price) AS price, min(src_row) AS src_row, false AS tail
       FROM checked WHERE ${accepted} GROUP BY sid, day ORDER BY sid, t`);
   }
 
@@ -126,6 +140,7 @@ export async function applyQualityRules(conn: DuckDBConnection, source: Register
   if (q.negativeUnits === 'zero') await conn.run(`INSERT INTO corrected SELECT src_row, 'negative_units:units', NULL, u, 'set to 0' FROM checked WHERE ${accepted} AND u < 0`);
   const negative = (await queryOne<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM checked WHERE ${accepted} AND u < 0`)).n;
   const future = q.futureDates === 'keep' ? (await queryOne<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM checked WHERE rule IS NULL AND d > DATE ${sqlString(asOf)}`)).n : 0;
+  if (history) await saveHistory(conn, history, accepted);
   await conn.run('DROP TABLE checked');
 
   // Outliers first, so that one absurd value cannot decide where the data ends.
@@ -169,6 +184,7 @@ export async function applyQualityRules(conn: DuckDBConnection, source: Register
   };
   const rowsRejected = [...counts.values()].reduce((a, b) => a + b, 0);
   const keys = await seriesRefs(conn, missing.endingEarly.slice(0, EXAMPLES).map((e) => e.sid));
+  if (history) await finishHistory(conn, history, rowSql, read.n);
   const report: QualityReport = {
     source: publishedName(source.path),
     format: source.format,
@@ -192,8 +208,22 @@ export async function applyQualityRules(conn: DuckDBConnection, source: Register
     first_date: first,
     last_date: endDate,
     series: stats.series,
+    ...(history ? { history: history.report } : {}),
   };
   return { report, freq, firstDate: first, lastT: end.t, series: stats.series };
+}
+
+/**
+ * Whether the accepted rows of `checked` (those before `tail`, when given) are in strictly
+ * increasing (series, day) order as stored. lag() over the unordered window reads the rows in
+ * the table's order; were it ever wrong, the series reader, which checks the order it relies
+ * on, would stop the run rather than forecast from shuffled rows.
+ */
+async function inKeyOrder(conn: DuckDBConnection, tail: number | null): Promise<boolean> {
+  const r = await queryOne<{ bad: number }>(conn, `
+    SELECT count(*) FILTER (k <= prev)::INTEGER AS bad FROM (
+      SELECT k, lag(k) OVER () AS prev FROM (SELECT sid::BIGINT * 4294967296 + day AS k FROM checked WHERE rule IS NULL ${tail === null ? '' : `AND rowid < ${tail}`}))`);
+  return r.bad === 0;
 }
 
 /**

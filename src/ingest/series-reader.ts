@@ -62,9 +62,57 @@ export interface ReadBatch {
   readonly flags: Uint8Array;
 }
 
+/** Rows of `clean` flagged `tail` (an incremental ingest's rows checked now, not in series order), by series. */
+interface TailRows {
+  readonly t: Int32Array;
+  readonly u: Float64Array;
+  readonly f: Uint8Array;
+  /** Rows of series sid are at [start.get(sid), end) in the arrays. */
+  readonly start: Map<number, [number, number]>;
+}
+
+const ROW_COLUMNS = `sid, t, CASE WHEN unobserved OR closed THEN 'NaN'::DOUBLE ELSE u END AS u,
+    (COALESCE(promo, false)::UTINYINT * ${PROMO_FLAG} + closed::UTINYINT * ${CLOSED_FLAG})::UTINYINT AS flags`;
+
+/** The chunks of a query of ROW_COLUMNS, each as typed arrays. */
+async function* rowChunks(conn: DuckDBConnection, sql: string): AsyncGenerator<{ n: number; sids: Int32Array; ts: Int32Array; us: Float64Array; fs: Uint8Array }> {
+  const result = await conn.stream(sql);
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) return;
+    const n = chunk.rowCount;
+    yield {
+      n,
+      sids: columnItems(chunk.getColumnVector(0), Int32Array, n),
+      ts: columnItems(chunk.getColumnVector(1), Int32Array, n),
+      us: columnItems(chunk.getColumnVector(2), Float64Array, n),
+      fs: columnItems(chunk.getColumnVector(3), Uint8Array, n),
+    };
+  }
+}
+
+async function tailRows(conn: DuckDBConnection): Promise<TailRows | null> {
+  const sids: number[] = [];
+  const ts: number[] = [];
+  const us: number[] = [];
+  const fs: number[] = [];
+  for await (const c of rowChunks(conn, `SELECT ${ROW_COLUMNS} FROM clean WHERE tail ORDER BY sid, t`)) {
+    for (let r = 0; r < c.n; r++) { sids.push(c.sids[r]); ts.push(c.ts[r]); us.push(c.us[r]); fs.push(c.fs[r]); }
+  }
+  if (sids.length === 0) return null;
+  const start = new Map<number, [number, number]>();
+  for (let i = 0; i < sids.length; i++) {
+    const range = start.get(sids[i]);
+    if (range) range[1] = i + 1;
+    else start.set(sids[i], [i, i + 1]);
+  }
+  return { t: Int32Array.from(ts), u: Float64Array.from(us), f: Uint8Array.from(fs), start };
+}
+
 /**
  * Stream the `clean` table in series order and yield batches of whole series as typed
- * arrays. Memory is bounded by one batch plus DuckDB's chunk, not by the data set.
+ * arrays. Memory is bounded by one batch plus DuckDB's chunk (and an incremental ingest's
+ * few rows checked now), not by the data set.
  * Series ids are 0..n−1 (the quality rules keep them dense), so within a batch they are
  * consecutive, starting at `firstSid`. Periods without a row are `gapValue`; periods in
  * `unobserved_spans` (outages, missing stores…), stock-outs and closed periods are NaN: a
@@ -72,18 +120,20 @@ export interface ReadBatch {
  */
 export async function* readSeriesBatches(conn: DuckDBConnection, opts: ReadOptions): AsyncGenerator<ReadBatch> {
   const spans = await unobservedSpans(conn);
-  // `clean` was written in (sid, t) order and DuckDB keeps insertion order, so no re-sort;
-  // the loop below checks the order it relies on.
-  const result = await conn.stream(`SELECT sid, t, CASE WHEN unobserved OR closed THEN 'NaN'::DOUBLE ELSE u END AS u,
-    (COALESCE(promo, false)::UTINYINT * ${PROMO_FLAG} + closed::UTINYINT * ${CLOSED_FLAG})::UTINYINT AS flags FROM clean`);
+  const tail = await tailRows(conn);
+  const series = await queryRows<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM series`);
+  const total = series[0].n;
+  // The rest of `clean` was written in (sid, t) order and DuckDB keeps insertion order, so no
+  // re-sort; the loop below checks the order it relies on.
   let pending: { values: Float64Array; flags: Uint8Array }[] = [];
   let pendingFirst = 0;
   let index = 0;
+  // The current series' rows from the stream, before they are merged with its tail rows.
   let curSid = -1;
-  let cur: Float64Array | null = null;
-  let curFlags: Uint8Array | null = null;
-  let curT0 = 0;
-  let prevT = -1;
+  let rowT = new Int32Array(1024);
+  let rowU = new Float64Array(1024);
+  let rowF = new Uint8Array(1024);
+  let rows = 0;
 
   const flush = (): ReadBatch => {
     const offsets = new Int32Array(pending.length + 1);
@@ -100,42 +150,67 @@ export async function* readSeriesBatches(conn: DuckDBConnection, opts: ReadOptio
     pending = [];
     return out;
   };
-  const finish = (): void => {
-    if (!cur || !curFlags) return;
-    for (const [t0, t1] of spans.get(curSid) ?? []) cur.fill(NaN, Math.max(0, t0 - curT0), Math.max(0, t1 - curT0 + 1));
-    if (pending.length === 0) pendingFirst = curSid;
-    pending.push({ values: cur, flags: curFlags });
-  };
-
-  for (;;) {
-    const chunk = await result.fetchChunk();
-    if (!chunk || chunk.rowCount === 0) break;
-    const n = chunk.rowCount;
-    const sids = columnItems(chunk.getColumnVector(0), Int32Array, n);
-    const ts = columnItems(chunk.getColumnVector(1), Int32Array, n);
-    const us = columnItems(chunk.getColumnVector(2), Float64Array, n);
-    const fs = columnItems(chunk.getColumnVector(3), Uint8Array, n);
-    for (let r = 0; r < n; r++) {
-      const sid = sids[r];
-      const t = ts[r];
-      if (sid !== curSid) {
-        // Batches and publish place series by id, so a missing id would shift every later
-        // series onto another's store and SKU: fail loudly instead.
-        if (sid !== curSid + 1) throw new Error(`series ${sid} after ${curSid}: the clean table is out of order or its ids are not dense`);
-        finish();
-        if (pending.length >= opts.batchSize) yield flush();
-        curSid = sid;
-        curT0 = t;
-        prevT = t - 1;
-        cur = new Float64Array(opts.lastT - t + 1).fill(opts.gapValue);
-        curFlags = new Uint8Array(cur.length);
-      }
+  /** Series `sid` from the buffered stream rows and its tail rows. */
+  const build = (sid: number): void => {
+    const [a, b] = tail?.start.get(sid) ?? [0, 0];
+    if (rows === 0 && a === b) throw new Error(`series ${sid} has no row: the clean table's ids are not dense`);
+    const t0 = Math.min(rows > 0 ? rowT[0] : Infinity, a < b ? (tail as TailRows).t[a] : Infinity);
+    const values = new Float64Array(opts.lastT - t0 + 1).fill(opts.gapValue);
+    const flags = new Uint8Array(values.length);
+    let prevT = t0 - 1;
+    const put = (t: number, u: number, f: number): void => {
       if (t <= prevT) throw new Error(`series ${sid}: period ${t} repeats or goes back (after ${prevT}); the duplicate check missed a row`);
       prevT = t;
-      (cur as Float64Array)[t - curT0] = us[r];
-      (curFlags as Uint8Array)[t - curT0] = fs[r];
+      values[t - t0] = u;
+      flags[t - t0] = f;
+    };
+    let i = 0;
+    let j = a;
+    while (i < rows || j < b) {
+      if (j >= b || (i < rows && rowT[i] <= (tail as TailRows).t[j])) { put(rowT[i], rowU[i], rowF[i]); i++; }
+      else { const x = tail as TailRows; put(x.t[j], x.u[j], x.f[j]); j++; }
+    }
+    for (const [s0, s1] of spans.get(sid) ?? []) values.fill(NaN, Math.max(0, s0 - t0), Math.max(0, s1 - t0 + 1));
+    if (pending.length === 0) pendingFirst = sid;
+    pending.push({ values, flags });
+    rows = 0;
+  };
+  /** Build every series up to `sid` (exclusive) that is not built yet: the current one, and any that only the tail has. */
+  async function* upTo(sid: number): AsyncGenerator<ReadBatch> {
+    for (let s = curSid; s < sid; s++) {
+      if (s < 0) continue;
+      if (pending.length >= opts.batchSize) yield flush();
+      build(s);
     }
   }
-  finish();
+
+  for await (const { n, sids, ts, us, fs } of rowChunks(conn, `SELECT ${ROW_COLUMNS} FROM clean WHERE NOT tail`)) {
+    for (let r = 0; r < n; r++) {
+      const sid = sids[r];
+      if (sid !== curSid) {
+        // Batches and publish place series by id, so a series out of place would shift every
+        // later one onto another's store and SKU: fail loudly instead.
+        if (sid < curSid) throw new Error(`series ${sid} after ${curSid}: the clean table is out of order`);
+        yield* upTo(sid);
+        curSid = sid;
+      }
+      if (rows === rowT.length) {
+        rowT = grow(rowT, Int32Array);
+        rowU = grow(rowU, Float64Array);
+        rowF = grow(rowF, Uint8Array);
+      }
+      rowT[rows] = ts[r];
+      rowU[rows] = us[r];
+      rowF[rows] = fs[r];
+      rows++;
+    }
+  }
+  yield* upTo(total);
   if (pending.length > 0) yield flush();
+}
+
+function grow<T extends Int32Array | Float64Array | Uint8Array>(a: T, Ctor: TypedArrayOf<T>): T {
+  const b = new Ctor(a.length * 2);
+  b.set(a);
+  return b;
 }

@@ -61,6 +61,8 @@ export interface PrepareContext {
   readonly conn: DuckDBConnection;
   readonly source: Source;
   readonly newState: boolean;
+  /** Check the whole feed although the stored history could be used (`run --full`). */
+  readonly fullIngest?: boolean;
   /** Enter a named stage (checks for a stop and a lost lease, times it). */
   stage(name: string): void;
   info(message: string): void;
@@ -86,7 +88,8 @@ export async function prepareRun(ctx: PrepareContext): Promise<Prepared> {
   ctx.stage('ingest');
   // The registry is read while DuckDB ingests (30,490 versions take seconds of JSON parsing).
   const [{ registered, ingested }, fingerprint, state] = await allSettledOrThrow([
-    openIngest(conn, cfg, todayIso(now), source).catch((e: unknown) => failUnusable(e, conn, out, source.path, cfg)),
+    // A nightly run checks only what the feed changed since the stored history; a delta feed always adds to it.
+    openIngest(conn, cfg, todayIso(now), source, { out, incremental: ctx.fullIngest !== true && (kind === 'run' || cfg.input.feed === 'delta'), info: ctx.info }).catch((e: unknown) => failUnusable(e, conn, out, source.path, cfg)),
     source.fingerprint(),
     withState(out, async (db) => ({ live: await liveVersions(db), drift: await driftFlags(db), pins: await pinnedSeries(db), registered: await registeredRunCount(db), overrides: await activeOverrides(db, todayIso(now)), networks: await registeredNetworks(db) })),
   ]);

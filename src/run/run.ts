@@ -21,6 +21,8 @@ export type { RunSummary } from './finish.js';
 export interface RunOptions {
   /** Start a new registry although runs are published (the operator lost state.duckdb; see registry/lost-state.ts). */
   readonly newState?: boolean;
+  /** Check the whole feed, not only what changed since the stored history (`run --full`). */
+  readonly fullIngest?: boolean;
   /** Aborted on SIGTERM/SIGINT: the run stops at its next safe point (see the function's notes). */
   readonly stop?: AbortSignal;
 }
@@ -60,7 +62,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
   const info = (m: string): void => events.info(m);
   try {
     const prepared = await prepareRun({
-      cfg, kind, now, started, out, conn, source: openSource(cfg.input), newState: options.newState === true, stage, info, stages, stop,
+      cfg, kind, now, started, out, conn, source: openSource(cfg.input), newState: options.newState === true, fullIngest: options.fullIngest, stage, info, stages, stop,
       stagingFor: (runId) => (staging = createStaging(out, runId)),
     });
     const { plan } = prepared;

@@ -79,7 +79,7 @@ const planDir = (out: string, id: string): string => join(plansDir(out), id);
 const shardDir = (out: string, id: string, k: number): string => join(planDir(out, id), 'shards', String(k));
 
 /** `shelfcast plan`: prepare a run for `shards` machines. Holds the output folder's lock while it plans. */
-export async function planRun(cfg: Config, kind: RunKind, shards: number, userEvents: RunEvents = silentEvents, now = new Date(), newState = false): Promise<PlanSummary> {
+export async function planRun(cfg: Config, kind: RunKind, shards: number, userEvents: RunEvents = silentEvents, now = new Date(), newState = false, fullIngest = false): Promise<PlanSummary> {
   if (!(Number.isInteger(shards) && shards >= 1)) throw new UserError(`--shards must be a whole number ≥ 1, got ${shards}`);
   const started = Date.now();
   const { events, stages } = timedStages(userEvents);
@@ -93,7 +93,7 @@ export async function planRun(cfg: Config, kind: RunKind, shards: number, userEv
   try {
     const stage = (name: string): void => { faultPoint(name); lock.assertHeld(); events.stage(name); };
     const prepared = await prepareRun({
-      cfg, kind, now, started, out, conn, source: openSource(cfg.input), newState, stage, info: (m) => events.info(m), stages,
+      cfg, kind, now, started, out, conn, source: openSource(cfg.input), newState, fullIngest, stage, info: (m) => events.info(m), stages,
       // Shards would each need the networks and the peer profiles; not built yet (README "Scale out").
       refuseGlobal: 'a sharded run (plan, shards, publish) cannot use the global network',
       stagingFor: (runId) => {
