@@ -27,7 +27,8 @@
 //
 // Options: --quick, --stages a,b (ingest,retrain,nightly,memory), --sizes 500,2000,full,
 // --memory-sets m5,x10 (which data sets the memory stage runs), --ingest-sizes …,
-// --threads 1,2, --repeat N (best of N, default 1; all runs are kept),
+// --threads 1,2, --repeat N (best of N, default 1; all runs are kept), --retrain-repeat N (the
+// retrain stage's N, default --repeat),
 // --config FILE (shelfcast config for run/validate), --memory-limit X (DuckDB, in-process ingest),
 // --input FILE, --dist DIR (compiled engine, default dist/),
 // --snapshot [REF] (build git REF, default HEAD, into bench/data/snap-<sha>/ and measure that:
@@ -51,6 +52,8 @@ const sizes = list('--sizes', quick ? '500' : '2000');
 const ingestSizes = list('--ingest-sizes', quick ? '500' : 'full');
 const threadsList = list('--threads', '1,2').map(Number);
 const repeat = Number(opt('--repeat', 1));
+// A full retrain takes minutes: it can be measured fewer times than the stages that follow it.
+const retrainRepeat = Number(opt('--retrain-repeat', repeat));
 const input = resolve(opt('--input', join(root, 'bench/data/m5.parquet')));
 const outDir = resolve(opt('--out', join(root, 'bench/results')));
 const config = opt('--config') ? ['-c', resolve(opt('--config'))] : [];
@@ -152,7 +155,7 @@ const results = {
   at: new Date().toISOString(),
   machine: { cpus: availableParallelism(), cpu: cpus()[0]?.model, mem_gb: +(totalmem() / 2 ** 30).toFixed(1), free_gb_at_start: +(freemem() / 2 ** 30).toFixed(1), loadavg_at_start: loadavg().map((x) => +x.toFixed(2)), node: process.version },
   code: { ...gitState(), dist },
-  plan: { stages, sizes, ingest_sizes: ingestSizes, threads: threadsList, repeat, config: opt('--config') ?? null, memory_limit: memoryLimit ?? null },
+  plan: { stages, sizes, ingest_sizes: ingestSizes, threads: threadsList, repeat, retrain_repeat: retrainRepeat, config: opt('--config') ?? null, memory_limit: memoryLimit ?? null },
   ingest: [], retrain: [], nightly: [], memory: [], extrapolation: {},
 };
 function gitState() {
@@ -186,10 +189,10 @@ function record(stage, label, size, threads, runs, extra = {}) {
 
 /** Output folders of the last retrain per (size, threads): the nightly stage runs on them. */
 const retrained = new Map();
-function runCli(command, file, threads, extraArgs = [], keepAs = null) {
+function runCli(command, file, threads, extraArgs = [], keepAs = null, times = repeat) {
   const runs = [];
   const cfgArgs = extraArgs.includes('-c') ? [] : config;
-  for (let r = 0; r < repeat; r++) {
+  for (let r = 0; r < times; r++) {
     const out = mkdtempSync(join(scratch, 'out-'));
     runs.push(measureCli([command, '-i', file, '-o', out, '--threads', String(threads), '--freq', 'day', '--quiet', ...cfgArgs, ...extraArgs], { out }));
     if (keepAs && !runs[runs.length - 1].error) {
@@ -229,7 +232,7 @@ if (stages.includes('retrain')) {
   log('retrain (backtest + selection over the full model library)');
   for (const size of sizes) {
     const file = dataFor(size);
-    for (const t of threadsList) record('retrain', 'retrain', size, t, runCli('retrain', file, t, [], stages.includes('nightly') ? `${size}@${t}` : null));
+    for (const t of threadsList) record('retrain', 'retrain', size, t, runCli('retrain', file, t, [], stages.includes('nightly') ? `${size}@${t}` : null, retrainRepeat));
   }
 }
 
