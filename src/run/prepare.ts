@@ -145,6 +145,8 @@ export async function prepareRun(ctx: PrepareContext): Promise<Prepared> {
   });
   if (newItems && newItems.items.length > 0 && !global) warnings.push(`${newItems.items.length} new items of ${publishedName(newItemsFile as string)} are not forecast: models.global.enabled is false`);
   const dates = targetDates(report.last_date, freq.days, task.horizon);
+  // The files written before the forecast (history.parquet: two years of every series) have a stage of their own.
+  ctx.stage('history');
   const history = await writeHistory(conn, ingested, artifactPath(staging, 'history.parquet'), cfg.quality.gaps === 'zero');
   const events = calendar ? await calendar.writeEvents(artifactPath(staging, 'events.csv'), keys, historyStart(ingested), dates[dates.length - 1]) : null;
   const locations = calendar ? calendar.storeCalendars(keys.store) : [];
