@@ -2,8 +2,9 @@
 // Cold start on walmart-dept-weekly (issue 16): a seeded 10 % of the series is cut to the last
 // 8 weeks of train.csv (or to none, and listed in a new_items file), the set is forecast with
 // `shelfcast run`, and the cut series alone are scored on test.csv (MASE scales from their full
-// train.csv history, so the scores compare with the uncut ones). Rows: the engine with the
-// global network (default), without it (`models.global.enabled: false`: today's engine), and
+// train.csv history, so the scores compare with the uncut ones). Rows: the engine as configured
+// by default (the network, and launches shaped by their peers' forecasts), the network alone,
+// the engine before issue 16 (no network, the local models' rule), peers without a network, and
 // for 0 weeks, where today's engine has no forecast at all, a flat forecast of the mean the
 // same department sells in the other stores (what a planner would start from).
 //
@@ -78,10 +79,21 @@ for (const weeks of weeksList) {
   };
   const withNet = run(work, train, base, 'global');
   const m1 = score(work, withNet.forecasts);
-  console.log(`| ${weeks} weeks | engine with the global network | ${m1.series} | ${fmt(m1)} | ${says(withNet.forecasts)} | ${withNet.seconds.toFixed(1)} s |`);
-  const off = run(work, train, merge(base, { models: { global: { enabled: false } } }), 'local');
+  console.log(`| ${weeks} weeks | the engine (default: the network, launches from their peers) | ${m1.series} | ${fmt(m1)} | ${says(withNet.forecasts)} | ${withNet.seconds.toFixed(1)} s |`);
+  if (weeks > 0) {
+    const net = run(work, train, merge(base, { models: { coldStart: 'model' } }), 'network');
+    const mn = score(work, net.forecasts);
+    console.log(`| ${weeks} weeks | the network alone (\`models.coldStart: model\`) | ${mn.series} | ${fmt(mn)} | ${says(net.forecasts)} | ${net.seconds.toFixed(1)} s |`);
+  }
+  // The engine before issue 16: no network, and short series on the local models' rule.
+  const off = run(work, train, merge(base, { models: { global: { enabled: false }, coldStart: 'model' } }), 'local');
   const m2 = score(work, off.forecasts);
-  console.log(`| ${weeks} weeks | today's engine (global off) | ${m2.series} | ${m2.series ? fmt(m2) : '— | — | — | —'} | ${m2.series ? says(off.forecasts) : `no forecast (${m2.missing_series} series missing)`} | ${off.seconds.toFixed(1)} s |`);
+  console.log(`| ${weeks} weeks | the engine before issue 16 (no network, no peers) | ${m2.series} | ${m2.series ? fmt(m2) : '— | — | — | —'} | ${m2.series ? says(off.forecasts) : `no forecast (${m2.missing_series} series missing)`} | ${off.seconds.toFixed(1)} s |`);
+  if (weeks > 0) {
+    const peers = run(work, train, merge(base, { models: { global: { enabled: false } } }), 'peers');
+    const mp = score(work, peers.forecasts);
+    console.log(`| ${weeks} weeks | peers without a network (\`models.global.enabled: false\`) | ${mp.series} | ${fmt(mp)} | ${says(peers.forecasts)} | ${peers.seconds.toFixed(1)} s |`);
+  }
   if (weeks <= 8) {
     // The department's mean over the other stores' last `max(weeks, 8)` weeks, flat.
     const span = new Set(dates.slice(dates.length - Math.max(weeks, 8)));

@@ -157,6 +157,13 @@ export const ModelsSchema = z
     /** Combine the best this many candidates, weighted by inverse squared backtest error (1: the single best). */
     combine: z.number().int().min(1).max(10).default(5),
     global: GlobalSchema.default(GlobalSchema.parse({})),
+    /**
+     * Series too short for a backtest (launches): `peers` forecasts each at its own level, shaped
+     * as the same SKU's forecasts in the stores with history move from their level over the same
+     * periods (where the SKU sells elsewhere); `model` keeps what forecast them (the network, or
+     * the rule by demand class).
+     */
+    coldStart: z.enum(['peers', 'model']).default('peers'),
   })
   .strict();
 

@@ -15,6 +15,7 @@ import { StateBusy, inTransaction, recordRun, recordVersions, setPublishedRun, s
 import { forecastingSettings } from './run-id.js';
 import { summarizeBacktest, type PlacedResult } from './forecast-stage.js';
 import { inSeriesOrder, writeForecastFiles } from './publish-stage.js';
+import { forecastLaunches } from './launch-peers.js';
 import { faultPoint } from './fault.js';
 import { pruneAfterPublish } from './retention.js';
 import type { RunKind, RunPlan } from './run-plan.js';
@@ -77,6 +78,8 @@ export async function finishRun(ctx: FinishContext, plan: RunPlan, results: read
   const ordered = inSeriesOrder(results);
   const series = ordered.slice(0, plan.ledger.store.length);
   const aggregates = ordered.slice(plan.ledger.store.length);
+  // Launches take their shape from their peers' forecasts, which exist only now.
+  if (plan.launches) forecastLaunches(series, plan.launches, plan.task.horizon);
   const book = new OverrideBook(plan.overrides);
   const tables = erpTables(plan.erp.tables);
   const countSeries = plan.erp.counts ? countFlags(plan.erp.counts) : undefined;

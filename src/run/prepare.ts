@@ -12,6 +12,7 @@ import { targetDates, todayIso } from '../ingest/dates.js';
 import { encodeFixed } from '../forecast/batch.js';
 import { calibrationToJson } from '../backtest/conformal.js';
 import { historyStart, writeHistory } from '../publish/history.js';
+import { findLaunchPeers } from './launch-peers.js';
 import { readManifest, RunManifest, writeJson } from '../publish/manifest.js';
 import { artifactPath } from '../publish/artifacts.js';
 import { assertStateNotLost } from '../publish/lost-state.js';
@@ -144,6 +145,7 @@ export async function prepareRun(ctx: PrepareContext): Promise<Prepared> {
     registered: state.networks, live: state.live, stop: ctx.stop, info: ctx.info, refuse: ctx.refuseGlobal,
   });
   if (newItems && newItems.items.length > 0 && !global) warnings.push(`${newItems.items.length} new items of ${publishedName(newItemsFile as string)} are not forecast: models.global.enabled is false`);
+  const launches = cfg.models.coldStart === 'peers' ? await findLaunchPeers(conn, ingested.lastT, task) : null;
   const dates = targetDates(report.last_date, freq.days, task.horizon);
   // The files written before the forecast (history.parquet: two years of every series) have a stage of their own.
   ctx.stage('history');
@@ -180,6 +182,7 @@ export async function prepareRun(ctx: PrepareContext): Promise<Prepared> {
     global: global?.record() ?? null,
     newItems: newItems?.report ?? null,
     erp: { tables, counts: '', aggregates: hierarchy?.series.length ?? 0 },
+    launches,
     preparedRows: { history, events },
     stageSeconds: ctx.stages(),
   };

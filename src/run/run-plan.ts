@@ -14,6 +14,7 @@ import type { EventKind } from '../calendars/catalog.js';
 import type { TrainingRecord } from '../registry/networks.js';
 import type { NewItems } from '../ingest/new-items.js';
 import type { ItemRow } from '../calendars/items.js';
+import type { LaunchPeers } from './launch-peers.js';
 
 export type RunKind = 'run' | 'retrain';
 
@@ -113,6 +114,8 @@ export interface RunPlan {
     /** Aggregate series of the hierarchy, forecast after the series with ids from ledger.store.length on; 0 without hierarchy.enabled. */
     readonly aggregates: number;
   };
+  /** Series too short for a backtest forecast from their peers' forecasts at publish (`models.coldStart: peers`; null: none). */
+  readonly launches: LaunchPeers | null;
   /** Rows of the files written before the forecast (history.parquet, events.csv). */
   readonly preparedRows: { readonly history: number; readonly events: number | null };
   readonly stageSeconds: Readonly<Record<string, number>>;

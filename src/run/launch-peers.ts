@@ -1,0 +1,130 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { queryRows } from '../db/duckdb.js';
+import { tooShortForBacktest } from '../forecast/series.js';
+import type { SeriesTask } from '../forecast/types.js';
+import { SERIES_KINDS } from '../forecast/types.js';
+import { peerScaled } from '../models/peer-scaled.js';
+import type { SeriesResult } from './publish-stage.js';
+
+/**
+ * The series too short for a backtest that have peers (the same SKU in other stores, long
+ * enough for a backtest, selling over the same periods), as plain data for the RunPlan: found
+ * before the forecast, applied once every peer is forecast (models/peer-scaled.ts), so a
+ * sharded run's publish does the same as a run on one machine.
+ */
+export interface LaunchPeers {
+  /** The short series, ascending. */
+  readonly sids: readonly number[];
+  /** Each one's mean over its observed periods. */
+  readonly level: readonly number[];
+  /** Its peers' means over the same periods, summed. */
+  readonly peerLevel: readonly number[];
+  /** Its peers: peers[offsets[k] … offsets[k + 1]), ascending. */
+  readonly offsets: readonly number[];
+  readonly peers: readonly number[];
+}
+
+/** The fewest periods a series needs for one backtest window (more than maxHistory: none is enough). */
+export function backtestMinimum(task: SeriesTask): number {
+  let lo = 1;
+  let hi = task.maxHistory + 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (tooShortForBacktest(mid, task)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * From the `clean` table. Sums are exact (DECIMAL) and added in peer order in JavaScript, so
+ * the same data gives the same bits whatever DuckDB's threads do; null when no short series has
+ * a peer.
+ */
+export async function findLaunchPeers(conn: DuckDBConnection, lastT: number, task: SeriesTask): Promise<LaunchPeers | null> {
+  const need = backtestMinimum(task);
+  if (need > task.maxHistory) return null;
+  const rows = await queryRows<{ sid: number; peer: number; total: string; n: number }>(conn, `
+    WITH span AS (SELECT sid, min(t) AS first_t FROM clean GROUP BY sid),
+    short AS (SELECT sid, first_t FROM span WHERE ${lastT} - first_t + 1 < ${need}),
+    pairs AS (
+      SELECT sh.sid, sh.first_t, b.sid AS peer FROM short sh JOIN series a ON a.sid = sh.sid
+      JOIN series b ON b.sku = a.sku AND b.sid <> a.sid JOIN span l ON l.sid = b.sid AND ${lastT} - l.first_t + 1 >= ${need}
+      UNION ALL SELECT sid, first_t, sid FROM short),
+    sums AS (
+      SELECT p.sid, p.peer, sum(c.u::DECIMAL(38, 6))::VARCHAR AS total, count(*)::INTEGER AS n
+      FROM pairs p JOIN clean c ON c.sid = p.peer AND c.t >= p.first_t
+      WHERE NOT c.unobserved AND NOT c.closed GROUP BY p.sid, p.peer)
+    SELECT sid::INTEGER AS sid, peer::INTEGER AS peer, total, n FROM sums ORDER BY sid, peer`);
+  const sids: number[] = [];
+  const level: number[] = [];
+  const peerLevel: number[] = [];
+  const offsets: number[] = [0];
+  const peers: number[] = [];
+  for (let r = 0; r < rows.length;) {
+    const sid = rows[r].sid;
+    let own = NaN;
+    let sum = 0;
+    const mine: number[] = [];
+    for (; r < rows.length && rows[r].sid === sid; r++) {
+      const mean = Number(rows[r].total) / rows[r].n;
+      if (rows[r].peer === sid) own = mean;
+      else { sum += mean; mine.push(rows[r].peer); }
+    }
+    if (!(own >= 0) || !(sum > 0)) continue;
+    sids.push(sid);
+    level.push(own);
+    peerLevel.push(sum);
+    peers.push(...mine);
+    offsets.push(peers.length);
+  }
+  return sids.length > 0 ? { sids, level, peerLevel, offsets, peers } : null;
+}
+
+/**
+ * Forecast the launches from their peers' forecasts, in place: the point forecast, its parts
+ * (each scaled with it, so they still add up), the spread (the same relative width the
+ * series' own forecast claimed; where that was 0, its peers'), the label `peers` and the kind
+ * cold-start. `series` is in series order, index = id. Returns how many were forecast so.
+ */
+export function forecastLaunches(series: readonly SeriesResult[], launch: LaunchPeers, h: number): number {
+  const coldStart = SERIES_KINDS.indexOf('cold-start');
+  const peerSum = new Float64Array(h);
+  const peerSd = new Float64Array(h);
+  let done = 0;
+  launch.sids.forEach((sid, k) => {
+    const own = series[sid];
+    if (!own || own.sid !== sid) throw new Error(`launch peers: series ${sid} is not in place (bug)`);
+    peerSum.fill(0);
+    peerSd.fill(0);
+    for (let j = launch.offsets[k]; j < launch.offsets[k + 1]; j++) {
+      const p = series[launch.peers[j]];
+      for (let s = 0; s < h; s++) { peerSum[s] += p.result.point[p.i * h + s]; peerSd[s] += p.result.sd[p.i * h + s]; }
+    }
+    const { result, i } = own;
+    const point = result.point.subarray(i * h, (i + 1) * h);
+    const next = peerScaled(launch.level[k], launch.peerLevel[k], peerSum, result.closed.subarray(i * h, (i + 1) * h));
+    const parts = result.parts;
+    for (let s = 0; s < h; s++) {
+      const was = point[s];
+      const ratio = was > 0 ? next[s] / was : NaN;
+      const sd = i * h + s;
+      result.sd[sd] = Number.isFinite(ratio) ? result.sd[sd] * ratio : peerSum[s] > 0 ? (next[s] * peerSd[s]) / peerSum[s] : 0;
+      if (parts) {
+        for (let e = parts.offsets[i]; e < parts.offsets[i + 1]; e++) {
+          // Where the series' own forecast was 0 its parts say nothing: the whole forecast is
+          // level/trend (which takes what the other parts leave), and each member forecasts it.
+          const v = e * h + s;
+          parts.values[v] = Number.isFinite(ratio) ? parts.values[v] * ratio : parts.keys[e].startsWith('model:') ? next[s] : 0;
+        }
+      }
+      point[s] = next[s];
+    }
+    let label = result.labels.indexOf('peers');
+    if (label < 0) { label = result.labels.length; result.labels.push('peers'); }
+    result.labelIds[i] = label;
+    result.kinds[i] = coldStart;
+    done++;
+  });
+  return done;
+}
