@@ -126,10 +126,15 @@ class ScorePool {
     const h = this.scores.length;
     if (this.scores.reduce((a, xs) => a + xs.length, 0) < MIN_CALIBRATION_SAMPLES) return null;
     const out = new Float64Array(h * levels.length);
+    // A symmetric band: each level needs the |score| quantile of its distance from the median
+    // (p10 and p90 the same one), all from one sort per step.
+    const ps = levels.map((tau) => Math.abs(2 * tau - 1));
+    const distinct = [...new Set(ps)].sort((a, b) => a - b);
     for (let s = 0; s < h; s++) {
       const { xs, ws } = this.atStep(s);
+      const q = weightedQuantiles(xs, ws, distinct);
       levels.forEach((tau, k) => {
-        out[s * levels.length + k] = Math.sign(tau - 0.5) * weightedQuantile(xs, ws, Math.abs(2 * tau - 1));
+        out[s * levels.length + k] = Math.sign(tau - 0.5) * q[distinct.indexOf(ps[k])];
       });
     }
     return out;
@@ -141,7 +146,7 @@ class ScorePool {
   }
 }
 
-/** weightedQuantile at every level of `ps` (ascending), sorting once. */
+/** The smallest value whose cumulative weight reaches p of the total, for every p of `ps` (ascending), sorting once. */
 function weightedQuantiles(values: readonly number[], weights: readonly number[], ps: readonly number[]): number[] {
   const order = values.map((_, i) => i).sort((a, b) => values[a] - values[b] || a - b);
   let total = 0;
@@ -154,19 +159,6 @@ function weightedQuantiles(values: readonly number[], weights: readonly number[]
     out.push(values[order[Math.min(j, order.length - 1)]] ?? NaN);
   }
   return out;
-}
-
-/** The smallest value whose cumulative weight reaches p of the total. */
-function weightedQuantile(values: readonly number[], weights: readonly number[], p: number): number {
-  const order = values.map((_, i) => i).sort((a, b) => values[a] - values[b] || a - b);
-  let total = 0;
-  for (const w of weights) total += w;
-  let acc = 0;
-  for (const i of order) {
-    acc += weights[i];
-    if (acc >= p * total - 1e-12) return values[i];
-  }
-  return values[order[order.length - 1]] ?? NaN;
 }
 
 /** Collects normalised backtest errors as series results arrive, then computes the offsets. */

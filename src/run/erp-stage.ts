@@ -35,15 +35,17 @@ export class SeriesObserver {
     const { batch, firstSid } = read;
     for (let i = 0; i + 1 < batch.offsets.length; i++) {
       let whole = true;
-      const positive: number[] = [];
+      let positive = 0;
+      let small = 0;
       for (let j = batch.offsets[i]; j < batch.offsets[i + 1]; j++) {
         const v = batch.values[j];
         if (Number.isNaN(v)) continue;
         if (!Number.isInteger(v)) { whole = false; break; }
-        if (v > 0) positive.push(v);
+        if (v > 0) { positive++; if (v <= MAX_COUNT_MEDIAN) small++; }
       }
-      positive.sort((a, b) => a - b);
-      this.count[firstSid + i] = whole && positive.length > 0 && positive[(positive.length - 1) >> 1] <= MAX_COUNT_MEDIAN ? 1 : 0;
+      // The (lower) median of the positive values is at most the limit exactly when more than
+      // half of them, the median's index included, are: no sort on the main thread.
+      this.count[firstSid + i] = whole && positive > 0 && small > (positive - 1) >> 1 ? 1 : 0;
     }
     for (const tap of this.taps) tap(read);
   }

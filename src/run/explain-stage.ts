@@ -147,6 +147,13 @@ export async function writeComponents(conn: DuckDBConnection, staging: string, k
 export async function writeBacktestWindows(conn: DuckDBConnection, staging: string, keys: SeriesKeys, lastDate: string, stepDays: number, h: number, windows: number, series: readonly SeriesResult[], previous: string | null = null): Promise<number> {
   const csvPath = artifactPath(staging, 'backtest.parquet') + '.csv';
   const out = new CsvWriter(csvPath, ['store_id', 'sku', 'window', 'origin', 'date', 'forecast']);
+  // Every window starts a whole number of steps before the data end: one date per offset, not per row.
+  const dates = new Map<number, string>();
+  const dateAt = (steps: number): string => {
+    let d = dates.get(steps);
+    if (d === undefined) { d = isoAddDays(lastDate, steps * stepDays); dates.set(steps, d); }
+    return d;
+  };
   try {
     let count = 0;
     for (const { sid, result, i } of series) {
@@ -159,11 +166,11 @@ export async function writeBacktestWindows(conn: DuckDBConnection, staging: stri
         const back = fromEnd[i * windows + w];
         if (back <= 0) continue;
         n++;
-        const origin = isoAddDays(lastDate, -back * stepDays);
+        const origin = dateAt(-back);
         for (let s = 0; s < h; s++) {
           const v = fc[(i * windows + w) * h + s];
           if (!Number.isFinite(v)) continue;
-          out.add(`${prefix}${n},${origin},${isoAddDays(origin, (s + 1) * stepDays)},${formatNumber(Math.max(0, v))}`);
+          out.add(`${prefix}${n},${origin},${dateAt(s + 1 - back)},${formatNumber(Math.max(0, v))}`);
         }
       }
       if (++count % FLUSH_EVERY === 0) await out.flush();
