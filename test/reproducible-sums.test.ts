@@ -4,6 +4,7 @@ import { openIngest } from '../src/ingest/index.js';
 import { readSeriesKeys } from '../src/ingest/series-reader.js';
 import { parseConfig } from '../src/config/load.js';
 import { calendarStage } from '../src/run/calendar-stage.js';
+import type { PriorRow } from '../src/calendars/plan.js';
 import { seriesTask } from '../src/run/task.js';
 import { dailyRows, tempDir, writeCsv } from './helpers/tmp.js';
 import { rng } from './helpers/random.js';
@@ -26,7 +27,7 @@ describe('sums DuckDB computes in parallel', () => {
       const { ingested } = await openIngest(conn, cfg, '2025-01-01');
       const keys = await readSeriesKeys(conn);
       const task = seriesTask(cfg, ingested.freq);
-      const estimates = [];
+      const estimates: PriorRow[][] = [];
       for (let k = 0; k < 4; k++) estimates.push((await calendarStage(conn, cfg, ingested, keys, task))?.priorRows() ?? []);
       expect(estimates[0].length).toBeGreaterThan(20);
       for (const e of estimates.slice(1)) {

@@ -17,11 +17,10 @@ export interface LaunchPeers {
   readonly sids: readonly number[];
   /** Each one's mean over its observed periods. */
   readonly level: readonly number[];
-  /** Its peers' means over the same periods, summed. */
-  readonly peerLevel: readonly number[];
-  /** Its peers: peers[offsets[k] … offsets[k + 1]), ascending. */
+  /** Its peers: peers[offsets[k] … offsets[k + 1]), ascending, each with its mean over the same periods. */
   readonly offsets: readonly number[];
   readonly peers: readonly number[];
+  readonly peerLevel: readonly number[];
 }
 
 /** The fewest periods a series needs for one backtest window (more than maxHistory: none is enough). */
@@ -58,27 +57,27 @@ export async function findLaunchPeers(conn: DuckDBConnection, lastT: number, tas
     SELECT sid::INTEGER AS sid, peer::INTEGER AS peer, total, n FROM sums ORDER BY sid, peer`);
   const sids: number[] = [];
   const level: number[] = [];
-  const peerLevel: number[] = [];
   const offsets: number[] = [0];
   const peers: number[] = [];
+  const peerLevel: number[] = [];
   for (let r = 0; r < rows.length;) {
     const sid = rows[r].sid;
     let own = NaN;
-    let sum = 0;
     const mine: number[] = [];
+    const means: number[] = [];
     for (; r < rows.length && rows[r].sid === sid; r++) {
       const mean = Number(rows[r].total) / rows[r].n;
       if (rows[r].peer === sid) own = mean;
-      else { sum += mean; mine.push(rows[r].peer); }
+      else { mine.push(rows[r].peer); means.push(mean); }
     }
-    if (!(own >= 0) || !(sum > 0)) continue;
+    if (!(own >= 0) || !means.some((m) => m > 0)) continue;
     sids.push(sid);
     level.push(own);
-    peerLevel.push(sum);
     peers.push(...mine);
+    peerLevel.push(...means);
     offsets.push(peers.length);
   }
-  return sids.length > 0 ? { sids, level, peerLevel, offsets, peers } : null;
+  return sids.length > 0 ? { sids, level, offsets, peers, peerLevel } : null;
 }
 
 /**
@@ -91,19 +90,26 @@ export function forecastLaunches(series: readonly SeriesResult[], launch: Launch
   const coldStart = SERIES_KINDS.indexOf('cold-start');
   const peerSum = new Float64Array(h);
   const peerSd = new Float64Array(h);
+  const openLevel = new Float64Array(h);
   let done = 0;
   launch.sids.forEach((sid, k) => {
     const own = series[sid];
     if (!own || own.sid !== sid) throw new Error(`launch peers: series ${sid} is not in place (bug)`);
     peerSum.fill(0);
     peerSd.fill(0);
+    openLevel.fill(0);
     for (let j = launch.offsets[k]; j < launch.offsets[k + 1]; j++) {
       const p = series[launch.peers[j]];
-      for (let s = 0; s < h; s++) { peerSum[s] += p.result.point[p.i * h + s]; peerSd[s] += p.result.sd[p.i * h + s]; }
+      for (let s = 0; s < h; s++) {
+        if (p.result.closed[p.i * h + s]) continue;
+        peerSum[s] += p.result.point[p.i * h + s];
+        peerSd[s] += p.result.sd[p.i * h + s];
+        openLevel[s] += launch.peerLevel[j];
+      }
     }
     const { result, i } = own;
     const point = result.point.subarray(i * h, (i + 1) * h);
-    const next = peerScaled(launch.level[k], launch.peerLevel[k], peerSum, result.closed.subarray(i * h, (i + 1) * h));
+    const next = peerScaled(launch.level[k], peerSum, openLevel, result.closed.subarray(i * h, (i + 1) * h));
     const parts = result.parts;
     for (let s = 0; s < h; s++) {
       const was = point[s];
