@@ -1,27 +1,13 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryRows } from '../db/duckdb.js';
 import { tooShortForBacktest } from '../forecast/series.js';
-import type { SeriesTask } from '../forecast/types.js';
-import { SERIES_KINDS } from '../forecast/types.js';
+import { SERIES_KINDS, type SeriesTask } from '../forecast/types.js';
 import { peerScaled } from '../models/peer-scaled.js';
 import type { SeriesResult } from './publish-stage.js';
+import type { LaunchPeers } from './run-plan.js';
 
-/**
- * The series too short for a backtest that have peers (the same SKU in other stores, long
- * enough for a backtest, selling over the same periods), as plain data for the RunPlan: found
- * before the forecast, applied once every peer is forecast (models/peer-scaled.ts), so a
- * sharded run's publish does the same as a run on one machine.
- */
-export interface LaunchPeers {
-  /** The short series, ascending. */
-  readonly sids: readonly number[];
-  /** Each one's mean over its observed periods. */
-  readonly level: readonly number[];
-  /** Its peers: peers[offsets[k] … offsets[k + 1]), ascending, each with its mean over the same periods. */
-  readonly offsets: readonly number[];
-  readonly peers: readonly number[];
-  readonly peerLevel: readonly number[];
-}
+// Launches (series too short for a backtest) forecast from their peers (models/peer-scaled.ts):
+// found in `clean` before the forecast, applied to the results once every peer is forecast.
 
 /** The fewest periods a series needs for one backtest window (more than maxHistory: none is enough). */
 export function backtestMinimum(task: SeriesTask): number {

@@ -14,7 +14,6 @@ import type { EventKind } from '../calendars/catalog.js';
 import type { TrainingRecord } from '../registry/networks.js';
 import type { NewItems } from '../ingest/new-items.js';
 import type { ItemRow } from '../calendars/items.js';
-import type { LaunchPeers } from './launch-peers.js';
 
 export type RunKind = 'run' | 'retrain';
 
@@ -58,6 +57,23 @@ export function makeLedger(keys: SeriesKeys, reuse: ReusePlan, live: ReadonlyMap
     if (rule) closures[store] = rule;
   }
   return { store: keys.store, sku: keys.sku, decisions: reuse.decisions, previous, reused: reuse.fixed.map((f) => f !== undefined), closures };
+}
+
+/**
+ * The series too short for a backtest that have peers (the same SKU in other stores, long
+ * enough for a backtest, selling over the same periods), as plain data for the RunPlan: found
+ * before the forecast, applied once every peer is forecast (run/launch-peers.ts), so a sharded
+ * run's publish does the same as a run on one machine.
+ */
+export interface LaunchPeers {
+  /** The short series, ascending. */
+  readonly sids: readonly number[];
+  /** Each one's mean over its observed periods. */
+  readonly level: readonly number[];
+  /** Its peers: peers[offsets[k] … offsets[k + 1]), ascending, each with its mean over the same periods. */
+  readonly offsets: readonly number[];
+  readonly peers: readonly number[];
+  readonly peerLevel: readonly number[];
 }
 
 /**
