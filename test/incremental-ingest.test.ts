@@ -243,6 +243,29 @@ describe('a feed in key order (CSV and Parquet): no sort, the rows checked now m
   }
 });
 
+describe('weekly data, a row off the grid and a return in the stored history: their rows move in `clean` in place', () => {
+  it('one new week, then the same feed again: the same bytes as a full check', async () => {
+    const dir = tempDir();
+    const out = tempDir();
+    const monday = (l: string): boolean => new Date(`${l.split(',')[2]}T00:00:00Z`).getUTCDay() === 1;
+    const ordered = keyOrdered(body);
+    // A Tuesday among Mondays (off the grid: rejected), and a return (negative units: set to 0) in stored partitions.
+    const offGrid = ordered.find((l) => l.startsWith('S01,MILK-1L,2024-02-06,')) as string;
+    const weekly = keyOrdered([...ordered.filter(monday), offGrid]).map((l) => (l.startsWith('S01,MILK-1L,2024-03-04,') ? l.replace(/^([^,]*,[^,]*,[^,]*),[^,]*/, '$1,-3') : l));
+    await run(out, write(dir, 'history.csv', weekly.filter((l) => !l.includes(',2025-12-29,'))), {}, {}, 'retrain');
+    const feed = write(dir, 'feed.csv', weekly);
+    for (const night of [1, 2]) {
+      const twin = copy(out);
+      const inc = await run(out, feed);
+      const full = await run(twin, feed, {}, { fullIngest: true });
+      expect(history(inc), `night ${night}`).toMatchObject({ mode: 'incremental' });
+      expect(files(inc.dir)).toEqual(files(full.dir));
+      expect(files(inc.dir)['rejects.csv']).toContain('off_grid_date');
+      expect(files(inc.dir)['rejects.csv']).toContain('negative_units');
+    }
+  });
+});
+
 describe('the CLI', () => {
   const cli = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
   const shelfcast = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, SHELFCAST_LOG_FORMAT: 'text' } });
