@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDuckDb, sqlString } from '../src/db/duckdb.js';
@@ -140,6 +140,37 @@ describe('incremental ingest publishes what a full check publishes', () => {
     expect((await run(out, feed, { quality: { negativeUnits: 'keep' } })).log.join('\n')).toContain('stored partitions reused');
     writeFileSync(join(store, 'manifest.json'), '{"format": 1, "bin');
     expect((await run(out, feed, { quality: { negativeUnits: 'keep' } })).log.join('\n')).toContain('manifest is unreadable');
+  });
+});
+
+describe('history.parquet of an unchanged feed', () => {
+  it('is the published run\'s file, copied: the same bytes as one written anew, and never a damaged copy', async () => {
+    const dir = tempDir();
+    const out = tempDir();
+    const feed = write(dir, 'feed.csv', body);
+    await run(out, feed, {}, {}, 'retrain');
+    const latestHistory = (o: string): string => join(o, 'latest', 'history.parquet');
+    // Twins of the folder where the retrain's file is gone, or has one byte changed: they write it anew.
+    const gone = copy(out);
+    rmSync(latestHistory(gone));
+    const damaged = copy(out);
+    const bytes = readFileSync(latestHistory(damaged));
+    bytes[bytes.length >> 1] ^= 0xff;
+    writeFileSync(latestHistory(damaged), bytes);
+    const inc = await run(out, feed);
+    expect(inc.log.join('\n')).toMatch(/history.parquet: made from the same rows as run .*, copied from it/);
+    for (const twin of [gone, damaged]) {
+      const fresh = await run(twin, feed, {}, { fullIngest: true });
+      expect(fresh.log.join('\n')).not.toContain('history.parquet: made from');
+      expect(fresh.runId).toBe(inc.runId);
+      expect(files(fresh.dir)).toEqual(files(inc.dir));
+    }
+    const manifest = (s: RunSummary) => JSON.parse(readFileSync(join(s.dir, 'manifest.json'), 'utf8'));
+    expect(manifest(inc).files['history.parquet'].print).toMatch(/^[0-9a-f]{64}$/);
+    // One more day moves the window: written anew.
+    const next = await run(out, write(dir, 'next.csv', [...body, ...body.filter((l) => l.includes(`,${LAST},`)).map((l) => l.replace(LAST, '2026-01-01'))]), { quality: { asOf: '2026-01-01' } });
+    expect(next.log.join('\n')).not.toContain('history.parquet: made from');
+    expect(manifest(next).files['history.parquet'].print).not.toBe(manifest(inc).files['history.parquet'].print);
   });
 });
 

@@ -113,7 +113,7 @@ export interface RunPlan {
     /** Aggregate series of the hierarchy, forecast after the series with ids from ledger.store.length on; 0 without hierarchy.enabled. */
     readonly aggregates: number;
   };
-  /** Rows of the files written before the forecast (history.parquet, events.csv). */
-  readonly preparedRows: { readonly history: number; readonly events: number | null };
+  /** Rows of the files written before the forecast (history.parquet, events.csv), and what history.parquet was made from (its print in the manifest). */
+  readonly preparedRows: { readonly history: number; readonly events: number | null; readonly historyPrint?: string };
   readonly stageSeconds: Readonly<Record<string, number>>;
 }
