@@ -174,6 +174,24 @@ describe('history.parquet of an unchanged feed', () => {
   });
 });
 
+describe('an as-of date before stored rows', () => {
+  it('rejects them as future dates, as a full check does, and takes them back when it moves on', async () => {
+    const dir = tempDir();
+    const out = tempDir();
+    const feed = write(dir, 'feed.csv', keyOrdered(body));
+    await run(out, feed, {}, {}, 'retrain');
+    for (const asOf of ['2025-12-20', '2026-01-01']) {
+      const twin = copy(out);
+      const quality = { asOf, olderFeed: 'warn' };
+      const inc = await run(out, feed, { quality });
+      const full = await run(twin, feed, { quality }, { fullIngest: true });
+      expect(history(inc)).toMatchObject({ mode: 'incremental' });
+      expect(files(inc.dir)).toEqual(files(full.dir));
+      expect(files(inc.dir)['rejects.csv'].includes('future_date')).toBe(asOf === '2025-12-20');
+    }
+  });
+});
+
 describe('night after night', () => {
   it('a partition stored by the last night is restated tonight: counted from the stored rows, the same bytes', async () => {
     const dir = tempDir();

@@ -216,14 +216,15 @@ async function load(conn: DuckDBConnection, rules: RowRules, s: Session, m: Stor
   const baseRow = delta && base ? marked(m.seq[base] ?? 0, 'src_row') : 'src_row';
   const placeholderParts = inParts(partExpr, placeholdersFor);
   const noBase = `(SELECT NULL::INTEGER AS sid, NULL::INTEGER AS day, NULL::DOUBLE AS u, NULL::BOOLEAN AS stockout, NULL::BOOLEAN AS promo, NULL::DOUBLE AS price, NULL::BOOLEAN AS closed, NULL::VARCHAR AS rule, NULL::BIGINT AS src_row WHERE false)`;
-  const baseRows = `SELECT src_row, sid, day, u, stockout, promo, price, closed, ${rejudged(rules)} AS rule FROM (
+  const baseRows = (where = 'true'): string => `SELECT src_row, sid, day, u, stockout, promo, price, closed, ${rejudged(rules)} AS rule FROM (
       SELECT CASE WHEN ${placeholderParts} THEN ${placeholder(sidExpr, 'day')} ELSE ${baseRow} END AS src_row, ${sidExpr} AS sid, DATE '1970-01-01' + day AS d, day, u, stockout, promo, price, closed, rule
-      FROM ${baseFile && keptBase.length > 0 ? `read_parquet(${baseFile}) WHERE ${inParts(partExpr, keptBase)}` : noBase})`;
+      FROM ${baseFile && keptBase.length > 0 ? `read_parquet(${baseFile}) WHERE ${inParts(partExpr, keptBase)} AND (${where})` : noBase})`;
   // The base file's rows that pass the row rules (nearly all) go straight into `clean`, in stored
   // order, with `t` holding the day until the grid is known (quality.ts finishClean); the rest
-  // of the rows go to `checked_rest`, and the view `checked` shows both as one table.
-  await conn.run(`CREATE OR REPLACE TEMP TABLE clean AS SELECT sid, day AS t, u, stockout AS unobserved, closed, promo, price, src_row, false AS tail FROM (${baseRows}) WHERE rule IS NULL`);
-  await conn.run(`CREATE OR REPLACE TEMP TABLE checked_rest AS SELECT src_row, sid, DATE '1970-01-01' + day AS d, day, u, stockout, promo, price, closed, rule FROM (${baseRows}) WHERE rule IS NOT NULL`);
+  // of the rows go to `checked_rest`, and the view `checked` shows both as one table. Only rows
+  // with a stored rule, or that a late rule may name, can be rejected: the scan reads no other.
+  await conn.run(`CREATE OR REPLACE TEMP TABLE clean AS SELECT sid, day AS t, u, stockout AS unobserved, closed, promo, price, src_row, false AS tail FROM (${baseRows()}) WHERE rule IS NULL`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE checked_rest AS SELECT src_row, sid, DATE '1970-01-01' + day AS d, day, u, stockout, promo, price, closed, rule FROM (${baseRows(`rule IS NOT NULL OR ${rules.lateCandidate}`)}) WHERE rule IS NOT NULL`);
   // The tail: partitions stored in delta files, and the rows checked now (those with a source row number).
   await conn.run(`INSERT INTO checked_rest SELECT src_row, sid, d, day, u, stockout, promo, price, closed, CASE WHEN stored THEN ${rejudged(rules)} ELSE rule END FROM (
       SELECT CASE WHEN t.stored AND ${inParts(partExpr.replace('day', 't.day'), placeholdersFor)} THEN ${placeholder('s.sid', 't.day')} ELSE t.src_row END AS src_row, s.sid,
@@ -242,6 +243,16 @@ async function load(conn: DuckDBConnection, rules: RowRules, s: Session, m: Stor
  */
 export function cleanFromStore(s: Session | null): boolean {
   return s?.loaded != null;
+}
+
+/**
+ * The rows among which a (series, day) can repeat: from the store of a full feed, only those
+ * of `checked_rest`. A stored partition holds no key twice (saveHistory stores none that does,
+ * rejected rows counted), and a key's rows all fall in one partition, so no row in `clean`
+ * shares its key with another; a delta feed's partitions are stored whatever they hold.
+ */
+export function repeatableRows(s: Session | null): 'checked' | 'checked_rest' {
+  return s?.loaded && s.options.feed === 'full' ? 'checked_rest' : 'checked';
 }
 
 /**

@@ -6,7 +6,7 @@ import { isoAddDays } from './dates.js';
 import type { RegisteredSource } from './source.js';
 import { inferFrequency, type Frequency } from './frequency.js';
 import { checkRows, rowRules } from './row-rules.js';
-import { cleanFromStore, finishHistory, openHistory, saveHistory, type HistoryOptions, type HistoryReport } from './incremental.js';
+import { cleanFromStore, finishHistory, openHistory, repeatableRows, saveHistory, type HistoryOptions, type HistoryReport } from './incremental.js';
 import { findDataEnd } from './data-end.js';
 import { findOutliers } from './outliers.js';
 import { classifyMissing } from './outages.js';
@@ -107,7 +107,7 @@ export async function applyQualityRules(conn: DuckDBConnection, source: Register
   const firstDay = (await queryOne<{ d: number }>(conn, `SELECT (DATE ${sqlString(first)} - DATE '1970-01-01')::INTEGER AS d`)).d;
   const accepted = `rule IS NULL AND ${onGrid}`;
 
-  const dupRows = await findDuplicates(conn, accepted, firstDay, step);
+  const dupRows = await findDuplicates(conn, accepted, firstDay, step, repeatableRows(history));
 
   // Every rejected row with its rule (and, for duplicates, the row it repeats); every changed one.
   const log = `src_row BIGINT, rule VARCHAR, duplicate_of BIGINT, detail DOUBLE, action VARCHAR`;
@@ -265,7 +265,8 @@ async function inKeyOrder(conn: DuckDBConnection, table: string, key: string, wh
 }
 
 /**
- * Duplicates: a (series, period) with more than one row, into table `dups`. A full GROUP BY
+ * Duplicates: a (series, period) with more than one row among `rows` (all of `checked`, or
+ * where incremental.ts repeatableRows says they can be), into table `dups`. A full GROUP BY
  * over every row is the slowest step of an ingest, so it runs only on candidate series: those
  * whose row count, or the first three power sums of their periods, differ from those of a
  * complete run of periods between their first and last. A series that matches all four has
@@ -275,9 +276,9 @@ async function inKeyOrder(conn: DuckDBConnection, table: string, key: string, wh
  * Power sums of period indices k, shifted to each series' first period m:
  *   Σ(k−m) = S1 − n·m,  Σ(k−m)² = S2 − 2m·S1 + n·m²,  Σ(k−m)³ = S3 − 3m·S2 + 3m²·S1 − n·m³.
  */
-async function findDuplicates(conn: DuckDBConnection, accepted: string, firstDay: number, step: number): Promise<number> {
+async function findDuplicates(conn: DuckDBConnection, accepted: string, firstDay: number, step: number, rows: 'checked' | 'checked_rest'): Promise<number> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE dup_candidates AS
-    WITH k AS (SELECT sid, ((day - ${firstDay}) // ${step})::DOUBLE AS k FROM checked WHERE ${accepted}),
+    WITH k AS (SELECT sid, ((day - ${firstDay}) // ${step})::DOUBLE AS k FROM ${rows} WHERE ${accepted}),
     a AS (SELECT sid, count(*)::DOUBLE AS n, min(k) AS m, max(k) - min(k) + 1 AS len, sum(k) AS s1, sum(k * k) AS s2, sum(k * k * k) AS s3 FROM k GROUP BY sid)
     SELECT sid FROM a
     WHERE n <> len
@@ -286,7 +287,7 @@ async function findDuplicates(conn: DuckDBConnection, accepted: string, firstDay
        OR s3 - 3 * m * s2 + 3 * m * m * s1 - n * m * m * m <> (len * (len - 1) / 2) * (len * (len - 1) / 2)`);
   await conn.run(`CREATE OR REPLACE TEMP TABLE dups AS
     SELECT sid, day, min(src_row) AS first_row, count(*)::INTEGER AS n
-    FROM checked WHERE ${accepted} AND sid IN (SELECT sid FROM dup_candidates) GROUP BY sid, day HAVING count(*) > 1`);
+    FROM ${rows} WHERE ${accepted} AND sid IN (SELECT sid FROM dup_candidates) GROUP BY sid, day HAVING count(*) > 1`);
   return (await queryOne<{ n: number }>(conn, `SELECT COALESCE(sum(n - 1), 0)::INTEGER AS n FROM dups`)).n;
 }
 
