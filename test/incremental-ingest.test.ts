@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDuckDb, sqlString } from '../src/db/duckdb.js';
@@ -143,6 +143,55 @@ describe('incremental ingest publishes what a full check publishes', () => {
   });
 });
 
+describe('history.parquet of an unchanged feed', () => {
+  it('is the published run\'s file, copied: the same bytes as one written anew, and never a damaged copy', async () => {
+    const dir = tempDir();
+    const out = tempDir();
+    const feed = write(dir, 'feed.csv', body);
+    await run(out, feed, {}, {}, 'retrain');
+    const latestHistory = (o: string): string => join(o, 'latest', 'history.parquet');
+    // Twins of the folder where the retrain's file is gone, or has one byte changed: they write it anew.
+    const gone = copy(out);
+    rmSync(latestHistory(gone));
+    const damaged = copy(out);
+    const bytes = readFileSync(latestHistory(damaged));
+    bytes[bytes.length >> 1] ^= 0xff;
+    writeFileSync(latestHistory(damaged), bytes);
+    const inc = await run(out, feed);
+    expect(inc.log.join('\n')).toMatch(/history.parquet: made from the same rows as run .*, copied from it/);
+    for (const twin of [gone, damaged]) {
+      const fresh = await run(twin, feed, {}, { fullIngest: true });
+      expect(fresh.log.join('\n')).not.toContain('history.parquet: made from');
+      expect(fresh.runId).toBe(inc.runId);
+      expect(files(fresh.dir)).toEqual(files(inc.dir));
+    }
+    const manifest = (s: RunSummary) => JSON.parse(readFileSync(join(s.dir, 'manifest.json'), 'utf8'));
+    expect(manifest(inc).files['history.parquet'].print).toMatch(/^[0-9a-f]{64}$/);
+    // One more day moves the window: written anew.
+    const next = await run(out, write(dir, 'next.csv', [...body, ...body.filter((l) => l.includes(`,${LAST},`)).map((l) => l.replace(LAST, '2026-01-01'))]), { quality: { asOf: '2026-01-01' } });
+    expect(next.log.join('\n')).not.toContain('history.parquet: made from');
+    expect(manifest(next).files['history.parquet'].print).not.toBe(manifest(inc).files['history.parquet'].print);
+  });
+});
+
+describe('an as-of date before stored rows', () => {
+  it('rejects them as future dates, as a full check does, and takes them back when it moves on', async () => {
+    const dir = tempDir();
+    const out = tempDir();
+    const feed = write(dir, 'feed.csv', keyOrdered(body));
+    await run(out, feed, {}, {}, 'retrain');
+    for (const asOf of ['2025-12-20', '2026-01-01']) {
+      const twin = copy(out);
+      const quality = { asOf, olderFeed: 'warn' };
+      const inc = await run(out, feed, { quality });
+      const full = await run(twin, feed, { quality }, { fullIngest: true });
+      expect(history(inc)).toMatchObject({ mode: 'incremental' });
+      expect(files(inc.dir)).toEqual(files(full.dir));
+      expect(files(inc.dir)['rejects.csv'].includes('future_date')).toBe(asOf === '2025-12-20');
+    }
+  });
+});
+
 describe('night after night', () => {
   it('a partition stored by the last night is restated tonight: counted from the stored rows, the same bytes', async () => {
     const dir = tempDir();
@@ -241,6 +290,29 @@ describe('a feed in key order (CSV and Parquet): no sort, the rows checked now m
       });
     }
   }
+});
+
+describe('weekly data, a row off the grid and a return in the stored history: their rows move in `clean` in place', () => {
+  it('one new week, then the same feed again: the same bytes as a full check', async () => {
+    const dir = tempDir();
+    const out = tempDir();
+    const monday = (l: string): boolean => new Date(`${l.split(',')[2]}T00:00:00Z`).getUTCDay() === 1;
+    const ordered = keyOrdered(body);
+    // A Tuesday among Mondays (off the grid: rejected), and a return (negative units: set to 0) in stored partitions.
+    const offGrid = ordered.find((l) => l.startsWith('S01,MILK-1L,2024-02-06,')) as string;
+    const weekly = keyOrdered([...ordered.filter(monday), offGrid]).map((l) => (l.startsWith('S01,MILK-1L,2024-03-04,') ? l.replace(/^([^,]*,[^,]*,[^,]*),[^,]*/, '$1,-3') : l));
+    await run(out, write(dir, 'history.csv', weekly.filter((l) => !l.includes(',2025-12-29,'))), {}, {}, 'retrain');
+    const feed = write(dir, 'feed.csv', weekly);
+    for (const night of [1, 2]) {
+      const twin = copy(out);
+      const inc = await run(out, feed);
+      const full = await run(twin, feed, {}, { fullIngest: true });
+      expect(history(inc), `night ${night}`).toMatchObject({ mode: 'incremental' });
+      expect(files(inc.dir)).toEqual(files(full.dir));
+      expect(files(inc.dir)['rejects.csv']).toContain('off_grid_date');
+      expect(files(inc.dir)['rejects.csv']).toContain('negative_units');
+    }
+  });
 });
 
 describe('the CLI', () => {

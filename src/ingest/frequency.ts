@@ -12,8 +12,8 @@ export const DAY: Frequency = { name: 'day', days: 1 };
 const WEEK: Frequency = { name: 'week', days: 7 };
 
 /**
- * The most common spacing between consecutive dates of a series among accepted rows of the
- * table `checked` (on a large input, in a fixed 1/32 of the series), or the configured
+ * The most common spacing between consecutive dates of a series among accepted rows of
+ * `checked` (on a large input, in a fixed 1/32 of the series), or the configured
  * frequency, unless the spacing says the data is the other one.
  */
 export async function inferFrequency(conn: DuckDBConnection, setting: 'auto' | 'day' | 'week', path: string, sample = false): Promise<Frequency> {

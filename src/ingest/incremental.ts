@@ -9,13 +9,17 @@ import { printChecked, printSource, ROW_HASH, type FeedPrints, type PartPrint } 
 import { commitStore, discardUnnamed, newStoreFile, openStore, storeBinding, type StoreManifest } from './history-store.js';
 
 /**
- * Ingest against the stored history (history-store.ts): the tables `series` and `checked` that
- * a full check of the feed would make, built from the stored partitions the feed did not
- * change and the rows of the ones it did, checked now. `checked` holds the stored rows first,
- * in the order they were stored (key order: a full check stores them sorted, so `clean` needs no
- * sort), then the rows checked now (the tail, merged by the series reader). What comes after
- * the row rules (duplicates, outliers, the data end, outages…) runs on the whole history as
- * it does after a full check, so the result is the same, row for row.
+ * Ingest against the stored history (history-store.ts): the tables a full check of the feed
+ * would make, built from the stored partitions the feed did not change and the rows of the
+ * ones it did, checked now, without a 59M-row table `checked`: the stored rows that pass the
+ * row rules go straight into `clean`, in the order they were stored (key order: a full check
+ * stores them sorted, so `clean` needs no sort), their `t` the day until quality.ts knows the
+ * grid; every other row (stored rows a rule rejects, partitions in delta files, the rows
+ * checked now) goes to the small `checked_rest`; the view `checked` shows both as the table a
+ * full check makes. What comes after the row rules (duplicates, outliers, the data end,
+ * outages…) runs on the whole history as it does after a full check, so the result is the
+ * same, row for row; the rows checked now follow the stored ones in `clean` (the tail, merged
+ * by the series reader).
  *
  * Row numbers: a stored row keeps its source row number only while its partition sits at the
  * same positions of the feed; otherwise it gets a placeholder that names its series and day,
@@ -91,7 +95,6 @@ interface Session {
 
 interface Loaded {
   readonly manifest: StoreManifest;
-  readonly tailFrom: number;
   readonly kept: readonly string[];
   /** Prints of the current feed (full feeds), for the next run. */
   readonly feedPrints: FeedPrints;
@@ -103,7 +106,7 @@ interface Loaded {
 export type HistorySession = Session;
 
 /**
- * Start an ingest with the store: build `series` and `checked` from it when the options allow
+ * Start an ingest with the store: build `series`, `clean` and the view `checked` from it (load) when the options allow
  * and it fits; else say why not. A delta feed cannot be checked whole (the store holds its
  * history), so an unusable store stops it, unless there is none yet or --full says that this
  * file is the whole history.
@@ -123,6 +126,8 @@ export async function openHistory(conn: DuckDBConnection, rules: RowRules, optio
       else session.loaded = r;
     } catch (e) {
       reason = `the stored history could not be read (${String(e).split('\n')[0].slice(0, 160)})`;
+      // What load() made before it failed: the full check makes `checked` a table and `clean` anew.
+      await conn.run('DROP VIEW IF EXISTS checked');
     }
   }
   if (!session.loaded) {
@@ -211,21 +216,43 @@ async function load(conn: DuckDBConnection, rules: RowRules, s: Session, m: Stor
   const baseRow = delta && base ? marked(m.seq[base] ?? 0, 'src_row') : 'src_row';
   const placeholderParts = inParts(partExpr, placeholdersFor);
   const noBase = `(SELECT NULL::INTEGER AS sid, NULL::INTEGER AS day, NULL::DOUBLE AS u, NULL::BOOLEAN AS stockout, NULL::BOOLEAN AS promo, NULL::DOUBLE AS price, NULL::BOOLEAN AS closed, NULL::VARCHAR AS rule, NULL::BIGINT AS src_row WHERE false)`;
-  await conn.run(`CREATE OR REPLACE TEMP TABLE checked AS SELECT src_row, sid, d, day, u, stockout, promo, price, closed, ${rejudged(rules)} AS rule FROM (
+  const baseRows = (where = 'true'): string => `SELECT src_row, sid, day, u, stockout, promo, price, closed, ${rejudged(rules)} AS rule FROM (
       SELECT CASE WHEN ${placeholderParts} THEN ${placeholder(sidExpr, 'day')} ELSE ${baseRow} END AS src_row, ${sidExpr} AS sid, DATE '1970-01-01' + day AS d, day, u, stockout, promo, price, closed, rule
-      FROM ${baseFile && keptBase.length > 0 ? `read_parquet(${baseFile}) WHERE ${inParts(partExpr, keptBase)}` : noBase})`);
-  const tailFrom = (await queryOne<{ n: number }>(conn, `SELECT count(*)::DOUBLE AS n FROM checked`)).n;
+      FROM ${baseFile && keptBase.length > 0 ? `read_parquet(${baseFile}) WHERE ${inParts(partExpr, keptBase)} AND (${where})` : noBase})`;
+  // The base file's rows that pass the row rules (nearly all) go straight into `clean`, in stored
+  // order, with `t` holding the day until the grid is known (quality.ts finishClean); the rest
+  // of the rows go to `checked_rest`, and the view `checked` shows both as one table. Only rows
+  // with a stored rule, or that a late rule may name, can be rejected: the scan reads no other.
+  await conn.run(`CREATE OR REPLACE TEMP TABLE clean AS SELECT sid, day AS t, u, stockout AS unobserved, closed, promo, price, src_row, false AS tail FROM (${baseRows()}) WHERE rule IS NULL`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE checked_rest AS SELECT src_row, sid, DATE '1970-01-01' + day AS d, day, u, stockout, promo, price, closed, rule FROM (${baseRows(`rule IS NOT NULL OR ${rules.lateCandidate}`)}) WHERE rule IS NOT NULL`);
   // The tail: partitions stored in delta files, and the rows checked now (those with a source row number).
-  await conn.run(`INSERT INTO checked SELECT src_row, sid, d, day, u, stockout, promo, price, closed, CASE WHEN stored THEN ${rejudged(rules)} ELSE rule END FROM (
+  await conn.run(`INSERT INTO checked_rest SELECT src_row, sid, d, day, u, stockout, promo, price, closed, CASE WHEN stored THEN ${rejudged(rules)} ELSE rule END FROM (
       SELECT CASE WHEN t.stored AND ${inParts(partExpr.replace('day', 't.day'), placeholdersFor)} THEN ${placeholder('s.sid', 't.day')} ELSE t.src_row END AS src_row, s.sid,
         DATE '1970-01-01' + t.day AS d, t.day, t.u, t.stockout, t.promo, t.price, t.closed, t.rule, t.stored OR t.src_row < 0 AS stored
       FROM (SELECT *, true AS stored FROM (${storedRows(m, dir, keptDeltas, delta)}) UNION ALL SELECT *, false AS stored FROM fresh) t LEFT JOIN series s USING (store_id, sku))`);
-  return { manifest: m, tailFrom, kept, feedPrints, placeholders: placeholdersFor.length > 0 };
+  await conn.run(`CREATE OR REPLACE TEMP VIEW checked AS
+    SELECT src_row, sid, DATE '1970-01-01' + t AS d, t AS day, u, unobserved AS stockout, promo, price, closed, NULL::VARCHAR AS rule FROM clean
+    UNION ALL SELECT src_row, sid, d, day, u, stockout, promo, price, closed, rule FROM checked_rest`);
+  return { manifest: m, kept, feedPrints, placeholders: placeholdersFor.length > 0 };
 }
 
-/** Where the rows checked on this run begin in `checked`, or null when every row was checked now. */
-export function tailStart(s: Session | null): number | null {
-  return s?.loaded?.tailFrom ?? null;
+/**
+ * Whether `checked` is the view over the stored rows already in `clean` (their `t` still the
+ * day) and `checked_rest` (every other row), as load() leaves it; false: `checked` is a table
+ * of every row (checkRows).
+ */
+export function cleanFromStore(s: Session | null): boolean {
+  return s?.loaded != null;
+}
+
+/**
+ * The rows among which a (series, day) can repeat: from the store of a full feed, only those
+ * of `checked_rest`. A stored partition holds no key twice (saveHistory stores none that does,
+ * rejected rows counted), and a key's rows all fall in one partition, so no row in `clean`
+ * shares its key with another; a delta feed's partitions are stored whatever they hold.
+ */
+export function repeatableRows(s: Session | null): 'checked' | 'checked_rest' {
+  return s?.loaded && s.options.feed === 'full' ? 'checked_rest' : 'checked';
 }
 
 /**

@@ -6,7 +6,7 @@ import { isoAddDays } from './dates.js';
 import type { RegisteredSource } from './source.js';
 import { inferFrequency, type Frequency } from './frequency.js';
 import { checkRows, rowRules } from './row-rules.js';
-import { finishHistory, openHistory, saveHistory, tailStart, type HistoryOptions, type HistoryReport } from './incremental.js';
+import { cleanFromStore, finishHistory, openHistory, repeatableRows, saveHistory, type HistoryOptions, type HistoryReport } from './incremental.js';
 import { findDataEnd } from './data-end.js';
 import { findOutliers } from './outliers.js';
 import { classifyMissing } from './outages.js';
@@ -87,8 +87,8 @@ export async function applyQualityRules(conn: DuckDBConnection, source: Register
   const dateRule = rowSql.dateRule;
   const history = store ? await openHistory(conn, rowSql, store) : null;
   if (!history?.loaded) await checkRows(conn, rowSql);
-  // Rows before this one of `checked` are in the order they were stored in; after it, the rows checked now.
-  const tail = tailStart(history);
+  // From the store, `checked` is a view: the stored rows that pass the row rules are in `clean` already.
+  const fromStore = cleanFromStore(history);
 
   const read = await queryOne<{ n: number; ok: number }>(conn, `SELECT count(*)::INTEGER AS n, count(*) FILTER (rule IS NULL)::INTEGER AS ok FROM checked`);
   if (read.n === 0) throw new UserError(`input ${source.path}: no data rows`);
@@ -107,27 +107,7 @@ export async function applyQualityRules(conn: DuckDBConnection, source: Register
   const firstDay = (await queryOne<{ d: number }>(conn, `SELECT (DATE ${sqlString(first)} - DATE '1970-01-01')::INTEGER AS d`)).d;
   const accepted = `rule IS NULL AND ${onGrid}`;
 
-  const dupRows = await findDuplicates(conn, accepted, firstDay, step);
-
-  // The clean table, in series order, keyed by (sid, t) with no strings: what the forecast
-  // reader streams. Most feeds come in key order already: then it is `checked` filtered, with
-  // no sort (the costliest step of an ingest), and an incremental ingest's rows checked now
-  // (`tail`) stay at its end for the series reader to merge.
-  const t = `((day - ${firstDay}) // ${step})::INTEGER AS t`;
-  const units = q.negativeUnits === 'zero' ? 'greatest(u, 0)' : 'u';
-  const inOrder = dupRows === 0 && (await inKeyOrder(conn, tail));
-  if (inOrder) {
-    await conn.run(`CREATE OR REPLACE TEMP TABLE clean AS
-      SELECT sid, ${t}, ${units} AS u, stockout AS unobserved, closed, promo, price, src_row, ${tail === null ? 'false' : `rowid >= ${tail}`} AS tail FROM checked WHERE ${accepted}`);
-  } else if (dupRows === 0 || q.duplicates === 'reject') {
-    const keep = dupRows === 0 ? '' : `AND NOT EXISTS (SELECT 1 FROM dups x WHERE x.sid = checked.sid AND x.day = checked.day AND x.first_row <> checked.src_row)`;
-    await conn.run(`CREATE OR REPLACE TEMP TABLE clean AS
-      SELECT sid, ${t}, ${units} AS u, stockout AS unobserved, closed, promo, price, src_row, false AS tail FROM checked WHERE ${accepted} ${keep} ORDER BY sid, t`);
-  } else {
-    await conn.run(`CREATE OR REPLACE TEMP TABLE clean AS
-      SELECT sid, ${t}, sum(${units}) AS u, bool_or(stockout) AS unobserved, bool_and(closed) AS closed, bool_or(promo) AS promo, max(price) AS price, min(src_row) AS src_row, false AS tail
-      FROM checked WHERE ${accepted} GROUP BY sid, day ORDER BY sid, t`);
-  }
+  const dupRows = await findDuplicates(conn, accepted, firstDay, step, repeatableRows(history));
 
   // Every rejected row with its rule (and, for duplicates, the row it repeats); every changed one.
   const log = `src_row BIGINT, rule VARCHAR, duplicate_of BIGINT, detail DOUBLE, action VARCHAR`;
@@ -141,7 +121,7 @@ export async function applyQualityRules(conn: DuckDBConnection, source: Register
   const negative = (await queryOne<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM checked WHERE ${accepted} AND u < 0`)).n;
   const future = q.futureDates === 'keep' ? (await queryOne<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM checked WHERE rule IS NULL AND d > DATE ${sqlString(asOf)}`)).n : 0;
   if (history) await saveHistory(conn, history, accepted);
-  await conn.run('DROP TABLE checked');
+  await buildClean(conn, { fromStore, accepted, onGrid, firstDay, step, dupRows, duplicates: q.duplicates, negativeUnits: q.negativeUnits });
 
   // Outliers first, so that one absurd value cannot decide where the data ends.
   const outliers = await findOutliers(conn, q.outliers);
@@ -213,21 +193,80 @@ export async function applyQualityRules(conn: DuckDBConnection, source: Register
   return { report, freq, firstDate: first, lastT: end.t, series: stats.series };
 }
 
+interface CleanPlan {
+  readonly fromStore: boolean;
+  /** SQL condition of the rows of `checked` that reach `clean`, over its columns (d, rule…). */
+  readonly accepted: string;
+  /** The part of it that is the weekly grid ('true' for daily data). */
+  readonly onGrid: string;
+  readonly firstDay: number;
+  readonly step: number;
+  readonly dupRows: number;
+  readonly duplicates: QualityConfig['duplicates'];
+  readonly negativeUnits: QualityConfig['negativeUnits'];
+}
+
 /**
- * Whether the accepted rows of `checked` (those before `tail`, when given) are in strictly
- * increasing (series, day) order as stored. lag() over the unordered window reads the rows in
- * the table's order; were it ever wrong, the series reader, which checks the order it relies
- * on, would stop the run rather than forecast from shuffled rows.
+ * The clean table, in series order, keyed by (sid, t) with no strings: what the forecast
+ * reader streams. Then `checked` is dropped. Most feeds come in key order already: then it is
+ * `checked` filtered, with no sort (the costliest step of an ingest). From the store, the
+ * stored rows are in `clean` already, in key order (incremental.ts load): their days become
+ * periods in place, and the rows checked now (`tail`) follow, for the series reader to merge;
+ * the 59M-row copy a table `checked` would need is not made.
  */
-async function inKeyOrder(conn: DuckDBConnection, tail: number | null): Promise<boolean> {
+async function buildClean(conn: DuckDBConnection, p: CleanPlan): Promise<void> {
+  const t = `((day - ${p.firstDay}) // ${p.step})::INTEGER AS t`;
+  const units = p.negativeUnits === 'zero' ? 'greatest(u, 0)' : 'u';
+  if (p.fromStore && p.dupRows === 0 && (await inKeyOrder(conn, 'clean', 'sid::BIGINT * 4294967296 + t', 'true'))) {
+    await conn.run('DROP VIEW checked');
+    // `t` holds the day (load): the stored rows off the weekly grid leave, the rest get their period.
+    if (p.onGrid !== 'true') await conn.run(`DELETE FROM clean WHERE NOT (${p.onGrid.replaceAll(/\bd\b/g, "(DATE '1970-01-01' + t)")})`);
+    await conn.run(`ALTER TABLE clean ALTER t TYPE INTEGER USING ((t - ${p.firstDay}) // ${p.step})`);
+    // greatest(u, 0) exactly where it changes a value (a -0 stays -0, as greatest leaves it).
+    if (p.negativeUnits === 'zero') await conn.run('UPDATE clean SET u = greatest(u, 0) WHERE u < 0');
+    await conn.run(`INSERT INTO clean SELECT sid, ${t}, ${units} AS u, stockout AS unobserved, closed, promo, price, src_row, true AS tail FROM checked_rest WHERE ${p.accepted}`);
+    await conn.run('DROP TABLE checked_rest');
+    return;
+  }
+  const target = p.fromStore ? 'clean_sorted' : 'clean';
+  if (!p.fromStore && p.dupRows === 0 && (await inKeyOrder(conn, 'checked', 'sid::BIGINT * 4294967296 + day', 'rule IS NULL'))) {
+    await conn.run(`CREATE OR REPLACE TEMP TABLE clean AS
+      SELECT sid, ${t}, ${units} AS u, stockout AS unobserved, closed, promo, price, src_row, false AS tail FROM checked WHERE ${p.accepted}`);
+  } else if (p.dupRows === 0 || p.duplicates === 'reject') {
+    const keep = p.dupRows === 0 ? '' : `AND NOT EXISTS (SELECT 1 FROM dups x WHERE x.sid = checked.sid AND x.day = checked.day AND x.first_row <> checked.src_row)`;
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${target} AS
+      SELECT sid, ${t}, ${units} AS u, stockout AS unobserved, closed, promo, price, src_row, false AS tail FROM checked WHERE ${p.accepted} ${keep} ORDER BY sid, t`);
+  } else {
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${target} AS
+      SELECT sid, ${t}, sum(${units}) AS u, bool_or(stockout) AS unobserved, bool_and(closed) AS closed, bool_or(promo) AS promo, max(price) AS price, min(src_row) AS src_row, false AS tail
+      FROM checked WHERE ${p.accepted} GROUP BY sid, day ORDER BY sid, t`);
+  }
+  if (p.fromStore) {
+    await conn.run('DROP VIEW checked');
+    await conn.run('DROP TABLE checked_rest');
+    await conn.run('DROP TABLE clean');
+    await conn.run('ALTER TABLE clean_sorted RENAME TO clean');
+  } else {
+    await conn.run('DROP TABLE checked');
+  }
+}
+
+/**
+ * Whether the rows of `table` that meet `where` are in strictly increasing key order as
+ * stored. lag() over the unordered window reads the rows in the table's order; were it ever
+ * wrong, the series reader, which checks the order it relies on, would stop the run rather
+ * than forecast from shuffled rows.
+ */
+async function inKeyOrder(conn: DuckDBConnection, table: string, key: string, where: string): Promise<boolean> {
   const r = await queryOne<{ bad: number }>(conn, `
     SELECT count(*) FILTER (k <= prev)::INTEGER AS bad FROM (
-      SELECT k, lag(k) OVER () AS prev FROM (SELECT sid::BIGINT * 4294967296 + day AS k FROM checked WHERE rule IS NULL ${tail === null ? '' : `AND rowid < ${tail}`}))`);
+      SELECT k, lag(k) OVER () AS prev FROM (SELECT ${key} AS k FROM ${table} WHERE ${where}))`);
   return r.bad === 0;
 }
 
 /**
- * Duplicates: a (series, period) with more than one row, into table `dups`. A full GROUP BY
+ * Duplicates: a (series, period) with more than one row among `rows` (all of `checked`, or
+ * where incremental.ts repeatableRows says they can be), into table `dups`. A full GROUP BY
  * over every row is the slowest step of an ingest, so it runs only on candidate series: those
  * whose row count, or the first three power sums of their periods, differ from those of a
  * complete run of periods between their first and last. A series that matches all four has
@@ -237,9 +276,9 @@ async function inKeyOrder(conn: DuckDBConnection, tail: number | null): Promise<
  * Power sums of period indices k, shifted to each series' first period m:
  *   Σ(k−m) = S1 − n·m,  Σ(k−m)² = S2 − 2m·S1 + n·m²,  Σ(k−m)³ = S3 − 3m·S2 + 3m²·S1 − n·m³.
  */
-async function findDuplicates(conn: DuckDBConnection, accepted: string, firstDay: number, step: number): Promise<number> {
+async function findDuplicates(conn: DuckDBConnection, accepted: string, firstDay: number, step: number, rows: 'checked' | 'checked_rest'): Promise<number> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE dup_candidates AS
-    WITH k AS (SELECT sid, ((day - ${firstDay}) // ${step})::DOUBLE AS k FROM checked WHERE ${accepted}),
+    WITH k AS (SELECT sid, ((day - ${firstDay}) // ${step})::DOUBLE AS k FROM ${rows} WHERE ${accepted}),
     a AS (SELECT sid, count(*)::DOUBLE AS n, min(k) AS m, max(k) - min(k) + 1 AS len, sum(k) AS s1, sum(k * k) AS s2, sum(k * k * k) AS s3 FROM k GROUP BY sid)
     SELECT sid FROM a
     WHERE n <> len
@@ -248,7 +287,7 @@ async function findDuplicates(conn: DuckDBConnection, accepted: string, firstDay
        OR s3 - 3 * m * s2 + 3 * m * m * s1 - n * m * m * m <> (len * (len - 1) / 2) * (len * (len - 1) / 2)`);
   await conn.run(`CREATE OR REPLACE TEMP TABLE dups AS
     SELECT sid, day, min(src_row) AS first_row, count(*)::INTEGER AS n
-    FROM checked WHERE ${accepted} AND sid IN (SELECT sid FROM dup_candidates) GROUP BY sid, day HAVING count(*) > 1`);
+    FROM ${rows} WHERE ${accepted} AND sid IN (SELECT sid FROM dup_candidates) GROUP BY sid, day HAVING count(*) > 1`);
   return (await queryOne<{ n: number }>(conn, `SELECT COALESCE(sum(n - 1), 0)::INTEGER AS n FROM dups`)).n;
 }
 

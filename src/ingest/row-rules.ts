@@ -27,6 +27,8 @@ export interface RowRules {
   typed(where?: string): string;
   /** The rules LATE_RULES name, as a CASE over columns d and u (NULL when neither applies). */
   readonly lateRule: string;
+  /** A condition over columns day and u true of every row lateRule names a rule for (plain comparisons, which a Parquet scan can test as it reads). */
+  readonly lateCandidate: string;
   /** The key expressions over `src`. */
   readonly store: string;
   readonly sku: string;
@@ -76,7 +78,9 @@ export async function rowRules(conn: DuckDBConnection, source: RegisteredSource,
         ELSE ${lateRule}
       END AS rule
     FROM keyed ${where ? `WHERE ${where}` : ''}`;
-  return { dateRule: date.rule, typed, lateRule, store: key(c.store_id), sku: key(c.sku) };
+  const late = [...(q.futureDates === 'reject' ? [`day > (DATE ${sqlString(asOf)} - DATE '1970-01-01')::INTEGER`] : []), ...(q.negativeUnits === 'reject' ? ['u < 0'] : [])];
+  const lateCandidate = late.length > 0 ? late.join(' OR ') : 'false';
+  return { dateRule: date.rule, typed, lateRule, lateCandidate, store: key(c.store_id), sku: key(c.sku) };
 }
 
 /** A stored rule with the late rules judged again (the as-of date moves every day). */

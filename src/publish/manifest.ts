@@ -22,7 +22,11 @@ const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 /** A mean over series, or null where JSON has no number for it (NaN). */
 const Score = z.number().nullable();
 
-const FileEntry = z.object({ bytes: Count, sha256: Sha256, rows: Count.optional() });
+const FileEntry = z.object({
+  bytes: Count, sha256: Sha256, rows: Count.optional(),
+  /** What the file was made from, as a checksum (history.parquet: publish/history.ts historyPrint): a later run that would make it from the same copies it. */
+  print: z.string().optional(),
+});
 export type FileEntry = z.infer<typeof FileEntry>;
 
 /** The settings that change what is forecast (run/run-id.ts forecastingSettings), file paths reduced to names. */
@@ -179,7 +183,7 @@ export type WrittenFiles = { readonly [name in Exclude<ArtifactName, typeof MANI
  * `manifest.files`: size and checksum of every artifact in `dir` that the run wrote, in the
  * registry's order. Throws when a file every run writes is not in `written`.
  */
-export async function describeFiles(dir: string, written: WrittenFiles, members: readonly { path: string; rows: number | null }[] = []): Promise<Record<string, FileEntry>> {
+export async function describeFiles(dir: string, written: WrittenFiles, members: readonly { path: string; rows: number | null }[] = [], prints: Readonly<Record<string, string>> = {}): Promise<Record<string, FileEntry>> {
   const out: Record<string, FileEntry> = {};
   for (const a of ARTIFACTS) {
     if (a.name === MANIFEST) continue;
@@ -189,7 +193,7 @@ export async function describeFiles(dir: string, written: WrittenFiles, members:
       throw new Error(`the run did not write ${a.name}, which every run publishes (publish/artifacts.ts)`);
     }
     const p = join(dir, a.name);
-    out[a.name] = { bytes: statSync(p).size, sha256: await sha256File(p), ...(rows === null ? {} : { rows }) };
+    out[a.name] = { bytes: statSync(p).size, sha256: await sha256File(p), ...(rows === null ? {} : { rows }), ...(prints[a.name] ? { print: prints[a.name] } : {}) };
   }
   for (const m of members) {
     const p = memberPath(dir, m.path);

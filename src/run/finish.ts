@@ -112,7 +112,7 @@ export async function finishRun(ctx: FinishContext, plan: RunPlan, results: read
     'SCHEMA.md': null,
   };
   writeSchema(staging, plan.runId, cfg, Object.keys(writtenFiles) as ArtifactName[], fiscal, erp.entries);
-  const files = await describeFiles(staging, writtenFiles, erp.members);
+  const files = await describeFiles(staging, writtenFiles, erp.members, plan.preparedRows.historyPrint ? { 'history.parquet': plan.preparedRows.historyPrint } : {});
   const finished = new Date();
   const started = Date.parse(plan.startedAt);
   const counts = countDecisions(plan);

@@ -11,7 +11,7 @@ import { readSeriesKeys } from '../ingest/series-reader.js';
 import { targetDates, todayIso } from '../ingest/dates.js';
 import { encodeFixed } from '../forecast/batch.js';
 import { calibrationToJson } from '../backtest/conformal.js';
-import { historyStart, writeHistory } from '../publish/history.js';
+import { historyPrint, historyStart, publishHistory } from '../publish/history.js';
 import { findLaunchPeers } from './launch-peers.js';
 import { readManifest, RunManifest, writeJson } from '../publish/manifest.js';
 import { artifactPath } from '../publish/artifacts.js';
@@ -149,7 +149,13 @@ export async function prepareRun(ctx: PrepareContext): Promise<Prepared> {
   const dates = targetDates(report.last_date, freq.days, task.horizon);
   // The files written before the forecast (history.parquet: two years of every series) have a stage of their own.
   ctx.stage('history');
-  const history = await writeHistory(conn, ingested, artifactPath(staging, 'history.parquet'), cfg.quality.gaps === 'zero');
+  // An unchanged feed makes the same file as the published run: it is copied, not written again.
+  const gapsZero = cfg.quality.gaps === 'zero';
+  const historyPrinted = await historyPrint(conn, ingested, gapsZero);
+  const latest = readManifest(join(out, 'latest'), RunManifest.pick({ run_id: true, files: true }));
+  const { rows: history, reused } = await publishHistory(conn, ingested, artifactPath(staging, 'history.parquet'), gapsZero, historyPrinted,
+    latest && { path: artifactPath(join(out, 'latest'), 'history.parquet'), entry: latest.files['history.parquet'] });
+  if (reused) ctx.info(`history.parquet: made from the same rows as run ${latest?.run_id}'s, copied from it`);
   const events = calendar ? await calendar.writeEvents(artifactPath(staging, 'events.csv'), keys, historyStart(ingested), dates[dates.length - 1]) : null;
   const locations = calendar ? calendar.storeCalendars(keys.store) : [];
   const tables = readErpTables(cfg, keys);
@@ -183,7 +189,7 @@ export async function prepareRun(ctx: PrepareContext): Promise<Prepared> {
     newItems: newItems?.report ?? null,
     erp: { tables, counts: '', aggregates: hierarchy?.series.length ?? 0 },
     launches,
-    preparedRows: { history, events },
+    preparedRows: { history, events, historyPrint: historyPrinted },
     stageSeconds: ctx.stages(),
   };
 

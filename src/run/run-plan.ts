@@ -132,7 +132,7 @@ export interface RunPlan {
   };
   /** Series too short for a backtest forecast from their peers' forecasts at publish (`models.coldStart: peers`; null: none). */
   readonly launches: LaunchPeers | null;
-  /** Rows of the files written before the forecast (history.parquet, events.csv). */
-  readonly preparedRows: { readonly history: number; readonly events: number | null };
+  /** Rows of the files written before the forecast (history.parquet, events.csv), and what history.parquet was made from (its print in the manifest). */
+  readonly preparedRows: { readonly history: number; readonly events: number | null; readonly historyPrint?: string };
   readonly stageSeconds: Readonly<Record<string, number>>;
 }
