@@ -26,6 +26,22 @@ export function tooShortForBacktest(n: number, task: SeriesTask): boolean {
   return planWindows(n, task.horizon, Math.max(1, task.windows), task.seasons).origins.length === 0;
 }
 
+/**
+ * The fewest periods of span a series needs for one backtest window; Infinity when even
+ * `maxHistory` periods are too few (histories are cut to it, so then every series is short).
+ * The one test of "too short" for code that counts spans in SQL (launches, the network's uses).
+ */
+export function backtestMinimum(task: SeriesTask): number {
+  let lo = 1;
+  let hi = task.maxHistory + 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (tooShortForBacktest(mid, task)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > task.maxHistory ? Infinity : lo;
+}
+
 /** Without a backtest (very short history), the demand class decides. */
 function ruleChoice(profile: DemandProfile, n: number): ModelName {
   if (n < 4) return 'snaive';

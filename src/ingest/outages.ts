@@ -15,6 +15,7 @@ import { queryOne, queryRows } from '../db/duckdb.js';
  * A series whose own rows stop before the data end (its store still reporting) is most often
  * delisted: its missing periods stay gaps, and it is reported as ending early.
  * Rejected outliers add a span of their own period.
+ * Reads `clean` and `series_span` (quality.ts: each series' first and last period and rows).
  */
 export interface MissingPeriods {
   readonly gaps: { readonly periods: number; readonly series: number };
@@ -40,7 +41,6 @@ const IMPLAUSIBLE = Math.log(1e-6);
 
 export async function classifyMissing(conn: DuckDBConnection, o: MissingOptions): Promise<MissingPeriods> {
   const { endT, minPeriods: min, cycle } = o;
-  await conn.run(`CREATE OR REPLACE TEMP TABLE series_span AS SELECT sid, min(t) AS first_t, max(t) AS last_t, count(*)::INTEGER AS n FROM clean GROUP BY sid`);
   const usual = [1, 2, 3, 4].map((k) => endT - k * o.weekStep).join(', ');
   await conn.run(`CREATE OR REPLACE TEMP TABLE missing_stores AS
     WITH st AS (SELECT DISTINCT s.store_id, c.t FROM clean c JOIN series s USING (sid) WHERE c.t >= ${endT - 4 * o.weekStep})

@@ -18,6 +18,8 @@ import { publishedName } from '../publish/published-paths.js';
  * listed in `corrected`) or the table `rejected` with the rule that caught it. Nothing is
  * dropped or changed without a count. Missing periods are told apart: gaps (`quality.gaps`),
  * and outages, missing stores and stale series, which are unobserved (`unobserved_spans`).
+ * `series_span (sid, first_t, last_t, n)` is each series' span in the final `clean`: the one
+ * place later stages (launches, the network's uses, history.parquet) read first periods from.
  */
 
 export type RuleName =
@@ -142,6 +144,8 @@ export async function applyQualityRules(conn: DuckDBConnection, source: Register
 
   const endDate = isoAddDays(first, end.t * step);
   const min = outageMinPeriods(q, freq);
+  // `clean` is final from here on: one table of each series' span for everything that needs it.
+  await conn.run(`CREATE OR REPLACE TEMP TABLE series_span AS SELECT sid, min(t) AS first_t, max(t) AS last_t, count(*)::INTEGER AS n FROM clean GROUP BY sid`);
   const missing = await classifyMissing(conn, { endT: end.t, minPeriods: min, cycle: freq.days === 7 ? 52 : 365, weekStep: freq.days === 1 ? 7 : 1, outlierSpans: outliers > 0 && q.outliers.action === 'reject' });
   await conn.run(`CREATE OR REPLACE TEMP TABLE grid AS SELECT DATE ${sqlString(first)} AS first_date, (SELECT dayname(DATE '2024-01-07' + ${anchor.dow})) AS grid_day,
     DATE ${sqlString(endDate)} AS end_date, ${q.outliers.factor}::DOUBLE AS outlier_factor`);

@@ -42,8 +42,7 @@ export async function writeHistory(conn: DuckDBConnection, ingested: Ingested, f
     ? `marked AS (
       SELECT c.sid, c.t, c.u, sp.reason, ${state}
       FROM clean c LEFT JOIN spans sp ON sp.sid = c.sid AND sp.t = c.t WHERE c.t BETWEEN ${from} AND ${ingested.lastT})`
-    : `first AS (SELECT sid, min(t) AS t0 FROM clean GROUP BY sid),
-    grid AS (SELECT sid, unnest(range(greatest(t0, ${from}), ${ingested.lastT + 1})) AS t FROM first),
+    : `grid AS (SELECT sid, unnest(range(greatest(first_t, ${from}), ${ingested.lastT + 1})) AS t FROM series_span),
     marked AS (
       SELECT g.sid, g.t, c.u, sp.reason, ${state}
       FROM grid g LEFT JOIN clean c ON c.sid = g.sid AND c.t = g.t LEFT JOIN spans sp ON sp.sid = g.sid AND sp.t = g.t)`;
@@ -66,7 +65,7 @@ export async function writeHistory(conn: DuckDBConnection, ingested: Ingested, f
 async function gaplessWindow(conn: DuckDBConnection, from: number, lastT: number): Promise<boolean> {
   const r = await conn.runAndReadAll(`
     SELECT (SELECT count(*) FROM clean WHERE t BETWEEN ${from} AND ${lastT})::DOUBLE AS rows,
-      (SELECT sum(greatest(0, ${lastT + 1} - greatest(t0, ${from}))) FROM (SELECT min(t) AS t0 FROM clean GROUP BY sid))::DOUBLE AS grid`);
+      (SELECT sum(greatest(0, ${lastT + 1} - greatest(first_t, ${from}))) FROM series_span)::DOUBLE AS grid`);
   const { rows, grid } = r.getRowObjectsJS()[0] as { rows: number; grid: number | null };
   return grid !== null && rows === grid;
 }
@@ -84,7 +83,7 @@ export async function historyPrint(conn: DuckDBConnection, ingested: Ingested, g
   const sums = (rows: string, of: string): string => `(SELECT count(*) || ':' || COALESCE(sum(hash(${of})), 0) FROM ${rows})`;
   const r = await queryOne<Record<string, string>>(conn, `SELECT
       ${sums(`clean WHERE t BETWEEN ${from} AND ${ingested.lastT}`, 'sid, t, u, signbit(u), unobserved, closed')} AS rows,
-      ${sums('(SELECT sid, min(t) AS t0 FROM clean GROUP BY sid)', `sid, greatest(t0, ${from})`)} AS firsts,
+      ${sums('series_span', `sid, greatest(first_t, ${from})`)} AS firsts,
       ${sums(`unobserved_spans WHERE t1 >= ${from}`, 'sid, t0, t1, reason')} AS spans,
       ${sums('series', 'sid, store_id, sku')} AS keys,
       version() AS duckdb, current_setting('threads')::VARCHAR AS threads`);

@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { queryRows } from '../db/duckdb.js';
-import { tooShortForBacktest } from '../forecast/series.js';
+import { queryOne } from '../db/duckdb.js';
+import { backtestMinimum } from '../forecast/series.js';
 import type { Config } from '../config/schema.js';
 import type { Ingested } from '../ingest/index.js';
 import type { SeriesKeys } from '../ingest/series-reader.js';
@@ -185,8 +185,8 @@ async function networkUses(g: GlobalInputs, named: number, registered: boolean):
   const fresh = g.keys.store.length - g.withHistory;
   if (fresh > 0) uses.push(`input.newItems lists ${fresh} new items`);
   if (named > 0) uses.push(`${named} live model versions were made with a global network`);
-  const lengths = await queryRows<{ n: number; series: number }>(g.conn, `SELECT n, count(*)::INTEGER AS series FROM (SELECT (${g.ingested.lastT} - min(t) + 1)::INTEGER AS n FROM clean GROUP BY sid) GROUP BY n`);
-  const short = lengths.filter((l) => tooShortForBacktest(Math.min(l.n, g.task.maxHistory), g.task)).reduce((a, l) => a + l.series, 0);
+  const need = backtestMinimum(g.task);
+  const short = (await queryOne<{ n: number }>(g.conn, `SELECT count(*)::INTEGER AS n FROM series_span WHERE ${Number.isFinite(need) ? `${g.ingested.lastT} - first_t + 1 < ${need}` : 'true'}`)).n;
   const share = g.withHistory > 0 ? short / g.withHistory : 0;
   if (short > 0 && (registered || uses.length > 0 || share >= g.cfg.models.global.coldStartShare)) {
     uses.push(`${short} of ${g.withHistory} series are too short for a backtest (cold start${registered || uses.length > 0 ? '' : `: at least models.global.coldStartShare ${g.cfg.models.global.coldStartShare}`})`);

@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { queryRows } from '../db/duckdb.js';
-import { tooShortForBacktest } from '../forecast/series.js';
+import { backtestMinimum } from '../forecast/series.js';
 import { SERIES_KINDS, type SeriesTask } from '../forecast/types.js';
 import { peerScaled } from '../models/peer-scaled.js';
 import type { SeriesResult } from './publish-stage.js';
@@ -9,32 +9,19 @@ import type { LaunchPeers } from './run-plan.js';
 // Launches (series too short for a backtest) forecast from their peers (models/peer-scaled.ts):
 // found in `clean` before the forecast, applied to the results once every peer is forecast.
 
-/** The fewest periods a series needs for one backtest window (more than maxHistory: none is enough). */
-export function backtestMinimum(task: SeriesTask): number {
-  let lo = 1;
-  let hi = task.maxHistory + 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (tooShortForBacktest(mid, task)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /**
- * From the `clean` table. Sums are exact (DECIMAL) and added in peer order in JavaScript, so
+ * From `clean` and the ingest's `series_span`. Sums are exact (DECIMAL) and added in peer order in JavaScript, so
  * the same data gives the same bits whatever DuckDB's threads do; null when no short series has
  * a peer.
  */
 export async function findLaunchPeers(conn: DuckDBConnection, lastT: number, task: SeriesTask): Promise<LaunchPeers | null> {
   const need = backtestMinimum(task);
-  if (need > task.maxHistory) return null;
+  if (!Number.isFinite(need)) return null;
   const rows = await queryRows<{ sid: number; peer: number; total: string; n: number }>(conn, `
-    WITH span AS (SELECT sid, min(t) AS first_t FROM clean GROUP BY sid),
-    short AS (SELECT sid, first_t FROM span WHERE ${lastT} - first_t + 1 < ${need}),
+    WITH short AS (SELECT sid, first_t FROM series_span WHERE ${lastT} - first_t + 1 < ${need}),
     pairs AS (
       SELECT sh.sid, sh.first_t, b.sid AS peer FROM short sh JOIN series a ON a.sid = sh.sid
-      JOIN series b ON b.sku = a.sku AND b.sid <> a.sid JOIN span l ON l.sid = b.sid AND ${lastT} - l.first_t + 1 >= ${need}
+      JOIN series b ON b.sku = a.sku AND b.sid <> a.sid JOIN series_span l ON l.sid = b.sid AND ${lastT} - l.first_t + 1 >= ${need}
       UNION ALL SELECT sid, first_t, sid FROM short),
     sums AS (
       SELECT p.sid, p.peer, sum(c.u::DECIMAL(38, 6))::VARCHAR AS total, count(*)::INTEGER AS n
