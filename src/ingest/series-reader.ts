@@ -46,7 +46,22 @@ export interface ReadOptions {
   /** Value for a period with no row: 0, or NaN for unobserved. */
   readonly gapValue: number;
   readonly batchSize: number;
+  /**
+   * Workers the batches go to. Given, batches shrink near the end of the stream (to a share of
+   * the series left, guided self-scheduling) so the last ones finish together instead of one
+   * worker fitting a full batch while the others wait.
+   */
+  readonly workers?: number;
 }
+
+/** Series in the batch that starts with `remaining` series left to read. */
+export function batchLength(remaining: number, batchSize: number, workers?: number): number {
+  if (!workers) return batchSize;
+  const floor = Math.min(batchSize, TAIL_FLOOR);
+  return Math.min(batchSize, Math.max(floor, Math.ceil(remaining / (2 * workers))));
+}
+/** The smallest tapered batch: below it, sending a batch costs more than the wait it saves. */
+const TAIL_FLOOR = 10;
 
 /** Bits of `ReadBatch.flags`. */
 export const PROMO_FLAG = 1;
@@ -179,7 +194,7 @@ export async function* readSeriesBatches(conn: DuckDBConnection, opts: ReadOptio
   async function* upTo(sid: number): AsyncGenerator<ReadBatch> {
     for (let s = curSid; s < sid; s++) {
       if (s < 0) continue;
-      if (pending.length >= opts.batchSize) yield flush();
+      if (pending.length >= batchLength(total - pendingFirst, opts.batchSize, opts.workers)) yield flush();
       build(s);
     }
   }
