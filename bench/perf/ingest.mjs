@@ -43,6 +43,7 @@ const label = (sql) => sql.replace(/\s+/g, ' ').trim().replace(/^(WITH .*?\) )?/
 const profileDir = opt('--profile-dir') ? resolve(opt('--profile-dir')) : null;
 if (profileDir) { mkdirSync(profileDir, { recursive: true }); await raw.run(`PRAGMA enable_profiling = 'json'`); }
 let statementNo = 0;
+const rss = () => Math.round(process.memoryUsage().rss / 2 ** 20);
 const timedCall = async (fn, sql, args) => {
   if (profileDir) {
     const base = `${profileDir}/${String(++statementNo).padStart(2, '0')}`;
@@ -51,7 +52,8 @@ const timedCall = async (fn, sql, args) => {
   }
   const t0 = performance.now();
   const p = fn.apply(raw, [sql, ...args]);
-  return Promise.resolve(p).then((r) => { statements.push({ sql: label(sql), seconds: +((performance.now() - t0) / 1000).toFixed(3) }); return r; });
+  // RSS after the statement and the process's peak so far: which statement sets the ingest's peak.
+  return Promise.resolve(p).then((r) => { statements.push({ sql: label(sql), seconds: +((performance.now() - t0) / 1000).toFixed(3), rss_mb: rss(), peak_mb: Math.round(process.resourceUsage().maxRSS / 1024) }); return r; });
 };
 const conn = new Proxy(raw, {
   get(target, prop) {
@@ -61,7 +63,6 @@ const conn = new Proxy(raw, {
   },
 });
 
-const rss = () => Math.round(process.memoryUsage().rss / 2 ** 20);
 const result = { kind: 'ingest', input, freq: cfg.freq, threads: threads ? Number(threads) : 'default', memory_limit: options.memory_limit };
 const t0 = performance.now();
 const storeOut = opt('--store') ? resolve(opt('--store')) : null;
@@ -102,7 +103,7 @@ if (out) writeFileSync(resolve(out), JSON.stringify(result, null, 2) + '\n');
 if (!flag('--quiet')) {
   const p = (s) => process.stdout.write(s + '\n');
   p(`ingest ${result.rows} rows / ${result.series} series on ${result.threads} DuckDB thread(s): ${result.ingest_seconds} s (${(result.rows_per_second / 1e6).toFixed(2)} M rows/s), RSS ${result.rss_after_ingest_mb} MB, DuckDB tables ${result.duckdb_table_memory_mb} MB`);
-  for (const s of result.statements.filter((x) => x.seconds >= 0.05)) p(`  ${s.seconds.toFixed(2).padStart(6)} s  ${s.sql}`);
+  for (const s of result.statements.filter((x) => x.seconds >= 0.05)) p(`  ${s.seconds.toFixed(2).padStart(6)} s  RSS ${String(s.rss_mb).padStart(5)} MB, peak ${String(s.peak_mb).padStart(5)}  ${s.sql}`);
   if (result.read) p(`read (engine reader): ${result.read.seconds} s for ${result.read.values} values (query ${result.read.query_seconds} s), keys ${result.read_keys_seconds} s, RSS ${result.rss_after_read_mb} MB`);
   p(`peak RSS ${result.peak_rss_mb_self} MB`);
 }

@@ -40,6 +40,36 @@ export async function createInstance(path: string, options: Record<string, strin
   return instance;
 }
 
+const UNIT_BYTES: Readonly<Record<string, number>> = { mb: 1e6, gb: 1e9, mib: 2 ** 20, gib: 2 ** 30 };
+
+/** Bytes of a memory size as the config writes it (2.5GB, 2500MB, 2GiB). */
+export function sizeBytes(size: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(MB|GB|MiB|GiB)$/i.exec(size.trim());
+  if (!m) throw new Error(`not a memory size: ${size}`);
+  return Number(m[1]) * (UNIT_BYTES[m[2].toLowerCase()] as number);
+}
+
+/** DuckDB's buffer pool while it only streams a table to busy workers. */
+const STREAMING_BYTES = 256e6;
+
+/**
+ * Run `f` with DuckDB set for streaming a table to the workers while they fit: one thread
+ * (batches are read one after another, so more threads only take cores from the workers:
+ * 2 vs 1 worker threads 1.71× with them, 1.79× without) and a small buffer pool (a table that
+ * spilled is read back block by block, and DuckDB keeps those blocks up to its limit: 2.3 GB
+ * beside the workers on the M5-shaped set, for blocks read once). Then back to `memoryLimit`.
+ */
+export async function whileStreaming<T>(conn: DuckDBConnection, memoryLimit: string, f: () => Promise<T>): Promise<T> {
+  const limit = Math.min(sizeBytes(memoryLimit), STREAMING_BYTES);
+  await conn.run('SET threads = 1');
+  await conn.run(`SET memory_limit = '${Math.floor(limit / 1e6)}MB'`);
+  // Not restored when `f` fails: the command is failing, and a second error would hide the first.
+  const result = await f();
+  await conn.run('RESET threads');
+  await conn.run(`SET memory_limit = ${sqlString(memoryLimit)}`);
+  return result;
+}
+
 /** Quote a SQL string literal. */
 export function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
-import { openDuckDb } from '../db/duckdb.js';
+import { openDuckDb, whileStreaming } from '../db/duckdb.js';
 import { openSource } from '../ingest/source.js';
 import { createForecastPool, defaultThreads } from '../forecast/pool.js';
 import { createStaging, discardStaging } from '../publish/atomic.js';
@@ -69,11 +69,8 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
     stage('forecast');
     // Series ids: those with history, then new items (plan.ledger), then the hierarchy's aggregates.
     const series = plan.ledger.store.length;
-    // The batches are read one after the other; DuckDB's own threads would only take cores from
-    // the workers while they fit (2 vs 1 worker threads: 1.71× with them, 1.79× without).
-    await conn.run('SET threads = 1');
-    const { results, calibration } = await forecastStage(pool, prepared.batches, plan.task, plan.calendarTask, events, series, series + plan.erp.aggregates, prepared.global?.task);
-    await conn.run('RESET threads');
+    const { results, calibration } = await whileStreaming(conn, cfg.memoryLimit, () =>
+      forecastStage(pool, prepared.batches, plan.task, plan.calendarTask, events, series, series + plan.erp.aggregates, prepared.global?.task));
     return await finishRun({
       out, conn, staging: prepared.staging, threads, stage, stages, info, secret,
       beforeRegistering: () => { throwIfStopped(stop); lock.assertHeld(); },
