@@ -209,10 +209,12 @@ export class CalendarPlan {
           SELECT base.*, h.f FROM base JOIN cal_hits h USING (sid, t)
           UNION ALL
           SELECT base.*, ${this.promoId} AS f FROM base WHERE promo AND ${this.plannedPromos})
-        SELECT sid, f, sum(u ORDER BY t), sum(list_median([b3, b2, b1, u, a1, a2, a3]) ORDER BY t) FROM hits GROUP BY sid, f`);
+        SELECT sid, f, sum(u::DECIMAL(38, 10))::DOUBLE, sum(list_median([b3, b2, b1, u, a1, a2, a3])::DECIMAL(38, 10))::DOUBLE FROM hits GROUP BY sid, f`);
     }
-    // Sums in a fixed order (DuckDB's threads add partial sums in whatever order they finish,
-    // and floating-point addition is not associative): the same data gives the same bits.
+    // Sums that do not depend on DuckDB's threads, which add partial sums in whatever order
+    // they finish (floating-point addition is not associative): exact decimal sums per series
+    // (an ordered sum per series and event was 25 s of a 36 s calendar stage on the M5-shaped
+    // set), then the few pooled rows in a fixed order. The same data gives the same bits.
     const rows = await queryRows<{ pool: string; f: number; effect: number }>(conn, `
       SELECT ${pool} AS pool, f::INTEGER AS f, ln(sum(su ORDER BY sid) / sum(sb ORDER BY sid)) AS effect
       FROM cal_sums JOIN series USING (sid) ${this.items ? 'LEFT JOIN cal_items USING (sku)' : ''}
