@@ -21,19 +21,32 @@ const MIN_PEERS = 2;
 
 /** `from`: the first period needed (a nightly run forecasts from the data end and needs only the last year or so). */
 export async function peerProfiles(conn: DuckDBConnection, keys: SeriesKeys, category: (sku: string) => string, lastT: number, from = 0): Promise<PeerProfiles> {
-  await conn.run(`CREATE OR REPLACE TEMP TABLE peer_items (sku VARCHAR, category VARCHAR)`);
-  const app = await conn.createAppender('peer_items');
-  for (const sku of [...new Set(keys.sku)].sort()) { app.appendVarchar(sku); app.appendVarchar(category(sku)); app.endRow(); }
+  // Group names as integers, numbered in name order (the order of the profiles in `data`): a
+  // string key built and grouped on per row cost seconds over a year of every series.
+  const skuName = (sku: string): string => `sku:${sku}`;
+  const catName = (sku: string): string | null => (category(sku) === '' ? null : `category:${category(sku)}`);
+  const allNames = [...new Set(['all', ...keys.sku.map(skuName), ...keys.sku.map(catName).filter((n): n is string => n !== null)])].sort();
+  const nameId = new Map(allNames.map((n, i) => [n, i]));
+  await conn.run(`CREATE OR REPLACE TEMP TABLE peer_series (sid INTEGER, g1 INTEGER, g2 INTEGER)`);
+  const app = await conn.createAppender('peer_series');
+  keys.sku.forEach((sku, sid) => {
+    const c = catName(sku);
+    app.appendInteger(sid);
+    app.appendInteger(nameId.get(skuName(sku)) as number);
+    if (c === null) app.appendNull(); else app.appendInteger(nameId.get(c) as number);
+    app.endRow();
+  });
   app.closeSync();
+  const all = nameId.get('all') as number;
   await conn.run(`CREATE OR REPLACE TEMP TABLE peer_rows AS
     WITH m AS (SELECT sid, avg(u) AS mu FROM clean WHERE NOT unobserved AND NOT closed GROUP BY sid HAVING avg(u) > 0)
-    SELECT 'sku:' || s.sku AS g1, 'category:' || i.category AS g2, c.sid, c.t, c.u / m.mu AS r
-    FROM clean c JOIN m USING (sid) JOIN series s USING (sid) JOIN peer_items i USING (sku) WHERE c.t >= ${from} AND NOT c.unobserved AND NOT c.closed`);
+    SELECT p.g1, p.g2, c.sid, c.t, c.u / m.mu AS r
+    FROM clean c JOIN m USING (sid) JOIN peer_series p USING (sid) WHERE c.t >= ${from} AND NOT c.unobserved AND NOT c.closed`);
   const sql = `WITH groups AS (
       SELECT g1 AS g FROM peer_rows GROUP BY g1 HAVING count(DISTINCT sid) >= ${MIN_PEERS}
-      UNION ALL SELECT g2 FROM peer_rows WHERE g2 <> 'category:' GROUP BY g2 HAVING count(DISTINCT sid) >= ${MIN_PEERS}
-      UNION ALL SELECT 'all'),
-    rows AS (SELECT g1 AS g, t, r FROM peer_rows UNION ALL SELECT g2, t, r FROM peer_rows UNION ALL SELECT 'all', t, r FROM peer_rows)
+      UNION ALL SELECT g2 FROM peer_rows WHERE g2 IS NOT NULL GROUP BY g2 HAVING count(DISTINCT sid) >= ${MIN_PEERS}
+      UNION ALL SELECT ${all}),
+    rows AS (SELECT g1 AS g, t, r FROM peer_rows UNION ALL SELECT g2, t, r FROM peer_rows WHERE g2 IS NOT NULL UNION ALL SELECT ${all}, t, r FROM peer_rows)
     SELECT g, t::INTEGER AS t, avg(r)::FLOAT AS p FROM rows JOIN groups USING (g) GROUP BY g, t ORDER BY g, t`;
   const length = lastT + 1;
   const names: string[] = [];
@@ -47,7 +60,7 @@ export async function peerProfiles(conn: DuckDBConnection, keys: SeriesKeys, cat
     const [gv, tv, pv] = [0, 1, 2].map((c) => chunk.getColumnVector(c));
     const part = { g: new Int32Array(n), t: new Int32Array(n), p: new Float32Array(n) };
     for (let r = 0; r < n; r++) {
-      const name = String(gv.getItem(r));
+      const name = allNames[Number(gv.getItem(r))];
       let g = byName.get(name);
       if (g === undefined) { g = names.length; names.push(name); byName.set(name, g); }
       part.g[r] = g;
@@ -57,6 +70,7 @@ export async function peerProfiles(conn: DuckDBConnection, keys: SeriesKeys, cat
     chunks.push(part);
   }
   await conn.run('DROP TABLE peer_rows');
+  await conn.run('DROP TABLE peer_series');
   const data = new Float32Array(new SharedArrayBuffer(names.length * length * 4)).fill(NaN);
   for (const part of chunks) for (let r = 0; r < part.g.length; r++) if (part.t[r] >= 0 && part.t[r] < length) data[part.g[r] * length + part.t[r]] = part.p[r];
   const index = Int32Array.from(keys.sku, (sku) => byName.get(`sku:${sku}`) ?? byName.get(`category:${category(sku)}`) ?? byName.get('all') ?? -1);
