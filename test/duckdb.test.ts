@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { openDuckDb, queryOne, sizeBytes, whileStreaming } from '../src/db/duckdb.js';
+import { openDuckDb, queryOne, whileStreaming } from '../src/db/duckdb.js';
+import { sizeBytes } from '../src/config/schema.js';
 
 describe('DuckDB connections', () => {
   it('spill to a folder of their own, so two commands at once cannot corrupt each other\'s temp files', async () => {

@@ -287,6 +287,17 @@ function distinctColumns(levels: number[], ctx: z.RefinementCtx): void {
   }
 }
 
+/** A memory size as the config writes it: 2.5GB, 2500MB, 2GiB. */
+const MEMORY_SIZE = /^(\d+(?:\.\d+)?)\s*(MB|GB|MiB|GiB)$/i;
+const UNIT_BYTES: Readonly<Record<string, number>> = { mb: 1e6, gb: 1e9, mib: 2 ** 20, gib: 2 ** 30 };
+
+/** Bytes of a memory size (MEMORY_SIZE). */
+export function sizeBytes(size: string): number {
+  const m = MEMORY_SIZE.exec(size);
+  if (!m) throw new Error(`not a memory size: ${size}`);
+  return Number(m[1]) * (UNIT_BYTES[m[2].toLowerCase()] as number);
+}
+
 export const ConfigSchema = z
   .object({
     input: InputSchema.default(InputSchema.parse({})),
@@ -306,7 +317,7 @@ export const ConfigSchema = z
      * process. 1.5GB keeps a 30,490-series M5 retrain under 3 GB in all, at no cost in time
      * (2.5GB: 4 GB, as DuckDB overshoots its limit while writing Parquet; BENCHMARKS.md).
      */
-    memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(MB|GB|MiB|GiB)$/i, 'expected a size such as 2.5GB or 2500MB').default('1.5GB'),
+    memoryLimit: z.string().regex(MEMORY_SIZE, 'expected a size such as 2.5GB or 2500MB').default('1.5GB'),
     /** Series per batch sent to a worker. */
     batchSize: z.number().int().min(1).max(100000).default(200),
     quality: QualitySchema.default(QualitySchema.parse({})),

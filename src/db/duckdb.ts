@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { sizeBytes } from '../config/schema.js';
 
 const spillDirs: string[] = [];
 process.once('exit', () => {
@@ -38,15 +39,6 @@ export async function createInstance(path: string, options: Record<string, strin
     conn.closeSync();
   }
   return instance;
-}
-
-const UNIT_BYTES: Readonly<Record<string, number>> = { mb: 1e6, gb: 1e9, mib: 2 ** 20, gib: 2 ** 30 };
-
-/** Bytes of a memory size as the config writes it (2.5GB, 2500MB, 2GiB). */
-export function sizeBytes(size: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(MB|GB|MiB|GiB)$/i.exec(size.trim());
-  if (!m) throw new Error(`not a memory size: ${size}`);
-  return Number(m[1]) * (UNIT_BYTES[m[2].toLowerCase()] as number);
 }
 
 /** DuckDB's buffer pool while it only streams a table to busy workers. */
