@@ -212,8 +212,10 @@ interface CleanPlan {
 
 /**
  * The clean table, in series order, keyed by (sid, t) with no strings: what the forecast
- * reader streams. Then `checked` is dropped. Most feeds come in key order already: then it is
- * `checked` filtered, with no sort (the costliest step of an ingest). From the store, the
+ * reader streams. Then `checked` is dropped. When `checked` is in key order it is filtered,
+ * with no sort (the costliest step of an ingest); on large inputs it seldom is, even for a
+ * sorted feed, as DuckDB's join with the series ids returns blocks of rows in another order
+ * (BENCHMARKS, issue 14). From the store, the
  * stored rows are in `clean` already, in key order (incremental.ts load): their days become
  * periods in place, and the rows checked now (`tail`) follow, for the series reader to merge;
  * the 59M-row copy a table `checked` would need is not made.
@@ -221,6 +223,7 @@ interface CleanPlan {
 async function buildClean(conn: DuckDBConnection, p: CleanPlan): Promise<void> {
   const t = `((day - ${p.firstDay}) // ${p.step})::INTEGER AS t`;
   const units = p.negativeUnits === 'zero' ? 'greatest(u, 0)' : 'u';
+  const columns = (tail: boolean): string => `sid, ${t}, ${units} AS u, stockout AS unobserved, closed, promo, price, src_row, ${tail} AS tail`;
   if (p.fromStore && p.dupRows === 0 && (await inKeyOrder(conn, 'clean', 'sid::BIGINT * 4294967296 + t', 'true'))) {
     await conn.run('DROP VIEW checked');
     // `t` holds the day (load): the stored rows off the weekly grid leave, the rest get their period.
@@ -228,18 +231,18 @@ async function buildClean(conn: DuckDBConnection, p: CleanPlan): Promise<void> {
     await conn.run(`ALTER TABLE clean ALTER t TYPE INTEGER USING ((t - ${p.firstDay}) // ${p.step})`);
     // greatest(u, 0) exactly where it changes a value (a -0 stays -0, as greatest leaves it).
     if (p.negativeUnits === 'zero') await conn.run('UPDATE clean SET u = greatest(u, 0) WHERE u < 0');
-    await conn.run(`INSERT INTO clean SELECT sid, ${t}, ${units} AS u, stockout AS unobserved, closed, promo, price, src_row, true AS tail FROM checked_rest WHERE ${p.accepted}`);
+    await conn.run(`INSERT INTO clean SELECT ${columns(true)} FROM checked_rest WHERE ${p.accepted}`);
     await conn.run('DROP TABLE checked_rest');
     return;
   }
   const target = p.fromStore ? 'clean_sorted' : 'clean';
   if (!p.fromStore && p.dupRows === 0 && (await inKeyOrder(conn, 'checked', 'sid::BIGINT * 4294967296 + day', 'rule IS NULL'))) {
     await conn.run(`CREATE OR REPLACE TEMP TABLE clean AS
-      SELECT sid, ${t}, ${units} AS u, stockout AS unobserved, closed, promo, price, src_row, false AS tail FROM checked WHERE ${p.accepted}`);
+      SELECT ${columns(false)} FROM checked WHERE ${p.accepted}`);
   } else if (p.dupRows === 0 || p.duplicates === 'reject') {
     const keep = p.dupRows === 0 ? '' : `AND NOT EXISTS (SELECT 1 FROM dups x WHERE x.sid = checked.sid AND x.day = checked.day AND x.first_row <> checked.src_row)`;
     await conn.run(`CREATE OR REPLACE TEMP TABLE ${target} AS
-      SELECT sid, ${t}, ${units} AS u, stockout AS unobserved, closed, promo, price, src_row, false AS tail FROM checked WHERE ${p.accepted} ${keep} ORDER BY sid, t`);
+      SELECT ${columns(false)} FROM checked WHERE ${p.accepted} ${keep} ORDER BY sid, t`);
   } else {
     await conn.run(`CREATE OR REPLACE TEMP TABLE ${target} AS
       SELECT sid, ${t}, sum(${units}) AS u, bool_or(stockout) AS unobserved, bool_and(closed) AS closed, bool_or(promo) AS promo, max(price) AS price, min(src_row) AS src_row, false AS tail
