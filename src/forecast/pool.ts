@@ -16,8 +16,9 @@ function workerFile(): string {
   return fileURLToPath(new URL('../../dist/workers/forecast.js', import.meta.url));
 }
 
-export function defaultThreads(): number {
-  return availableParallelism();
+/** Worker threads: the configured number (`threads`), else one per core. */
+export function workerThreads(configured: number | undefined): number {
+  return configured ?? availableParallelism();
 }
 
 export function createForecastPool(threads: number): Piscina {

@@ -7,7 +7,7 @@ import { openSource } from '../ingest/source.js';
 import { rejectShareProblem } from '../ingest/quality.js';
 import { readSeriesKeys } from '../ingest/series-reader.js';
 import { todayIso } from '../ingest/dates.js';
-import { createForecastPool, defaultThreads } from '../forecast/pool.js';
+import { createForecastPool, workerThreads } from '../forecast/pool.js';
 import { buildReport, type ModelSummary } from '../backtest/report.js';
 import { csvField, formatNumber } from '../publish/format.js';
 import { writeJson } from '../publish/manifest.js';
@@ -45,7 +45,7 @@ export async function runBacktest(cfg: Config, events: RunEvents = silentEvents,
   // It writes to OUT (backtests/, through .staging/) like a run, so it takes turns with runs.
   const lock = await lockOutput(out, 'backtest', (m) => events.info(m));
   const conn = await openDuckDb(':memory:', { memory_limit: cfg.memoryLimit });
-  const pool = createForecastPool(cfg.threads ?? defaultThreads());
+  const pool = createForecastPool(workerThreads(cfg.threads));
   let staging: string | null = null;
   try {
     events.stage('ingest');

@@ -5,7 +5,7 @@ import type { Ingested } from '../ingest/index.js';
 import { readSeriesBatches, type ReadBatch, type SeriesKeys } from '../ingest/series-reader.js';
 import type { CalendarPlan } from '../calendars/plan.js';
 import type { ClosurePlan } from '../calendars/closure-plan.js';
-import { defaultThreads, forecastAll } from '../forecast/pool.js';
+import { workerThreads, forecastAll } from '../forecast/pool.js';
 import { demandClassOf, SCORE_FIELDS, type BatchClosures, type BatchFixed, type BatchResult, type CalendarTask, type SeriesBatch } from '../forecast/wire.js';
 import type { GlobalTask } from '../forecast/global-batch.js';
 import type { NewItem } from '../ingest/new-items.js';
@@ -58,7 +58,7 @@ export async function* seriesBatches(
     return { batch, tag: Int32Array.from({ length: count }, (_, i) => read.firstSid + i) };
   };
   let index = 0;
-  for await (const read of readSeriesBatches(conn, { lastT: ingested.lastT, gapValue: cfg.quality.gaps === 'zero' ? 0 : NaN, batchSize: cfg.batchSize, workers: cfg.threads ?? defaultThreads() })) {
+  for await (const read of readSeriesBatches(conn, { lastT: ingested.lastT, gapValue: cfg.quality.gaps === 'zero' ? 0 : NaN, batchSize: cfg.batchSize, workers: workerThreads(cfg.threads) })) {
     index = read.batch.index + 1;
     yield encode(read);
   }

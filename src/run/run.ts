@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { openDuckDb, whileStreaming } from '../db/duckdb.js';
 import { openSource } from '../ingest/source.js';
-import { createForecastPool, defaultThreads } from '../forecast/pool.js';
+import { createForecastPool, workerThreads } from '../forecast/pool.js';
 import { createStaging, discardStaging } from '../publish/atomic.js';
 import { lockOutput } from '../publish/recover.js';
 import { createOutputFolder } from '../publish/output-folder.js';
@@ -47,7 +47,7 @@ export async function runForecast(cfg: Config, userEvents: RunEvents = silentEve
   let staging: string | null = null;
   let registered = false;
   const conn = await openDuckDb(':memory:', { memory_limit: cfg.memoryLimit });
-  const threads = cfg.threads ?? defaultThreads();
+  const threads = workerThreads(cfg.threads);
   const pool = createForecastPool(threads);
   // Stopping fails the query or batch in progress, so the run reaches its error path now
   // rather than at the end of a stage that may take minutes.

@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import { openDuckDb, queryRows } from '../db/duckdb.js';
 import { sha256File } from '../ingest/fingerprint.js';
 import { openSource } from '../ingest/source.js';
-import { createForecastPool, defaultThreads, forecastAll } from '../forecast/pool.js';
+import { createForecastPool, workerThreads, forecastAll } from '../forecast/pool.js';
 import type { BatchResult } from '../forecast/wire.js';
 import { CalibrationBuilder } from '../backtest/conformal.js';
 import { assembleBatch, sliceSeries, type SeriesSlice } from '../plan/batch-slices.js';
@@ -210,7 +210,7 @@ export async function runShard(cfg: Config, planId: string, spec: { shard: numbe
   const dir = shardDir(out, plan.planId, spec.shard);
   // The old result is void from the start, so that a publish never pairs it with a new one.
   rmSync(join(dir, 'done.json'), { force: true });
-  const pool = createForecastPool(cfg.threads ?? defaultThreads());
+  const pool = createForecastPool(workerThreads(cfg.threads));
   const halt = (): void => { void pool.destroy(); };
   stop?.addEventListener('abort', halt, { once: true });
   const tmp = join(dir, 'results.bin.tmp');
@@ -281,7 +281,7 @@ export async function publishPlan(cfg: Config, planId: string, userEvents: RunEv
     const files = join(planDir(out, plan.planId), 'files');
     for (const f of readdirSync(files)) copyFileSync(join(files, f), join(staging, f));
     const summary = await finishRun({
-      out, conn, staging, threads: cfg.threads ?? defaultThreads(), stages, secret, info: (m) => events.info(m),
+      out, conn, staging, threads: workerThreads(cfg.threads), stages, secret, info: (m) => events.info(m),
       stage: (name) => { throwIfStopped(stop); lock.assertHeld(); events.stage(name); },
       beforeRegistering: () => { throwIfStopped(stop); lock.assertHeld(); },
       registered: () => { registered = true; staging = null; },
