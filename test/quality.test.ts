@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDuckDb } from '../src/db/duckdb.js';
 import { openIngest } from '../src/ingest/index.js';
+import { validateInput } from '../src/run/validate.js';
 import { writeRejects } from '../src/ingest/rejects.js';
 import { parseConfig } from '../src/config/load.js';
 import { readSeriesBatches } from '../src/ingest/series-reader.js';
@@ -221,5 +222,39 @@ describe('unreadable sources', () => {
     const conn = await openDuckDb();
     await expect(openIngest(conn, { ...cfg, input: { ...cfg.input, path: '/nonexistent/sales.csv' } }, '2025-01-01')).rejects.toThrow('input /nonexistent/sales.csv: no such file');
     conn.closeSync();
+  });
+});
+
+describe('validate builds `clean` in no particular order', () => {
+  it('reports what a run reports on a shuffled feed, without sorting the rows', async () => {
+    const steady = (store: string, sku: string, n: number, level = 10) => dailyRows(store, sku, '2024-01-01', n, (i) => level + (i % 7));
+    const rows = [
+      ...steady('S1', 'A', 60), ...steady('S1', 'B', 60, 3), ...steady('S2', 'A', 45), ...dailyRows('S9', 'NEW', '2024-03-10', 3, () => 5),
+    ].filter((r) => !r.startsWith('S1,B,2024-01-1') && !r.startsWith('S1,A,2024-01-20'));
+    // A duplicate, a negative in a gap, a bad date and an absurd value.
+    rows.push('S1,A,2024-01-05,100', 'S1,B,2024-01-12,-2', 'S2,A,yesterday,3', 'S1,A,2024-01-20,900000');
+    // A seeded shuffle: the feed is in no key order, so a `clean` left unsorted is out of order too.
+    let seed = 7;
+    for (let i = rows.length - 1; i > 0; i--) { seed = (seed * 1103515245 + 12345) % 2147483648; const j = seed % (i + 1); [rows[i], rows[j]] = [rows[j], rows[i]]; }
+    const dir = tempDir();
+    const cfg = parseConfig({ input: { path: writeCsv(dir, 'sales.csv', HEADER, rows) } });
+    const run = await check(rows);
+    const validated = await validateInput(cfg, undefined, new Date('2025-01-01T12:00:00Z'));
+    expect(validated.report).toEqual(run.report);
+    expect(run.report.rules.duplicate.rows).toBe(1);
+    expect(run.report.rules.negative_units.rows).toBe(1);
+    expect(run.report.rules.bad_date.rows).toBe(1);
+    expect(run.report.rules.after_end.rows).toBe(3);
+
+    // Without the late series (dropping it renumbers, and sorts, `clean`).
+    const kept = parseConfig({ input: { path: writeCsv(dir, 'kept.csv', HEADER, rows.filter((r) => !r.startsWith('S9'))) } });
+    const conn = await openDuckDb();
+    try {
+      await openIngest(conn, kept, '2025-01-01', { order: 'any' });
+      const out = await conn.runAndReadAll('SELECT count(*) FILTER (k < prev)::INTEGER AS n FROM (SELECT k, lag(k) OVER () AS prev FROM (SELECT sid::BIGINT * 4294967296 + t AS k FROM clean))');
+      expect(out.getRowObjects()[0].n).toBeGreaterThan(0);
+    } finally {
+      conn.closeSync();
+    }
   });
 });

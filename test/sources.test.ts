@@ -30,7 +30,7 @@ describe('sources', () => {
       const source = openSource(cfg.input);
       const conn = await openDuckDb();
       try {
-        const { ingested } = await openIngest(conn, cfg, '2025-01-01', source);
+        const { ingested } = await openIngest(conn, cfg, '2025-01-01', { source });
         const values: number[] = [];
         for await (const b of readSeriesBatches(conn, { lastT: ingested.lastT, gapValue: 0, batchSize: 10 })) values.push(...b.batch.values);
         const rows = await source.readRows(conn, 'S2', 'B');

@@ -6,7 +6,7 @@
 // engine's readSeriesBatches (the read half of the forecast stage, without workers).
 //
 //   node bench/perf/ingest.mjs --input bench/data/m5.parquet --threads 2 [--no-read] [--json out.json]
-//     [--memory-limit 8GB] [--profile-dir DIR: each statement's SQL and DuckDB JSON profile]
+//     [--order any: `clean` unsorted, as validate builds it] [--memory-limit 8GB] [--profile-dir DIR: each statement's SQL and DuckDB JSON profile]
 //     [--store OUT [--full]: ingest against OUT/ingest/, the stored history, as a nightly run does
 //      (incremental.ts; --full: check the whole feed and store it anew, as a retrain does)]
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -68,7 +68,7 @@ const t0 = performance.now();
 const storeOut = opt('--store') ? resolve(opt('--store')) : null;
 const store = storeOut ? { out: storeOut, incremental: !flag('--full'), info: (m) => process.stderr.write(`${m}\n`) } : undefined;
 if (storeOut) result.store = { out: storeOut, incremental: store.incremental };
-const { ingested } = await openIngest(conn, cfg, new Date().toISOString().slice(0, 10), undefined, store);
+const { ingested } = await openIngest(conn, cfg, new Date().toISOString().slice(0, 10), { store, order: opt('--order', 'series') });
 if (storeOut) result.history = ingested.report.history;
 result.ingest_seconds = +((performance.now() - t0) / 1000).toFixed(2);
 result.rows = ingested.report.rows_read;

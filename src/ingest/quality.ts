@@ -83,7 +83,7 @@ export function outageMinPeriods(q: QualityConfig, freq: Frequency): number {
   return q.outageMinPeriods ?? (freq.days === 1 ? 14 : 4);
 }
 
-export async function applyQualityRules(conn: DuckDBConnection, source: RegisteredSource, input: InputConfig, q: QualityConfig, freqSetting: 'auto' | 'day' | 'week', today: string, store?: HistoryOptions): Promise<Ingested> {
+export async function applyQualityRules(conn: DuckDBConnection, source: RegisteredSource, input: InputConfig, q: QualityConfig, freqSetting: 'auto' | 'day' | 'week', today: string, store?: HistoryOptions, order: CleanOrder = 'series'): Promise<Ingested> {
   const asOf = q.asOf ?? today;
   const rowSql = await rowRules(conn, source, input, q, asOf);
   const dateRule = rowSql.dateRule;
@@ -123,7 +123,7 @@ export async function applyQualityRules(conn: DuckDBConnection, source: Register
   const negative = (await queryOne<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM checked WHERE ${accepted} AND u < 0`)).n;
   const future = q.futureDates === 'keep' ? (await queryOne<{ n: number }>(conn, `SELECT count(*)::INTEGER AS n FROM checked WHERE rule IS NULL AND d > DATE ${sqlString(asOf)}`)).n : 0;
   if (history) await saveHistory(conn, history, accepted);
-  await buildClean(conn, { fromStore, accepted, onGrid, firstDay, step, dupRows, duplicates: q.duplicates, negativeUnits: q.negativeUnits });
+  await buildClean(conn, { fromStore, accepted, onGrid, firstDay, step, dupRows, duplicates: q.duplicates, negativeUnits: q.negativeUnits, order });
 
   // Outliers first, so that one absurd value cannot decide where the data ends.
   const outliers = await findOutliers(conn, q.outliers);
@@ -197,7 +197,15 @@ export async function applyQualityRules(conn: DuckDBConnection, source: Register
   return { report, freq, firstDate: first, lastT: end.t, series: stats.series };
 }
 
+/**
+ * `series`: `clean` sorted by (sid, t), as the series reader streams it. `any`: in whatever order
+ * it is built (for `validate`, whose checks are all aggregates: the sort is the costliest step
+ * of a full ingest, and nothing reads the rows in order after it).
+ */
+export type CleanOrder = 'series' | 'any';
+
 interface CleanPlan {
+  readonly order: CleanOrder;
   readonly fromStore: boolean;
   /** SQL condition of the rows of `checked` that reach `clean`, over its columns (d, rule…). */
   readonly accepted: string;
@@ -211,8 +219,8 @@ interface CleanPlan {
 }
 
 /**
- * The clean table, in series order, keyed by (sid, t) with no strings: what the forecast
- * reader streams. Then `checked` is dropped. When `checked` is in key order it is filtered,
+ * The clean table, in series order (or, for `validate`, in any: CleanOrder), keyed by (sid, t)
+ * with no strings: what the forecast reader streams. Then `checked` is dropped. When `checked` is in key order it is filtered,
  * with no sort (the costliest step of an ingest); on large inputs it seldom is, even for a
  * sorted feed, as DuckDB's join with the series ids returns blocks of rows in another order
  * (BENCHMARKS, issue 14). From the store, the
@@ -236,17 +244,18 @@ async function buildClean(conn: DuckDBConnection, p: CleanPlan): Promise<void> {
     return;
   }
   const target = p.fromStore ? 'clean_sorted' : 'clean';
-  if (!p.fromStore && p.dupRows === 0 && (await inKeyOrder(conn, 'checked', 'sid::BIGINT * 4294967296 + day', 'rule IS NULL'))) {
+  const sorted = p.order === 'series' ? 'ORDER BY sid, t' : '';
+  if (!p.fromStore && p.dupRows === 0 && (p.order === 'any' || (await inKeyOrder(conn, 'checked', 'sid::BIGINT * 4294967296 + day', 'rule IS NULL')))) {
     await conn.run(`CREATE OR REPLACE TEMP TABLE clean AS
       SELECT ${columns(false)} FROM checked WHERE ${p.accepted}`);
   } else if (p.dupRows === 0 || p.duplicates === 'reject') {
     const keep = p.dupRows === 0 ? '' : `AND NOT EXISTS (SELECT 1 FROM dups x WHERE x.sid = checked.sid AND x.day = checked.day AND x.first_row <> checked.src_row)`;
     await conn.run(`CREATE OR REPLACE TEMP TABLE ${target} AS
-      SELECT ${columns(false)} FROM checked WHERE ${p.accepted} ${keep} ORDER BY sid, t`);
+      SELECT ${columns(false)} FROM checked WHERE ${p.accepted} ${keep} ${sorted}`);
   } else {
     await conn.run(`CREATE OR REPLACE TEMP TABLE ${target} AS
       SELECT sid, ${t}, sum(${units}) AS u, bool_or(stockout) AS unobserved, bool_and(closed) AS closed, bool_or(promo) AS promo, max(price) AS price, min(src_row) AS src_row, false AS tail
-      FROM checked WHERE ${p.accepted} GROUP BY sid, day ORDER BY sid, t`);
+      FROM checked WHERE ${p.accepted} GROUP BY sid, day ${sorted}`);
   }
   if (p.fromStore) {
     await conn.run('DROP VIEW checked');

@@ -91,7 +91,7 @@ export async function runMonitor(cfg: Config, newSales: string, events: RunEvent
     // New actuals may be a few periods per series: take the frequency from the runs.
     const freq = runs[0].data.frequency;
     const actuals = openSource({ ...cfg.input, path });
-    const { ingested } = await openIngest(conn, { ...cfg, freq, quality: { ...cfg.quality, maxRejectedShare: 1 } }, todayIso(now), actuals);
+    const { ingested } = await openIngest(conn, { ...cfg, freq, quality: { ...cfg.quality, maxRejectedShare: 1 } }, todayIso(now), { source: actuals });
     const fingerprint = await actuals.fingerprint();
     await conn.run(`CREATE TEMP TABLE actuals AS
       SELECT store_id, sku, (DATE ${sqlString(ingested.firstDate)} + (t * ${ingested.freq.days})::INTEGER) AS date, u AS units FROM clean_keyed WHERE NOT unobserved`);

@@ -49,7 +49,7 @@ export async function runBacktest(cfg: Config, events: RunEvents = silentEvents,
   let staging: string | null = null;
   try {
     events.stage('ingest');
-    const [{ ingested }, fingerprint] = await allSettledOrThrow([openIngest(conn, cfg, todayIso(now), input), input.fingerprint()]);
+    const [{ ingested }, fingerprint] = await allSettledOrThrow([openIngest(conn, cfg, todayIso(now), { source: input }), input.fingerprint()]);
     const problem = rejectShareProblem(ingested.report, cfg.quality.maxRejectedShare);
     if (problem) throw new UserError(`${problem}; run \`shelfcast validate\` to see them`);
     const task = { ...seriesTask(cfg, ingested.freq), detail: true };

@@ -90,7 +90,7 @@ export async function prepareRun(ctx: PrepareContext): Promise<Prepared> {
   // The registry is read while DuckDB ingests (30,490 versions take seconds of JSON parsing).
   const [{ registered, ingested }, fingerprint, state] = await allSettledOrThrow([
     // A nightly run checks only what the feed changed since the stored history; a delta feed always adds to it.
-    openIngest(conn, cfg, todayIso(now), source, { out, incremental: ctx.fullIngest !== true && (kind === 'run' || cfg.input.feed === 'delta'), info: ctx.info }).catch((e: unknown) => failUnusable(e, conn, out, source.path, cfg)),
+    openIngest(conn, cfg, todayIso(now), { source, store: { out, incremental: ctx.fullIngest !== true && (kind === 'run' || cfg.input.feed === 'delta'), info: ctx.info } }).catch((e: unknown) => failUnusable(e, conn, out, source.path, cfg)),
     source.fingerprint(),
     withState(out, async (db) => ({ live: await liveVersions(db), drift: await driftFlags(db), pins: await pinnedSeries(db), registered: await registeredRunCount(db), overrides: await activeOverrides(db, todayIso(now)), networks: await registeredNetworks(db) })),
   ]);
