@@ -38,16 +38,24 @@ export async function peerProfiles(conn: DuckDBConnection, keys: SeriesKeys, cat
   });
   app.closeSync();
   const all = nameId.get('all') as number;
-  await conn.run(`CREATE OR REPLACE TEMP TABLE peer_rows AS
-    WITH m AS (SELECT sid, avg(u) AS mu FROM clean WHERE NOT unobserved AND NOT closed GROUP BY sid HAVING avg(u) > 0)
-    SELECT p.g1, p.g2, c.sid, c.t, c.u / m.mu AS r
-    FROM clean c JOIN m USING (sid) JOIN peer_series p USING (sid) WHERE c.t >= ${from} AND NOT c.unobserved AND NOT c.closed`);
-  const sql = `WITH groups AS (
-      SELECT g1 AS g FROM peer_rows GROUP BY g1 HAVING count(DISTINCT sid) >= ${MIN_PEERS}
-      UNION ALL SELECT g2 FROM peer_rows WHERE g2 IS NOT NULL GROUP BY g2 HAVING count(DISTINCT sid) >= ${MIN_PEERS}
-      UNION ALL SELECT ${all}),
-    rows AS (SELECT g1 AS g, t, r FROM peer_rows UNION ALL SELECT g2, t, r FROM peer_rows WHERE g2 IS NOT NULL UNION ALL SELECT ${all}, t, r FROM peer_rows)
-    SELECT g, t::INTEGER AS t, avg(r)::FLOAT AS p FROM rows JOIN groups USING (g) GROUP BY g, t ORDER BY g, t`;
+  // Each SKU's sums per period first (one pass over the rows since `from`), then its category's
+  // and everyone's added up from them: a category is a set of whole SKUs. The ratios are summed
+  // as exact decimals, so the profiles do not depend on the order DuckDB's threads add them in.
+  await conn.run(`CREATE OR REPLACE TEMP TABLE peer_stats AS
+    SELECT p.sid, p.g1, p.g2, s.mu FROM peer_series p JOIN (
+      SELECT sid, avg(u) AS mu, count(*) FILTER (t >= ${from}) AS recent FROM clean WHERE NOT unobserved AND NOT closed GROUP BY sid) s USING (sid)
+    WHERE s.mu > 0 AND s.recent > 0`);
+  const sql = `WITH
+    part AS (SELECT s.g1, c.t, sum((c.u / s.mu)::DECIMAL(38,10)) AS r, count(*) AS n
+      FROM clean c JOIN peer_stats s USING (sid) WHERE c.t >= ${from} AND NOT c.unobserved AND NOT c.closed GROUP BY s.g1, c.t),
+    sku AS (SELECT g1, any_value(g2) AS g2, count(*) AS k FROM peer_stats GROUP BY g1),
+    p AS (SELECT part.*, sku.g2, sku.k FROM part JOIN sku USING (g1)),
+    cat AS (SELECT g2 FROM peer_stats WHERE g2 IS NOT NULL GROUP BY g2 HAVING count(*) >= ${MIN_PEERS})
+    SELECT g, t::INTEGER AS t, (r::DOUBLE / n)::FLOAT AS p FROM (
+      SELECT g1 AS g, t, r, n FROM p WHERE k >= ${MIN_PEERS}
+      UNION ALL SELECT g2, t, sum(r), sum(n) FROM p WHERE g2 IN (SELECT g2 FROM cat) GROUP BY g2, t
+      UNION ALL SELECT ${all}, t, sum(r), sum(n) FROM p GROUP BY t)
+    ORDER BY g, t`;
   const length = lastT + 1;
   const names: string[] = [];
   const byName = new Map<string, number>();
@@ -69,7 +77,7 @@ export async function peerProfiles(conn: DuckDBConnection, keys: SeriesKeys, cat
     }
     chunks.push(part);
   }
-  await conn.run('DROP TABLE peer_rows');
+  await conn.run('DROP TABLE peer_stats');
   await conn.run('DROP TABLE peer_series');
   const data = new Float32Array(new SharedArrayBuffer(names.length * length * 4)).fill(NaN);
   for (const part of chunks) for (let r = 0; r < part.g.length; r++) if (part.t[r] >= 0 && part.t[r] < length) data[part.g[r] * length + part.t[r]] = part.p[r];
