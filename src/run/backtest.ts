@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
-import { openDuckDb } from '../db/duckdb.js';
+import { openDuckDb, whileStreaming } from '../db/duckdb.js';
 import { openIngest } from '../ingest/index.js';
 import { openSource } from '../ingest/source.js';
 import { rejectShareProblem } from '../ingest/quality.js';
@@ -58,7 +58,8 @@ export async function runBacktest(cfg: Config, events: RunEvents = silentEvents,
     events.stage('backtest');
     const plan = await calendarStage(conn, cfg, ingested, keys, task);
     const closures = await closureStage(conn, cfg, ingested, keys, task, plan);
-    const { results } = await forecastStage(pool, seriesBatches(conn, ingested, cfg, keys, plan, closures), task, plan?.task() ?? null, events, ingested.series);
+    // As in a run: while DuckDB only streams series to the workers, one thread and a small pool.
+    const { results } = await whileStreaming(conn, cfg.memoryLimit, () => forecastStage(pool, seriesBatches(conn, ingested, cfg, keys, plan, closures), task, plan?.task() ?? null, events, ingested.series));
     events.stage('report');
     const { rows, summary } = buildReport(results, cfg.quantiles, task.windows, task.horizon, eventSplit(cfg, ingested, keys, task));
     const id = `bt-${makeRunId(ingested.report.last_date, fingerprint.sha256, cfg, codeVersion())}`;
