@@ -245,6 +245,10 @@ describe('validate builds `clean` in no particular order', () => {
     expect(run.report.rules.negative_units.rows).toBe(1);
     expect(run.report.rules.bad_date.rows).toBe(1);
     expect(run.report.rules.after_end.rows).toBe(3);
+    // Summed duplicates and kept negatives take the other ways into `clean`.
+    const quality = { duplicates: 'sum', negativeUnits: 'keep' };
+    const summed = parseConfig({ input: { path: cfg.input.path }, quality });
+    expect((await validateInput(summed, undefined, new Date('2025-01-01T12:00:00Z'))).report).toEqual((await check(rows, { quality })).report);
 
     // Without the late series (dropping it renumbers, and sorts, `clean`).
     const kept = parseConfig({ input: { path: writeCsv(dir, 'kept.csv', HEADER, rows.filter((r) => !r.startsWith('S9'))) } });

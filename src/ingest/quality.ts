@@ -243,9 +243,23 @@ async function buildClean(conn: DuckDBConnection, p: CleanPlan): Promise<void> {
     await conn.run('DROP TABLE checked_rest');
     return;
   }
+  if (!p.fromStore && p.order === 'any' && (p.dupRows === 0 || p.duplicates === 'reject')) {
+    // In any order, `checked` becomes `clean` in place: a copy of 59M rows spills gigabytes
+    // beside the table it copies (BENCHMARKS, issue 14), and the rows that leave are few.
+    const repeated = p.dupRows === 0 ? '' : ` OR EXISTS (SELECT 1 FROM dups x WHERE x.sid = checked.sid AND x.day = checked.day AND x.first_row <> checked.src_row)`;
+    await conn.run(`DELETE FROM checked WHERE NOT (${p.accepted})${repeated}`);
+    await conn.run(`ALTER TABLE checked ALTER day TYPE INTEGER USING ((day - ${p.firstDay}) // ${p.step})`);
+    await conn.run('ALTER TABLE checked RENAME day TO t');
+    await conn.run('ALTER TABLE checked RENAME stockout TO unobserved');
+    if (p.negativeUnits === 'zero') await conn.run('UPDATE checked SET u = greatest(u, 0) WHERE u < 0');
+    for (const c of ['d', 'rule']) await conn.run(`ALTER TABLE checked DROP COLUMN ${c}`);
+    await conn.run('ALTER TABLE checked ADD COLUMN tail BOOLEAN DEFAULT false');
+    await conn.run('ALTER TABLE checked RENAME TO clean');
+    return;
+  }
   const target = p.fromStore ? 'clean_sorted' : 'clean';
   const sorted = p.order === 'series' ? 'ORDER BY sid, t' : '';
-  if (!p.fromStore && p.dupRows === 0 && (p.order === 'any' || (await inKeyOrder(conn, 'checked', 'sid::BIGINT * 4294967296 + day', 'rule IS NULL')))) {
+  if (!p.fromStore && p.dupRows === 0 && (await inKeyOrder(conn, 'checked', 'sid::BIGINT * 4294967296 + day', 'rule IS NULL'))) {
     await conn.run(`CREATE OR REPLACE TEMP TABLE clean AS
       SELECT ${columns(false)} FROM checked WHERE ${p.accepted}`);
   } else if (p.dupRows === 0 || p.duplicates === 'reject') {
