@@ -199,8 +199,9 @@ export async function applyQualityRules(conn: DuckDBConnection, source: Register
 
 /**
  * `series`: `clean` sorted by (sid, t), as the series reader streams it. `any`: in whatever order
- * it is built (for `validate`, whose checks are all aggregates: the sort is the costliest step
- * of a full ingest, and nothing reads the rows in order after it).
+ * the rows come, `checked` turned into `clean` in place where it can be (for `validate`, whose
+ * checks are all aggregates: the sorted copy is the costliest step of a full ingest, and nothing
+ * reads the rows in order after it).
  */
 export type CleanOrder = 'series' | 'any';
 
@@ -220,13 +221,13 @@ interface CleanPlan {
 
 /**
  * The clean table, in series order (or, for `validate`, in any: CleanOrder), keyed by (sid, t)
- * with no strings: what the forecast reader streams. Then `checked` is dropped. When `checked` is in key order it is filtered,
- * with no sort (the costliest step of an ingest); on large inputs it seldom is, even for a
- * sorted feed, as DuckDB's join with the series ids returns blocks of rows in another order
- * (BENCHMARKS, issue 14). From the store, the
- * stored rows are in `clean` already, in key order (incremental.ts load): their days become
- * periods in place, and the rows checked now (`tail`) follow, for the series reader to merge;
- * the 59M-row copy a table `checked` would need is not made.
+ * with no strings: what the forecast reader streams. Then `checked` is dropped (in any order it
+ * becomes `clean` itself). When `checked` is in key order it is filtered, with no sort (the
+ * costliest step of an ingest); on large inputs it seldom is, even for a sorted feed, as
+ * DuckDB's join with the series ids returns blocks of rows in another order (BENCHMARKS, issue
+ * 14). From the store, the stored rows are in `clean` already, in key order (incremental.ts
+ * load): their days become periods in place, and the rows checked now (`tail`) follow, for the
+ * series reader to merge; the 59M-row copy a table `checked` would need is not made.
  */
 async function buildClean(conn: DuckDBConnection, p: CleanPlan): Promise<void> {
   const t = `((day - ${p.firstDay}) // ${p.step})::INTEGER AS t`;
