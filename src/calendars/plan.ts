@@ -4,7 +4,7 @@ import type { CalendarsConfig } from '../config/schema.js';
 import type { BatchEvents, CalendarTask } from '../forecast/wire.js';
 import { PROMO_FLAG, type ReadBatch, type SeriesKeys } from '../ingest/series-reader.js';
 import type { FutureInputs } from '../ingest/future.js';
-import { queryRows, sqlString } from '../db/duckdb.js';
+import { exactSum, queryRows, sqlString } from '../db/duckdb.js';
 import { isoAddDays } from '../ingest/dates.js';
 import { CsvWriter } from '../publish/csv-writer.js';
 import { csvField } from '../publish/format.js';
@@ -209,7 +209,7 @@ export class CalendarPlan {
           SELECT base.*, h.f FROM base JOIN cal_hits h USING (sid, t)
           UNION ALL
           SELECT base.*, ${this.promoId} AS f FROM base WHERE promo AND ${this.plannedPromos})
-        SELECT sid, f, sum(u::DECIMAL(38, 10))::DOUBLE, sum(list_median([b3, b2, b1, u, a1, a2, a3])::DECIMAL(38, 10))::DOUBLE FROM hits GROUP BY sid, f`);
+        SELECT sid, f, ${exactSum('u')}::DOUBLE, ${exactSum('list_median([b3, b2, b1, u, a1, a2, a3])')}::DOUBLE FROM hits GROUP BY sid, f`);
     }
     // Sums that do not depend on DuckDB's threads, which add partial sums in whatever order
     // they finish (floating-point addition is not associative): exact decimal sums per series

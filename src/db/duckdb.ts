@@ -62,6 +62,15 @@ export async function whileStreaming<T>(conn: DuckDBConnection, memoryLimit: str
   return result;
 }
 
+/**
+ * SQL for the sum of `expr` as an exact decimal, each value rounded to `scale` decimals first:
+ * the same bits whatever order DuckDB's threads add their partial sums in, which a
+ * floating-point sum is not (and an ordered aggregate costs a sort per group).
+ */
+export function exactSum(expr: string, scale = 10): string {
+  return `sum((${expr})::DECIMAL(38, ${scale}))`;
+}
+
 /** Quote a SQL string literal. */
 export function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;

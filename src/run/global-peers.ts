@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { SeriesKeys } from '../ingest/series-reader.js';
+import { exactSum } from '../db/duckdb.js';
 
 /**
  * What similar series did, period by period: for each SKU sold in at least two stores, for
@@ -46,7 +47,7 @@ export async function peerProfiles(conn: DuckDBConnection, keys: SeriesKeys, cat
       SELECT sid, avg(u) AS mu, count(*) FILTER (t >= ${from}) AS recent FROM clean WHERE NOT unobserved AND NOT closed GROUP BY sid) s USING (sid)
     WHERE s.mu > 0 AND s.recent > 0`);
   const sql = `WITH
-    part AS (SELECT s.g1, c.t, sum((c.u / s.mu)::DECIMAL(38,10)) AS r, count(*) AS n
+    part AS (SELECT s.g1, c.t, ${exactSum('c.u / s.mu')} AS r, count(*) AS n
       FROM clean c JOIN peer_stats s USING (sid) WHERE c.t >= ${from} AND NOT c.unobserved AND NOT c.closed GROUP BY s.g1, c.t),
     sku AS (SELECT g1, any_value(g2) AS g2, count(*) AS k FROM peer_stats GROUP BY g1),
     p AS (SELECT part.*, sku.g2, sku.k FROM part JOIN sku USING (g1)),

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { GlobalConfig } from '../config/schema.js';
-import { queryRows } from '../db/duckdb.js';
+import { exactSum, queryRows } from '../db/duckdb.js';
 import type { Ingested } from '../ingest/index.js';
 import { readSeriesBatches, type SeriesKeys } from '../ingest/series-reader.js';
 import type { CalendarPlan } from '../calendars/plan.js';
@@ -31,9 +31,9 @@ export interface SeriesCodes {
   slots(layout: GlobalLayout, sid: number): [number, number, number];
 }
 
-/** Recent mean of every series with history as of period `at` (exclusive), for the prior level: an exact decimal sum, the same whatever order DuckDB's threads add the rows in (an ordered aggregate costs a sort per series). */
+/** Recent mean of every series with history as of period `at` (exclusive), for the prior level (an exact sum: the same bits on every run). */
 export async function levelsAt(conn: DuckDBConnection, at: number, recent: number, codes: SeriesCodes): Promise<PriorLevels> {
-  const rows = await queryRows<{ sid: number; level: number }>(conn, `SELECT sid, sum(u::DECIMAL(38,10))::DOUBLE / count(*) AS level FROM clean WHERE t >= ${at - recent} AND t < ${at} AND NOT unobserved AND NOT closed GROUP BY sid`);
+  const rows = await queryRows<{ sid: number; level: number }>(conn, `SELECT sid, ${exactSum('u')}::DOUBLE / count(*) AS level FROM clean WHERE t >= ${at - recent} AND t < ${at} AND NOT unobserved AND NOT closed GROUP BY sid`);
   const level = new Float64Array(codes.withHistory).fill(NaN);
   for (const r of rows) level[r.sid] = r.level;
   return new PriorLevels(Array.from(level, (l, sid) => ({ store: codes.keys.store[sid], sku: codes.keys.sku[sid], category: codes.category(codes.keys.sku[sid]), logLevel: l > 0 ? Math.log(l) : NaN })));

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { queryRows } from '../db/duckdb.js';
+import { exactSum, queryRows } from '../db/duckdb.js';
 import { backtestMinimum } from '../forecast/series.js';
 import { SERIES_KINDS, type SeriesTask } from '../forecast/types.js';
 import { peerScaled } from '../models/peer-scaled.js';
@@ -24,7 +24,7 @@ export async function findLaunchPeers(conn: DuckDBConnection, lastT: number, tas
       JOIN series b ON b.sku = a.sku AND b.sid <> a.sid JOIN series_span l ON l.sid = b.sid AND ${lastT} - l.first_t + 1 >= ${need}
       UNION ALL SELECT sid, first_t, sid FROM short),
     sums AS (
-      SELECT p.sid, p.peer, sum(c.u::DECIMAL(38, 6))::VARCHAR AS total, count(*)::INTEGER AS n
+      SELECT p.sid, p.peer, ${exactSum('c.u', 6)}::VARCHAR AS total, count(*)::INTEGER AS n
       FROM pairs p JOIN clean c ON c.sid = p.peer AND c.t >= p.first_t
       WHERE NOT c.unobserved AND NOT c.closed GROUP BY p.sid, p.peer)
     SELECT sid::INTEGER AS sid, peer::INTEGER AS peer, total, n FROM sums ORDER BY sid, peer`);
