@@ -230,16 +230,22 @@ interface CleanPlan {
  * series reader to merge; the 59M-row copy a table `checked` would need is not made.
  */
 async function buildClean(conn: DuckDBConnection, p: CleanPlan): Promise<void> {
-  const t = `((day - ${p.firstDay}) // ${p.step})::INTEGER AS t`;
+  const period = (day: string): string => `((${day} - ${p.firstDay}) // ${p.step})`;
+  const t = `${period('day')}::INTEGER AS t`;
   const units = p.negativeUnits === 'zero' ? 'greatest(u, 0)' : 'u';
   const columns = (tail: boolean): string => `sid, ${t}, ${units} AS u, stockout AS unobserved, closed, promo, price, src_row, ${tail} AS tail`;
+  // greatest(u, 0) exactly where it changes a value (a -0 stays -0, as greatest leaves it).
+  const zeroNegatives = async (table: string): Promise<void> => {
+    if (p.negativeUnits === 'zero') await conn.run(`UPDATE ${table} SET u = greatest(u, 0) WHERE u < 0`);
+  };
+  // A row of `checked` that repeats an earlier row's (series, day): rejected as a duplicate.
+  const repeated = 'EXISTS (SELECT 1 FROM dups x WHERE x.sid = checked.sid AND x.day = checked.day AND x.first_row <> checked.src_row)';
   if (p.fromStore && p.dupRows === 0 && (await inKeyOrder(conn, 'clean', 'sid::BIGINT * 4294967296 + t', 'true'))) {
     await conn.run('DROP VIEW checked');
     // `t` holds the day (load): the stored rows off the weekly grid leave, the rest get their period.
     if (p.onGrid !== 'true') await conn.run(`DELETE FROM clean WHERE NOT (${p.onGrid.replaceAll(/\bd\b/g, "(DATE '1970-01-01' + t)")})`);
-    await conn.run(`ALTER TABLE clean ALTER t TYPE INTEGER USING ((t - ${p.firstDay}) // ${p.step})`);
-    // greatest(u, 0) exactly where it changes a value (a -0 stays -0, as greatest leaves it).
-    if (p.negativeUnits === 'zero') await conn.run('UPDATE clean SET u = greatest(u, 0) WHERE u < 0');
+    await conn.run(`ALTER TABLE clean ALTER t TYPE INTEGER USING ${period('t')}`);
+    await zeroNegatives('clean');
     await conn.run(`INSERT INTO clean SELECT ${columns(true)} FROM checked_rest WHERE ${p.accepted}`);
     await conn.run('DROP TABLE checked_rest');
     return;
@@ -247,12 +253,11 @@ async function buildClean(conn: DuckDBConnection, p: CleanPlan): Promise<void> {
   if (!p.fromStore && p.order === 'any' && (p.dupRows === 0 || p.duplicates === 'reject')) {
     // In any order, `checked` becomes `clean` in place: a copy of 59M rows spills gigabytes
     // beside the table it copies (BENCHMARKS, issue 14), and the rows that leave are few.
-    const repeated = p.dupRows === 0 ? '' : ` OR EXISTS (SELECT 1 FROM dups x WHERE x.sid = checked.sid AND x.day = checked.day AND x.first_row <> checked.src_row)`;
-    await conn.run(`DELETE FROM checked WHERE NOT (${p.accepted})${repeated}`);
-    await conn.run(`ALTER TABLE checked ALTER day TYPE INTEGER USING ((day - ${p.firstDay}) // ${p.step})`);
+    await conn.run(`DELETE FROM checked WHERE NOT (${p.accepted})${p.dupRows === 0 ? '' : ` OR ${repeated}`}`);
+    await conn.run(`ALTER TABLE checked ALTER day TYPE INTEGER USING ${period('day')}`);
     await conn.run('ALTER TABLE checked RENAME day TO t');
     await conn.run('ALTER TABLE checked RENAME stockout TO unobserved');
-    if (p.negativeUnits === 'zero') await conn.run('UPDATE checked SET u = greatest(u, 0) WHERE u < 0');
+    await zeroNegatives('checked');
     for (const c of ['d', 'rule']) await conn.run(`ALTER TABLE checked DROP COLUMN ${c}`);
     await conn.run('ALTER TABLE checked ADD COLUMN tail BOOLEAN DEFAULT false');
     await conn.run('ALTER TABLE checked RENAME TO clean');
@@ -264,7 +269,7 @@ async function buildClean(conn: DuckDBConnection, p: CleanPlan): Promise<void> {
     await conn.run(`CREATE OR REPLACE TEMP TABLE clean AS
       SELECT ${columns(false)} FROM checked WHERE ${p.accepted}`);
   } else if (p.dupRows === 0 || p.duplicates === 'reject') {
-    const keep = p.dupRows === 0 ? '' : `AND NOT EXISTS (SELECT 1 FROM dups x WHERE x.sid = checked.sid AND x.day = checked.day AND x.first_row <> checked.src_row)`;
+    const keep = p.dupRows === 0 ? '' : `AND NOT ${repeated}`;
     await conn.run(`CREATE OR REPLACE TEMP TABLE ${target} AS
       SELECT ${columns(false)} FROM checked WHERE ${p.accepted} ${keep} ${sorted}`);
   } else {
