@@ -21,7 +21,10 @@ const demo = readFileSync(demoInput(), 'utf8').trimEnd().split('\n');
 const header = demo[0];
 const body = demo.slice(1);
 const LAST = '2025-12-31';
-const cfg = { threads: 2, horizon: 14 };
+// Two cheap models per class and one backtest window: these tests are about which rows are
+// checked and published, not about model choice, and each runs a few dozen retrains and runs.
+const cheap = { smooth: ['snaive', 'ets'], erratic: ['snaive', 'ets'], intermittent: ['croston-sba', 'tsb'], lumpy: ['croston-sba', 'tsb'] };
+const cfg = { threads: 2, horizon: 14, models: { windows: 1, combine: 2, candidates: cheap } };
 
 function write(dir: string, name: string, rows: readonly string[]): string {
   const path = join(dir, name);
