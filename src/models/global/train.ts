@@ -7,8 +7,10 @@ import type { TrainingSet } from './samples.js';
  * pass, the multi-quantile (pinball) loss of MQ-CNN weighted into MASE's units, Adam with a
  * cosine-decayed step size. Deterministic for a seed: initial weights and the order of the
  * mini-batches come from a seeded generator, and the backends used here compute in a fixed
- * order. The embedding tables are read with `gather`, whose gradient the wasm backend lacks;
- * `embeddingBag` adds it (a scatter-add in JavaScript over the few rows a batch touches).
+ * order. The weights and Adam's moments live in JavaScript: the first layer's tables (store,
+ * SKU, category, calendar features) are summed and their gradients scattered there, and Adam
+ * runs as one fused loop; the wasm backend's `gather` has no gradient, and as tensor
+ * operations the two cost more than all the matrix products of a step.
  */
 export interface TrainSettings {
   readonly epochs: number;
@@ -39,22 +41,44 @@ export function initialWeights(shape: NetworkShape, random: () => number): Float
   });
 }
 
+/** The tables of the first layer (one row per code or calendar feature): summed per row in JavaScript, never a tensor. */
+const TABLES = ['store', 'sku', 'category', 'event'] as const;
+
+/** A weight matrix with its Adam moments, in JavaScript; `g` its gradient of the step. */
+interface Param {
+  readonly name: string;
+  readonly rows: number;
+  readonly cols: number;
+  readonly w: Float32Array;
+  readonly m: Float32Array;
+  readonly v: Float32Array;
+  readonly g: Float32Array;
+}
+
 export function trainNetwork(tf: typeof TF, set: TrainingSet, shape: NetworkShape, settings: TrainSettings, random: () => number): Trained {
-  const shapes = weightShapes(shape);
-  const vars = initialWeights(shape, random).map((w, i) => tf.variable(tf.tensor2d(w, [shapes[i][1], shapes[i][2]]), true, shapes[i][0]));
-  const byName = Object.fromEntries(shapes.map(([name], i) => [name, vars[i]])) as Record<string, TF.Variable>;
+  const init = initialWeights(shape, random);
+  const params: Param[] = weightShapes(shape).map(([name, rows, cols], i) => ({ name, rows, cols, w: init[i], m: new Float32Array(init[i].length), v: new Float32Array(init[i].length), g: new Float32Array(init[i].length) }));
+  const byName = Object.fromEntries(params.map((p) => [p.name, p])) as Record<string, Param>;
+  const tables = TABLES.map((name) => byName[name]);
+  // The dense layers are variables of the graph; the tables' sum for the batch is one more
+  // (`embedded`), whose gradient is scattered into the tables' rows.
+  const layers = params.filter((p) => !(TABLES as readonly string[]).includes(p.name));
+  const vars = Object.fromEntries(layers.map((p) => [p.name, tf.variable(tf.tensor2d(p.w, [p.rows, p.cols]), true, p.name)])) as Record<string, TF.Variable>;
   const rows = set.target.length;
   const B = Math.min(settings.batch, rows);
+  const H = shape.hidden1;
+  const embedded = tf.variable(tf.zeros([B, H]), true, 'embedded');
   const steps = Math.max(1, Math.floor(rows / B));
   const total = steps * settings.epochs;
-  const adam = vars.map((v) => ({ m: tf.variable(tf.zerosLike(v), false), v: tf.variable(tf.zerosLike(v), false) }));
   const Ds = set.sharedWidth;
   const Dt = set.stepWidth;
   const K = EVENTS_PER_PERIOD;
   const xs = new Float32Array(B * Ds);
   const xt = new Float32Array(B * Dt);
-  const ids = [new Int32Array(B), new Int32Array(B), new Int32Array(B)];
-  const ev = new Int32Array(B * K);
+  // Per table, the slot of each of the batch's entries (K per row for the calendar features).
+  const slots = [new Int32Array(B), new Int32Array(B), new Int32Array(B), new Int32Array(B * K)];
+  const per = [1, 1, 1, K];
+  const sums = new Float32Array(B * H);
   const y = new Float32Array(B);
   const wt = new Float32Array(B);
   const order = Int32Array.from({ length: rows }, (_, i) => i);
@@ -69,27 +93,26 @@ export function trainNetwork(tf: typeof TF, set: TrainingSet, shape: NetworkShap
         const o = set.origin[row];
         xs.set(set.shared.subarray(o * Ds, (o + 1) * Ds), r * Ds);
         xt.set(set.step.subarray(row * Dt, (row + 1) * Dt), r * Dt);
-        for (let k = 0; k < 3; k++) ids[k][r] = set.ids[o * 3 + k];
-        ev.set(set.events.subarray(row * K, (row + 1) * K), r * K);
+        for (let k = 0; k < 3; k++) slots[k][r] = set.ids[o * 3 + k];
+        slots[3].set(set.events.subarray(row * K, (row + 1) * K), r * K);
         y[r] = set.target[row];
         wt[r] = set.weight[row];
       }
+      sums.fill(0);
+      tables.forEach((p, k) => eachEntry(slots[k], per[k], k === 3, (r, slot) => addInto(sums, r * H, p.w, slot * H, H)));
       t++;
       const lr = settings.learningRate * 0.5 * (1 + Math.cos((Math.PI * (t - 1)) / total));
-      const loss = tf.tidy(() => {
+      const out = tf.tidy(() => {
+        embedded.assign(tf.tensor2d(sums, [B, H]));
         const xsT = tf.tensor2d(xs, [B, Ds]);
         const xtT = tf.tensor2d(xt, [B, Dt]);
         const yT = tf.tensor1d(y);
         const wT = tf.tensor1d(wt);
         const f = (): TF.Scalar => {
-          let a = tf.add(tf.matMul(xsT, byName.shared), tf.matMul(xtT, byName.step));
-          a = tf.add(a, embeddingBag(tf, byName.store, ids[0], 1, false));
-          a = tf.add(a, embeddingBag(tf, byName.sku, ids[1], 1, false));
-          a = tf.add(a, embeddingBag(tf, byName.category, ids[2], 1, false));
-          a = tf.add(a, embeddingBag(tf, byName.event, ev, K, true));
-          const h1 = tf.relu(tf.add(a, byName.bias1));
-          const h2 = tf.relu(tf.add(tf.matMul(h1, byName.dense2), byName.bias2));
-          const z = tf.add(tf.matMul(h2, byName.out), byName.bias3);
+          const a = tf.add(tf.add(tf.matMul(xsT, vars.shared), tf.matMul(xtT, vars.step)), embedded);
+          const h1 = tf.relu(tf.add(a, vars.bias1));
+          const h2 = tf.relu(tf.add(tf.matMul(h1, vars.dense2), vars.bias2));
+          const z = tf.add(tf.matMul(h2, vars.out), vars.bias3);
           const [z0, z1, z2] = tf.split(z, 3, 1).map((c) => tf.reshape(c, [B]));
           const qs = [tf.sub(z0, tf.softplus(z1)), z0, tf.add(z0, tf.softplus(z2))];
           let l = tf.zeros([B]);
@@ -99,59 +122,63 @@ export function trainNetwork(tf: typeof TF, set: TrainingSet, shape: NetworkShap
           });
           return tf.mean(tf.mul(l, wT)) as TF.Scalar;
         };
-        const { value, grads } = tf.variableGrads(f, vars);
-        vars.forEach((v, i) => {
-          const g = grads[v.name];
-          const st = adam[i];
-          st.m.assign(tf.add(tf.mul(0.9, st.m), tf.mul(0.1, g)));
-          st.v.assign(tf.add(tf.mul(0.999, st.v), tf.mul(0.001, tf.square(g))));
-          const mHat = tf.div(st.m, 1 - 0.9 ** t);
-          const vHat = tf.div(st.v, 1 - 0.999 ** t);
-          v.assign(tf.sub(v, tf.mul(lr, tf.div(mHat, tf.add(tf.sqrt(vHat), 1e-7)))));
-        });
-        return value;
+        return tf.variableGrads(f, [...Object.values(vars), embedded]);
       });
-      sum += loss.dataSync()[0];
-      loss.dispose();
+      // Read outside the tidy: it would walk the returned arrays element by element.
+      sum += out.value.dataSync()[0];
+      const grads = Object.fromEntries(Object.entries(out.grads).map(([name, g]) => [name, g.dataSync() as Float32Array]));
+      tf.dispose([out.value, ...Object.values(out.grads)]);
+      for (const p of layers) p.g.set(grads[p.name]);
+      const dE = grads.embedded;
+      tables.forEach((p, k) => {
+        p.g.fill(0);
+        eachEntry(slots[k], per[k], k === 3, (r, slot) => addInto(p.g, slot * H, dE, r * H, H));
+      });
+      for (const p of params) adamStep(p, lr, t);
+      for (const p of layers) vars[p.name].assign(tf.tensor2d(p.w, [p.rows, p.cols]));
     }
     losses.push(sum / steps);
   }
-  const parts = vars.map((v) => v.dataSync() as Float32Array);
-  const weights = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  const weights = new Float32Array(params.reduce((a, p) => a + p.w.length, 0));
   let at = 0;
-  for (const p of parts) { weights.set(p, at); at += p.length; }
-  for (const v of [...vars, ...adam.flatMap((s) => [s.m, s.v])]) v.dispose();
+  for (const p of params) { weights.set(p.w, at); at += p.w.length; }
+  for (const v of [...Object.values(vars), embedded]) v.dispose();
   return { weights, losses };
 }
 
 /**
- * Σ over each row's k slots of table[slot]: [rows, cols]. `skipPad`: slot 0 is padding (no
- * feature) and gets no gradient, so it stays the zero row it starts as.
+ * One Adam step (β₁ 0.9, β₂ 0.999, ε 1e-7, bias-corrected) of every element, rows a batch did
+ * not touch included, as the dense optimiser does. Fused in one loop: as tensor operations it
+ * took a dozen passes over the SKU table per step.
  */
-function embeddingBag(tf: typeof TF, table: TF.Variable, slots: Int32Array, k: number, skipPad: boolean): TF.Tensor2D {
-  const rows = slots.length / k;
-  const [n, cols] = table.shape as [number, number];
-  const op = tf.customGrad((...args: (TF.Tensor | TF.GradSaveFunc)[]) => {
-    const w = args[0] as TF.Tensor;
-    const g = tf.gather(w, tf.tensor1d(slots, 'int32'));
-    const value = k === 1 ? g : tf.sum(tf.reshape(g, [rows, k, cols]), 1);
-    const gradFunc = (dy: TF.Tensor): TF.Tensor => {
-      const d = dy.dataSync();
-      const out = new Float32Array(n * cols);
-      for (let r = 0; r < rows; r++) {
-        for (let j = 0; j < k; j++) {
-          const slot = slots[r * k + j];
-          if (skipPad && slot === 0) continue;
-          const o = slot * cols;
-          const i = r * cols;
-          for (let u = 0; u < cols; u++) out[o + u] += d[i + u];
-        }
-      }
-      return tf.tensor2d(out, [n, cols]);
-    };
-    return { value: value as TF.Tensor2D, gradFunc };
-  });
-  return op(table) as TF.Tensor2D;
+function adamStep(p: Param, lr: number, t: number): void {
+  const c1 = 1 / (1 - 0.9 ** t);
+  const c2 = 1 / (1 - 0.999 ** t);
+  const { w, m, v, g } = p;
+  for (let i = 0; i < w.length; i++) {
+    const gi = g[i];
+    const mi = (m[i] = 0.9 * m[i] + 0.1 * gi);
+    const vi = (v[i] = 0.999 * v[i] + 0.001 * gi * gi);
+    w[i] -= (lr * (mi * c1)) / (Math.sqrt(vi * c2) + 1e-7);
+  }
+}
+
+/** to[at..at+n) += from[from0..from0+n). */
+function addInto(to: Float32Array, at: number, from: Float32Array, from0: number, n: number): void {
+  for (let u = 0; u < n; u++) to[at + u] += from[from0 + u];
+}
+
+/**
+ * Calls f(row, slot) for each of the k slots of every row, in order. `skipPad`: not for slot 0,
+ * the calendar features' padding, so its row stays the zero it starts as (slot 0 of the codes
+ * is the unknown code, which training teaches by hiding codes now and then).
+ */
+function eachEntry(slots: Int32Array, k: number, skipPad: boolean, f: (row: number, slot: number) => void): void {
+  for (let e = 0; e < slots.length; e++) {
+    const slot = slots[e];
+    if (skipPad && slot === 0) continue;
+    f(Math.floor(e / k), slot);
+  }
 }
 
 function shuffle(a: Int32Array, random: () => number): void {
