@@ -10,7 +10,8 @@ import type { TrainingSet } from './samples.js';
  * order. The weights and Adam's moments live in JavaScript: the first layer's tables (store,
  * SKU, category, calendar features) are summed and their gradients scattered there, and Adam
  * runs as one fused loop; the wasm backend's `gather` has no gradient, and as tensor
- * operations the two cost more than all the matrix products of a step.
+ * operations the two cost more than all the matrix products of a step. The arithmetic is the
+ * graph's, rounding included (see adamStep).
  */
 export interface TrainSettings {
   readonly epochs: number;
@@ -60,14 +61,15 @@ export function trainNetwork(tf: typeof TF, set: TrainingSet, shape: NetworkShap
   const params: Param[] = weightShapes(shape).map(([name, rows, cols], i) => ({ name, rows, cols, w: init[i], m: new Float32Array(init[i].length), v: new Float32Array(init[i].length), g: new Float32Array(init[i].length) }));
   const byName = Object.fromEntries(params.map((p) => [p.name, p])) as Record<string, Param>;
   const tables = TABLES.map((name) => byName[name]);
-  // The dense layers are variables of the graph; the tables' sum for the batch is one more
-  // (`embedded`), whose gradient is scattered into the tables' rows.
+  // The dense layers are variables of the graph; so is each table's rows for the batch
+  // (`embedded`, one per table, added in the order the tables come: the sums round as they did
+  // when the tables were gathered in the graph), whose gradient is scattered into the table.
   const layers = params.filter((p) => !(TABLES as readonly string[]).includes(p.name));
   const vars = Object.fromEntries(layers.map((p) => [p.name, tf.variable(tf.tensor2d(p.w, [p.rows, p.cols]), true, p.name)])) as Record<string, TF.Variable>;
   const rows = set.target.length;
   const B = Math.min(settings.batch, rows);
   const H = shape.hidden1;
-  const embedded = tf.variable(tf.zeros([B, H]), true, 'embedded');
+  const embedded = TABLES.map((name) => tf.variable(tf.zeros([B, H]), true, `embedded-${name}`));
   const steps = Math.max(1, Math.floor(rows / B));
   const total = steps * settings.epochs;
   const Ds = set.sharedWidth;
@@ -78,7 +80,7 @@ export function trainNetwork(tf: typeof TF, set: TrainingSet, shape: NetworkShap
   // Per table, the slot of each of the batch's entries (K per row for the calendar features).
   const slots = [new Int32Array(B), new Int32Array(B), new Int32Array(B), new Int32Array(B * K)];
   const per = [1, 1, 1, K];
-  const sums = new Float32Array(B * H);
+  const sums = TABLES.map(() => new Float32Array(B * H));
   const y = new Float32Array(B);
   const wt = new Float32Array(B);
   const order = Int32Array.from({ length: rows }, (_, i) => i);
@@ -98,18 +100,20 @@ export function trainNetwork(tf: typeof TF, set: TrainingSet, shape: NetworkShap
         y[r] = set.target[row];
         wt[r] = set.weight[row];
       }
-      sums.fill(0);
-      tables.forEach((p, k) => eachEntry(slots[k], per[k], k === 3, (r, slot) => addInto(sums, r * H, p.w, slot * H, H)));
+      tables.forEach((p, k) => {
+        sums[k].fill(0);
+        eachEntry(slots[k], per[k], k === 3, (r, slot) => addInto(sums[k], r * H, p.w, slot * H, H));
+      });
       t++;
       const lr = settings.learningRate * 0.5 * (1 + Math.cos((Math.PI * (t - 1)) / total));
       const out = tf.tidy(() => {
-        embedded.assign(tf.tensor2d(sums, [B, H]));
+        embedded.forEach((e, k) => e.assign(tf.tensor2d(sums[k], [B, H])));
         const xsT = tf.tensor2d(xs, [B, Ds]);
         const xtT = tf.tensor2d(xt, [B, Dt]);
         const yT = tf.tensor1d(y);
         const wT = tf.tensor1d(wt);
         const f = (): TF.Scalar => {
-          const a = tf.add(tf.add(tf.matMul(xsT, vars.shared), tf.matMul(xtT, vars.step)), embedded);
+          const a = embedded.reduce<TF.Tensor>((acc, e) => tf.add(acc, e), tf.add(tf.matMul(xsT, vars.shared), tf.matMul(xtT, vars.step)));
           const h1 = tf.relu(tf.add(a, vars.bias1));
           const h2 = tf.relu(tf.add(tf.matMul(h1, vars.dense2), vars.bias2));
           const z = tf.add(tf.matMul(h2, vars.out), vars.bias3);
@@ -122,15 +126,15 @@ export function trainNetwork(tf: typeof TF, set: TrainingSet, shape: NetworkShap
           });
           return tf.mean(tf.mul(l, wT)) as TF.Scalar;
         };
-        return tf.variableGrads(f, [...Object.values(vars), embedded]);
+        return tf.variableGrads(f, [...Object.values(vars), ...embedded]);
       });
       // Read outside the tidy: it would walk the returned arrays element by element.
       sum += out.value.dataSync()[0];
       const grads = Object.fromEntries(Object.entries(out.grads).map(([name, g]) => [name, g.dataSync() as Float32Array]));
       tf.dispose([out.value, ...Object.values(out.grads)]);
       for (const p of layers) p.g.set(grads[p.name]);
-      const dE = grads.embedded;
       tables.forEach((p, k) => {
+        const dE = grads[`embedded-${p.name}`];
         p.g.fill(0);
         eachEntry(slots[k], per[k], k === 3, (r, slot) => addInto(p.g, slot * H, dE, r * H, H));
       });
@@ -142,24 +146,32 @@ export function trainNetwork(tf: typeof TF, set: TrainingSet, shape: NetworkShap
   const weights = new Float32Array(params.reduce((a, p) => a + p.w.length, 0));
   let at = 0;
   for (const p of params) { weights.set(p.w, at); at += p.w.length; }
-  for (const v of [...Object.values(vars), embedded]) v.dispose();
+  for (const v of [...Object.values(vars), ...embedded]) v.dispose();
   return { weights, losses };
 }
 
 /**
  * One Adam step (β₁ 0.9, β₂ 0.999, ε 1e-7, bias-corrected) of every element, rows a batch did
- * not touch included, as the dense optimiser does. Fused in one loop: as tensor operations it
- * took a dozen passes over the SKU table per step.
+ * not touch included, as the dense optimiser does. Fused in one loop (as tensor operations it
+ * took a dozen passes over the SKU table per step), rounded to float32 after every operation
+ * as those operations were, so a seed trains the same network bit for bit as before.
  */
 function adamStep(p: Param, lr: number, t: number): void {
-  const c1 = 1 / (1 - 0.9 ** t);
-  const c2 = 1 / (1 - 0.999 ** t);
+  const f = Math.fround;
+  const b1 = f(0.9);
+  const b1c = f(0.1);
+  const b2 = f(0.999);
+  const b2c = f(0.001);
+  const eps = f(1e-7);
+  const c1 = f(1 - 0.9 ** t);
+  const c2 = f(1 - 0.999 ** t);
+  const rate = f(lr);
   const { w, m, v, g } = p;
   for (let i = 0; i < w.length; i++) {
     const gi = g[i];
-    const mi = (m[i] = 0.9 * m[i] + 0.1 * gi);
-    const vi = (v[i] = 0.999 * v[i] + 0.001 * gi * gi);
-    w[i] -= (lr * (mi * c1)) / (Math.sqrt(vi * c2) + 1e-7);
+    const mi = (m[i] = f(f(b1 * m[i]) + f(b1c * gi)));
+    const vi = (v[i] = f(f(b2 * v[i]) + f(b2c * f(gi * gi))));
+    w[i] = f(w[i] - f(rate * f(f(mi / c1) / f(f(Math.sqrt(f(vi / c2))) + eps))));
   }
 }
 
