@@ -44,6 +44,8 @@ export function initialWeights(shape: NetworkShape, random: () => number): Float
 
 /** The tables of the first layer (one row per code or calendar feature): summed per row in JavaScript, never a tensor. */
 const TABLES = ['store', 'sku', 'category', 'event'] as const;
+/** The calendar features' table: several entries per row, and slot 0 is padding. */
+const EVENT_TABLE = TABLES.indexOf('event');
 
 /** A weight matrix with its Adam moments, in JavaScript; `g` its gradient of the step. */
 interface Param {
@@ -74,15 +76,8 @@ export function trainNetwork(tf: typeof TF, set: TrainingSet, shape: NetworkShap
   const total = steps * settings.epochs;
   const Ds = set.sharedWidth;
   const Dt = set.stepWidth;
-  const K = EVENTS_PER_PERIOD;
-  const xs = new Float32Array(B * Ds);
-  const xt = new Float32Array(B * Dt);
-  // Per table, the slot of each of the batch's entries (K per row for the calendar features).
-  const slots = [new Int32Array(B), new Int32Array(B), new Int32Array(B), new Int32Array(B * K)];
-  const per = [1, 1, 1, K];
+  const batch = new Batch(set, B);
   const sums = TABLES.map(() => new Float32Array(B * H));
-  const y = new Float32Array(B);
-  const wt = new Float32Array(B);
   const order = Int32Array.from({ length: rows }, (_, i) => i);
   const losses: number[] = [];
   let t = 0;
@@ -90,19 +85,11 @@ export function trainNetwork(tf: typeof TF, set: TrainingSet, shape: NetworkShap
     shuffle(order, random);
     let sum = 0;
     for (let b = 0; b < steps; b++) {
-      for (let r = 0; r < B; r++) {
-        const row = order[b * B + r];
-        const o = set.origin[row];
-        xs.set(set.shared.subarray(o * Ds, (o + 1) * Ds), r * Ds);
-        xt.set(set.step.subarray(row * Dt, (row + 1) * Dt), r * Dt);
-        for (let k = 0; k < 3; k++) slots[k][r] = set.ids[o * 3 + k];
-        slots[3].set(set.events.subarray(row * K, (row + 1) * K), r * K);
-        y[r] = set.target[row];
-        wt[r] = set.weight[row];
-      }
+      batch.fill(set, order.subarray(b * B, (b + 1) * B));
+      const { xs, xt, y, wt } = batch;
       tables.forEach((p, k) => {
         sums[k].fill(0);
-        eachEntry(slots[k], per[k], k === 3, (r, slot) => addInto(sums[k], r * H, p.w, slot * H, H));
+        batch.eachEntry(k, (r, slot) => addInto(sums[k], r * H, p.w, slot * H, H));
       });
       t++;
       const lr = settings.learningRate * 0.5 * (1 + Math.cos((Math.PI * (t - 1)) / total));
@@ -136,7 +123,7 @@ export function trainNetwork(tf: typeof TF, set: TrainingSet, shape: NetworkShap
       tables.forEach((p, k) => {
         const dE = grads[`embedded-${p.name}`];
         p.g.fill(0);
-        eachEntry(slots[k], per[k], k === 3, (r, slot) => addInto(p.g, slot * H, dE, r * H, H));
+        batch.eachEntry(k, (r, slot) => addInto(p.g, slot * H, dE, r * H, H));
       });
       for (const p of params) adamStep(p, lr, t);
       for (const p of layers) vars[p.name].assign(tf.tensor2d(p.w, [p.rows, p.cols]));
@@ -180,16 +167,52 @@ function addInto(to: Float32Array, at: number, from: Float32Array, from0: number
   for (let u = 0; u < n; u++) to[at + u] += from[from0 + u];
 }
 
-/**
- * Calls f(row, slot) for each of the k slots of every row, in order. `skipPad`: not for slot 0,
- * the calendar features' padding, so its row stays the zero it starts as (slot 0 of the codes
- * is the unknown code, which training teaches by hiding codes now and then).
- */
-function eachEntry(slots: Int32Array, k: number, skipPad: boolean, f: (row: number, slot: number) => void): void {
-  for (let e = 0; e < slots.length; e++) {
-    const slot = slots[e];
-    if (skipPad && slot === 0) continue;
-    f(Math.floor(e / k), slot);
+/** One mini-batch's inputs, in buffers reused from step to step. */
+class Batch {
+  readonly xs: Float32Array;
+  readonly xt: Float32Array;
+  readonly y: Float32Array;
+  readonly wt: Float32Array;
+  /** Per table (TABLES' order), the slot of each of the batch's entries: one per row, EVENTS_PER_PERIOD per row for the calendar features. */
+  private readonly slots: Int32Array[];
+
+  constructor(set: TrainingSet, size: number) {
+    this.xs = new Float32Array(size * set.sharedWidth);
+    this.xt = new Float32Array(size * set.stepWidth);
+    this.y = new Float32Array(size);
+    this.wt = new Float32Array(size);
+    this.slots = TABLES.map((_, k) => new Int32Array(k === EVENT_TABLE ? size * EVENTS_PER_PERIOD : size));
+  }
+
+  fill(set: TrainingSet, rows: Int32Array): void {
+    const Ds = set.sharedWidth;
+    const Dt = set.stepWidth;
+    const K = EVENTS_PER_PERIOD;
+    rows.forEach((row, r) => {
+      const o = set.origin[row];
+      this.xs.set(set.shared.subarray(o * Ds, (o + 1) * Ds), r * Ds);
+      this.xt.set(set.step.subarray(row * Dt, (row + 1) * Dt), r * Dt);
+      for (let k = 0; k < 3; k++) this.slots[k][r] = set.ids[o * 3 + k];
+      this.slots[EVENT_TABLE].set(set.events.subarray(row * K, (row + 1) * K), r * K);
+      this.y[r] = set.target[row];
+      this.wt[r] = set.weight[row];
+    });
+  }
+
+  /**
+   * Calls f(row, slot) for every entry of table k, in order. Not for slot 0 of the calendar
+   * features, their padding, so its row stays the zero it starts as (slot 0 of the codes is the
+   * unknown code, which training teaches by hiding codes now and then).
+   */
+  eachEntry(k: number, f: (row: number, slot: number) => void): void {
+    const slots = this.slots[k];
+    const events = k === EVENT_TABLE;
+    const per = events ? EVENTS_PER_PERIOD : 1;
+    for (let e = 0; e < slots.length; e++) {
+      const slot = slots[e];
+      if (events && slot === 0) continue;
+      f(Math.floor(e / per), slot);
+    }
   }
 }
 
