@@ -31,7 +31,10 @@ describe('a training step of the global network', () => {
       weight: Float32Array.from({ length: rows }, () => 0.5 + r()),
     };
     const settings = { epochs: 2, batch: rows, learningRate: 0.01, seed: 3 };
+    const tensors = tf.memory().numTensors;
     const trained = trainNetwork(tf, set, shape, settings, seededRandom(settings.seed));
+    // Nothing left behind: a training worker runs thousands of steps.
+    expect(tf.memory().numTensors).toBe(tensors);
 
     // The reference: the same loss on the same initial weights, every table a variable.
     const shapes = weightShapes(shape);

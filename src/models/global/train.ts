@@ -67,11 +67,12 @@ export function trainNetwork(tf: typeof TF, set: TrainingSet, shape: NetworkShap
   // (`embedded`, one per table, added in the order the tables come: the sums round as they did
   // when the tables were gathered in the graph), whose gradient is scattered into the table.
   const layers = params.filter((p) => !(TABLES as readonly string[]).includes(p.name));
-  const vars = Object.fromEntries(layers.map((p) => [p.name, tf.variable(tf.tensor2d(p.w, [p.rows, p.cols]), true, p.name)])) as Record<string, TF.Variable>;
+  // Made in a tidy, as every tensor whose data a variable takes: the tensor would be left behind.
+  const vars = tf.tidy(() => Object.fromEntries(layers.map((p) => [p.name, tf.variable(tf.tensor2d(p.w, [p.rows, p.cols]), true, p.name)]))) as Record<string, TF.Variable>;
   const rows = set.target.length;
   const B = Math.min(settings.batch, rows);
   const H = shape.hidden1;
-  const embedded = TABLES.map((name) => tf.variable(tf.zeros([B, H]), true, `embedded-${name}`));
+  const embedded = tf.tidy(() => TABLES.map((name) => tf.variable(tf.zeros([B, H]), true, `embedded-${name}`)));
   const steps = Math.max(1, Math.floor(rows / B));
   const total = steps * settings.epochs;
   const Ds = set.sharedWidth;
@@ -126,7 +127,7 @@ export function trainNetwork(tf: typeof TF, set: TrainingSet, shape: NetworkShap
         batch.eachEntry(k, (r, slot) => addInto(p.g, slot * H, dE, r * H, H));
       });
       for (const p of params) adamStep(p, lr, t);
-      for (const p of layers) vars[p.name].assign(tf.tensor2d(p.w, [p.rows, p.cols]));
+      tf.tidy(() => { for (const p of layers) vars[p.name].assign(tf.tensor2d(p.w, [p.rows, p.cols])); });
     }
     losses.push(sum / steps);
   }
